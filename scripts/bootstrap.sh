@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs everything fedow-node needs on a fresh Debian machine (run as root):
+# the Debian packages (C toolchain for libp2p's fastecdsa and pyscard, pcscd and
+# the vpcd virtual reader for the card tests) and a virtual environment in .venv.
+# Idempotent: a second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEB_PACKAGES="gcc libgmp-dev libpcsclite-dev pcscd vsmartcard-vpcd"
+missing=""
+for p in $DEB_PACKAGES; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "bootstrap: installing Debian packages:$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends $missing
+fi
+
+PYTHON="${PYTHON:-python3.11}"
+command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
+stamp=.venv/.installed-$(cat setup.cfg pyproject.toml | sha256sum | cut -c1-16)
+if [ ! -f "$stamp" ]; then
+  echo "bootstrap: creating .venv with $($PYTHON --version)"
+  "$PYTHON" -m venv .venv
+  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q -e '.[reader,test]'
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi
