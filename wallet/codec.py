@@ -67,7 +67,6 @@ def unpack(data: bytes, max_bytes: int = MAX_OBJECT_BYTES) -> Any:
             object_pairs_hook=_refuse_map,
             list_hook=_check_array,
             ext_hook=_refuse_ext,
-            max_buffer_size=max_bytes,
         )
     except Rejected:
         raise
