@@ -1,0 +1,1 @@
+"""Sub-commands of ``fedow-node``; each module has ``add_parser(subparsers)``."""
