@@ -1,0 +1,118 @@
+"""What one block commit writes, checked and laid out as LevelDB puts and deletes.
+
+The checks run before anything is written, so a refused batch changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from . import layout
+from .errors import InvalidInput, WrongHeight
+from .state_hash import next_state_hash
+
+__all__ = ["CommitBatch", "plan_writes"]
+
+
+@dataclass(frozen=True)
+class CommitBatch:
+    """Everything height ``height`` adds to the store, as bytes and index entries.
+
+    ``wallet_touches`` are (wallet id, txid) pairs in block order; each txid must be
+    one of ``txids``, whose order gives the transaction positions.
+    """
+
+    height: int
+    block_hash: bytes
+    block: bytes
+    certificate: bytes
+    changes: Mapping[bytes, bytes | None]
+    state_hash: bytes
+    txids: Sequence[bytes]
+    wallet_touches: Sequence[tuple[bytes, bytes]]
+
+
+def plan_writes(batch: CommitBatch, head: layout.Head) -> list[tuple[bytes, bytes | None]]:
+    """Check ``batch`` against ``head`` and return all its writes (value None = delete).
+
+    The new head is the last write; the caller puts the whole list in one write batch.
+    """
+    _check_header(batch, head)
+    _check_changes(batch.changes)
+    positions = _tx_positions(batch.txids)
+    touches = _history_locations(batch.wallet_touches, positions)
+    expected = next_state_hash(head.state_hash, batch.height, batch.changes)
+    if batch.state_hash != expected:
+        raise InvalidInput(
+            f"state_hash of height {batch.height} is {batch.state_hash.hex()} but the changes on "
+            f"top of {head.state_hash.hex()} give {expected.hex()}"
+        )
+    height_key = layout.encode_height(batch.height)
+    writes: list[tuple[bytes, bytes | None]] = [
+        (layout.BLOCK + height_key, batch.block),
+        (layout.BLOCK_HASH + height_key, batch.block_hash),
+        (layout.HEIGHT_BY_HASH + batch.block_hash, height_key),
+        (layout.CERTIFICATE + height_key, batch.certificate),
+    ]
+    writes.extend((layout.STATE + key, value) for key, value in batch.changes.items())
+    writes.extend(
+        (layout.TX + txid, layout.encode_location(batch.height, position))
+        for txid, position in positions.items()
+    )
+    writes.extend(
+        (layout.history_key(wallet_id, batch.height, position), txid)
+        for wallet_id, txid, position in touches
+    )
+    new_head = layout.Head(batch.height, batch.block_hash, batch.state_hash)
+    writes.append((layout.HEAD, new_head.encode()))
+    return writes
+
+
+def _check_header(batch: CommitBatch, head: layout.Head) -> None:
+    if batch.height != head.height + 1:
+        raise WrongHeight(
+            f"commit of height {batch.height} refused: the store is at height {head.height}, "
+            f"so the next commit must be height {head.height + 1}"
+        )
+    for name in ("block_hash", "state_hash"):
+        value = getattr(batch, name)
+        if not isinstance(value, bytes) or len(value) != layout.HASH_BYTES:
+            raise InvalidInput(f"{name} of height {batch.height} must be 32 bytes")
+    for name in ("block", "certificate"):
+        if not isinstance(getattr(batch, name), bytes):
+            raise InvalidInput(f"{name} of height {batch.height} must be bytes")
+
+
+def _check_changes(changes: Mapping[bytes, bytes | None]) -> None:
+    for key, value in changes.items():
+        if not isinstance(key, bytes) or not key:
+            raise InvalidInput(f"state key {key!r} must be non-empty bytes")
+        if value is not None and not isinstance(value, bytes):
+            raise InvalidInput(f"state value of key {key!r} must be bytes or None")
+
+
+def _tx_positions(txids: Sequence[bytes]) -> dict[bytes, int]:
+    positions: dict[bytes, int] = {}
+    for position, txid in enumerate(txids):
+        if not isinstance(txid, bytes) or len(txid) != layout.HASH_BYTES:
+            raise InvalidInput(f"txid at position {position} must be 32 bytes")
+        if txid in positions:
+            raise InvalidInput(
+                f"txid {txid.hex()} appears at positions {positions[txid]} and {position}"
+            )
+        positions[txid] = position
+    return positions
+
+
+def _history_locations(
+    touches: Sequence[tuple[bytes, bytes]], positions: Mapping[bytes, int]
+) -> list[tuple[bytes, bytes, int]]:
+    located = []
+    for index, (wallet_id, txid) in enumerate(touches):
+        if not isinstance(wallet_id, bytes) or not 0 < len(wallet_id) <= layout.MAX_WALLET_ID_BYTES:
+            raise InvalidInput(f"wallet id of touch {index} must be 1 to 255 bytes")
+        if txid not in positions:
+            raise InvalidInput(f"touch {index} names txid {txid!r}, which is not in txids")
+        located.append((wallet_id, txid, positions[txid]))
+    return located
