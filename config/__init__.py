@@ -1,1 +1,40 @@
-"""config"""
+"""Node configuration (TOML + ``FEDOW_*`` environment), chain parameters and the genesis document.
+
+Everything a node is told before it starts, validated with errors that name
+the file or variable, the field and the reason. Depends on nothing of ours.
+"""
+
+from config.errors import ConfigError, Problem
+from config.genesis import (
+    AssetSpec,
+    BalanceSpec,
+    FederationSpec,
+    GenesisDoc,
+    PlaceSpec,
+    ValidatorSpec,
+    load_genesis,
+    parse_genesis,
+)
+from config.node import (
+    ApiSection,
+    KeysSection,
+    LogSection,
+    MempoolSection,
+    MetricsSection,
+    NodeConfig,
+    NodeSection,
+    P2PSection,
+    ReaderSection,
+    Secret,
+    StripeSection,
+    dump_node_config,
+    load_node_config,
+)
+from config.params import ChainParams
+
+__all__ = [
+    "ApiSection", "AssetSpec", "BalanceSpec", "ChainParams", "ConfigError", "FederationSpec",
+    "GenesisDoc", "KeysSection", "LogSection", "MempoolSection", "MetricsSection", "NodeConfig",
+    "NodeSection", "P2PSection", "PlaceSpec", "Problem", "ReaderSection", "Secret", "StripeSection",
+    "ValidatorSpec", "dump_node_config", "load_genesis", "load_node_config", "parse_genesis",
+]

@@ -1,0 +1,403 @@
+"""The genesis document: the chain's identity, parameters and opening state (docs/contracts.md).
+
+It is a JSON file written by people (``fedow-node genesis ...`` helps) and
+hashed by machines, so :func:`parse_genesis` is strict: exact keys, integers
+only (no floats), lower-case hex keys that are valid Ed25519 points, unique
+ids, existing references; every problem names its JSON path. The typed
+:class:`GenesisDoc` serialises back to the same JSON (:meth:`GenesisDoc.to_json`)
+and to the one canonical byte form that storage stores and hashes
+(:meth:`GenesisDoc.canonical_bytes`). ``wallet/genesis.py`` builds the state.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, TypeVar
+
+import nacl.bindings
+
+from config.errors import ConfigError, Problem, raise_if_any
+from config.params import MAX_AMOUNT, ChainParams
+
+T = TypeVar("T")
+
+CHAIN_ID_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,49}")
+OBJECT_ID_RE = CHAIN_ID_RE
+"""Place and federation ids have the chain id's form (lower case, digits, dashes)."""
+ASSET_ID_RE = re.compile(r"[A-Z0-9_-]{1,16}")
+HEX_KEY_RE = re.compile(r"[0-9a-f]{64}")
+CATEGORIES = ("FED", "TLF", "TNF", "TIM", "FID", "BDG", "SUB")
+"""Fedow's asset categories: federated euro, local fiat/non-fiat currency, time, loyalty, badge, subscription."""
+MAX_NAME_CHARS = 100
+MAX_TIME_MS = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class AssetSpec:
+    id: str
+    name: str
+    category: str
+    origin_place: str | None
+    melting: bool
+
+
+@dataclass(frozen=True)
+class PlaceSpec:
+    id: str
+    name: str
+    public_key: bytes
+
+
+@dataclass(frozen=True)
+class FederationSpec:
+    id: str
+    name: str
+    places: tuple[str, ...]
+    assets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ValidatorSpec:
+    public_key: bytes
+    place: str
+    stake: int
+
+
+@dataclass(frozen=True)
+class BalanceSpec:
+    owner: bytes
+    """A 32-byte wallet id (not required to be a key: a card's anonymous wallet has none)."""
+    asset: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class GenesisDoc:
+    """A parsed genesis document; build one with :func:`parse_genesis`, which validates it."""
+
+    chain_id: str
+    genesis_time_ms: int
+    authorities: tuple[bytes, ...]
+    params: ChainParams
+    assets: tuple[AssetSpec, ...]
+    places: tuple[PlaceSpec, ...]
+    federations: tuple[FederationSpec, ...]
+    validators: tuple[ValidatorSpec, ...]
+    balances: tuple[BalanceSpec, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (keys as lower-case hex, tuples as lists)."""
+        return {
+            "chain_id": self.chain_id,
+            "genesis_time_ms": self.genesis_time_ms,
+            "authorities": [key.hex() for key in self.authorities],
+            "params": self.params.to_dict(),
+            "assets": [{"id": a.id, "name": a.name, "category": a.category,
+                        "origin_place": a.origin_place, "melting": a.melting} for a in self.assets],
+            "places": [{"id": p.id, "name": p.name, "public_key": p.public_key.hex()}
+                       for p in self.places],
+            "federations": [{"id": f.id, "name": f.name, "places": list(f.places),
+                             "assets": list(f.assets)} for f in self.federations],
+            "validators": [{"public_key": v.public_key.hex(), "place": v.place, "stake": v.stake}
+                           for v in self.validators],
+            "balances": [{"owner": b.owner.hex(), "asset": b.asset, "amount": b.amount}
+                         for b in self.balances],
+        }
+
+    def to_json(self) -> str:
+        """Readable JSON (two-space indent, UTF-8 text) that :func:`parse_genesis` reads back equal."""
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    def canonical_bytes(self) -> bytes:
+        """UTF-8 JSON with sorted keys and no whitespace: the bytes storage keeps and hashes."""
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"),
+                          ensure_ascii=False).encode("utf-8")
+
+
+def load_genesis(path: Path | str, *, draft: bool = False) -> GenesisDoc:
+    """Read and validate a genesis file; :class:`ConfigError` names the file and each problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError("bad_genesis", [Problem(str(path), f"cannot read: {exc}")]) from None
+    return parse_genesis(decode_json(text, str(path)), draft=draft)
+
+
+def decode_json(text: str, where: str) -> Any:
+    """Strict JSON: no floats, NaN or duplicate keys (they would make two readings differ)."""
+    def refuse_float(token: str) -> Any:
+        raise ValueError(f"{token} is not an integer (amounts and times are integers)")
+
+    def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        duplicated = sorted(key for key, count in Counter(key for key, _ in pairs).items() if count > 1)
+        if duplicated:
+            raise ValueError(f"duplicate key {duplicated[0]!r}")
+        return dict(pairs)
+
+    try:
+        return json.loads(text, parse_float=refuse_float, parse_constant=refuse_float,
+                          object_pairs_hook=unique_keys)
+    except ValueError as exc:
+        raise ConfigError("bad_genesis", [Problem(where, f"not valid JSON: {exc}")]) from None
+
+
+def parse_genesis(data: Any, *, draft: bool = False) -> GenesisDoc:
+    """Validate a decoded JSON document and return it typed.
+
+    ``draft=True`` accepts a document still being written (no authority or no
+    validator yet): what the ``genesis`` editing commands keep on disk. Every
+    other rule holds for drafts too.
+    """
+    reader = _Reader()
+    doc = reader.document(data)
+    raise_if_any("bad_genesis", reader.problems)
+    assert doc is not None
+    raise_if_any("bad_genesis", _semantic_problems(doc, draft))
+    return doc
+
+
+_TOP_KEYS = ("chain_id", "genesis_time_ms", "authorities", "params", "assets", "places",
+             "federations", "validators")
+
+
+class _Reader:
+    """Walks the JSON value, collecting every type and form problem with its path."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def fail(self, where: str, reason: str) -> None:
+        self.problems.append(Problem(where, reason))
+
+    def fields(self, value: Any, where: str, required: tuple[str, ...],
+               optional: tuple[str, ...] = ()) -> Mapping[str, Any] | None:
+        if not isinstance(value, dict):
+            self.fail(where or "(document)", f"must be an object, got {_kind(value)}")
+            return None
+        for key in value:
+            if key not in required and key not in optional:
+                self.fail(_join(where, key), "unknown key")
+        for key in required:
+            if key not in value:
+                self.fail(_join(where, key), "missing")
+        return value if all(key in value for key in required) else None
+
+    def text(self, value: Any, where: str, pattern: re.Pattern[str] | None = None,
+             form: str = "") -> str | None:
+        if not isinstance(value, str):
+            self.fail(where, f"must be a string, got {_kind(value)}")
+        elif pattern is not None and not pattern.fullmatch(value):
+            self.fail(where, f"{value!r} does not have the form {form}")
+        elif pattern is None and not 1 <= len(value) <= MAX_NAME_CHARS:
+            self.fail(where, f"must have 1 to {MAX_NAME_CHARS} characters, has {len(value)}")
+        elif pattern is None and not value.isprintable():
+            self.fail(where, "must not contain control characters")
+        else:
+            return value
+        return None
+
+    def integer(self, value: Any, where: str, low: int, high: int) -> int | None:
+        if type(value) is not int:
+            self.fail(where, f"must be an integer, got {_kind(value)}")
+        elif not low <= value <= high:
+            self.fail(where, f"must be between {low} and {high}, got {value}")
+        else:
+            return value
+        return None
+
+    def key(self, value: Any, where: str, point: bool = True) -> bytes | None:
+        if not isinstance(value, str) or not HEX_KEY_RE.fullmatch(value):
+            self.fail(where, "not 64 lower-case hex characters")
+            return None
+        raw = bytes.fromhex(value)
+        if point and not nacl.bindings.crypto_core_ed25519_is_valid_point(raw):
+            self.fail(where, "not a valid Ed25519 public key")
+            return None
+        return raw
+
+    def items(self, value: Any, where: str, item: Callable[[Any, str], T | None]) -> tuple[T, ...] | None:
+        if not isinstance(value, list):
+            self.fail(where, f"must be a list, got {_kind(value)}")
+            return None
+        parsed = [item(entry, f"{where}[{index}]") for index, entry in enumerate(value)]
+        return None if any(entry is None for entry in parsed) else tuple(parsed)  # type: ignore[misc]
+
+    def document(self, data: Any) -> GenesisDoc | None:
+        top = self.fields(data, "", _TOP_KEYS, ("balances",))
+        if top is None:
+            return None
+        parts = {
+            "chain_id": self.text(top["chain_id"], "chain_id", CHAIN_ID_RE, "[a-z0-9][a-z0-9-]{0,49}"),
+            "genesis_time_ms": self.integer(top["genesis_time_ms"], "genesis_time_ms", 0, MAX_TIME_MS),
+            "authorities": self.items(top["authorities"], "authorities", self.key),
+            "params": self.params(top["params"]),
+            "assets": self.items(top["assets"], "assets", self.asset),
+            "places": self.items(top["places"], "places", self.place),
+            "federations": self.items(top["federations"], "federations", self.federation),
+            "validators": self.items(top["validators"], "validators", self.validator),
+            "balances": self.items(top.get("balances", []), "balances", self.balance),
+        }
+        if any(part is None for part in parts.values()):
+            return None
+        return GenesisDoc(**parts)  # type: ignore[arg-type]
+
+    def params(self, value: Any) -> ChainParams | None:
+        if not isinstance(value, dict):
+            self.fail("params", f"must be an object, got {_kind(value)}")
+            return None
+        try:
+            return ChainParams.from_dict(value, "params")
+        except ConfigError as exc:
+            self.problems.extend(exc.problems)
+            return None
+
+    def asset(self, value: Any, where: str) -> AssetSpec | None:
+        entry = self.fields(value, where, ("id", "name", "category", "origin_place", "melting"))
+        if entry is None:
+            return None
+        origin = entry["origin_place"]
+        parts = (
+            self.text(entry["id"], f"{where}.id", ASSET_ID_RE, "[A-Z0-9_-]{1,16}"),
+            self.text(entry["name"], f"{where}.name"),
+            self.choice(entry["category"], f"{where}.category", CATEGORIES),
+            "" if origin is None else self.text(origin, f"{where}.origin_place", OBJECT_ID_RE,
+                                                "[a-z0-9][a-z0-9-]{0,49} or null"),
+            self.flag(entry["melting"], f"{where}.melting"),
+        )
+        if any(part is None for part in parts):
+            return None
+        return AssetSpec(parts[0], parts[1], parts[2], origin, parts[4])  # type: ignore[arg-type]
+
+    def choice(self, value: Any, where: str, allowed: tuple[str, ...]) -> str | None:
+        if value not in allowed or not isinstance(value, str):
+            self.fail(where, f"{value!r} is not one of {' '.join(allowed)}")
+            return None
+        return value
+
+    def flag(self, value: Any, where: str) -> bool | None:
+        if not isinstance(value, bool):
+            self.fail(where, f"must be true or false, got {_kind(value)}")
+            return None
+        return value
+
+    def place(self, value: Any, where: str) -> PlaceSpec | None:
+        entry = self.fields(value, where, ("id", "name", "public_key"))
+        if entry is None:
+            return None
+        parts = (self.object_id(entry["id"], f"{where}.id"), self.text(entry["name"], f"{where}.name"),
+                 self.key(entry["public_key"], f"{where}.public_key"))
+        return None if None in parts else PlaceSpec(*parts)  # type: ignore[arg-type]
+
+    def object_id(self, value: Any, where: str) -> str | None:
+        return self.text(value, where, OBJECT_ID_RE, "[a-z0-9][a-z0-9-]{0,49}")
+
+    def asset_id(self, value: Any, where: str) -> str | None:
+        return self.text(value, where, ASSET_ID_RE, "[A-Z0-9_-]{1,16}")
+
+    def federation(self, value: Any, where: str) -> FederationSpec | None:
+        entry = self.fields(value, where, ("id", "name", "places", "assets"))
+        if entry is None:
+            return None
+        parts = (self.object_id(entry["id"], f"{where}.id"), self.text(entry["name"], f"{where}.name"),
+                 self.items(entry["places"], f"{where}.places", self.object_id),
+                 self.items(entry["assets"], f"{where}.assets", self.asset_id))
+        return None if None in parts else FederationSpec(*parts)  # type: ignore[arg-type]
+
+    def validator(self, value: Any, where: str) -> ValidatorSpec | None:
+        entry = self.fields(value, where, ("public_key", "place", "stake"))
+        if entry is None:
+            return None
+        parts = (self.key(entry["public_key"], f"{where}.public_key"),
+                 self.object_id(entry["place"], f"{where}.place"),
+                 self.integer(entry["stake"], f"{where}.stake", 1, MAX_AMOUNT))
+        return None if None in parts else ValidatorSpec(*parts)  # type: ignore[arg-type]
+
+    def balance(self, value: Any, where: str) -> BalanceSpec | None:
+        entry = self.fields(value, where, ("owner", "asset", "amount"))
+        if entry is None:
+            return None
+        parts = (self.key(entry["owner"], f"{where}.owner", point=False),
+                 self.asset_id(entry["asset"], f"{where}.asset"),
+                 self.integer(entry["amount"], f"{where}.amount", 1, MAX_AMOUNT))
+        return None if None in parts else BalanceSpec(*parts)  # type: ignore[arg-type]
+
+
+def _semantic_problems(doc: GenesisDoc, draft: bool) -> list[Problem]:
+    """Uniqueness, references and completeness of a well-formed document."""
+    place_ids = {place.id for place in doc.places}
+    asset_ids = {asset.id for asset in doc.assets}
+    problems = [
+        *_duplicates("authorities", doc.authorities, bytes.hex),
+        *_duplicates("assets", (a.id for a in doc.assets), str, ".id"),
+        *_duplicates("places", (p.id for p in doc.places), str, ".id"),
+        *_duplicates("places", (p.public_key for p in doc.places), bytes.hex, ".public_key"),
+        *_duplicates("federations", (f.id for f in doc.federations), str, ".id"),
+        *_duplicates("validators", (v.public_key for v in doc.validators), bytes.hex, ".public_key"),
+        *_duplicates("balances", ((b.owner, b.asset) for b in doc.balances),
+                     lambda pair: f"{pair[0].hex()} in {pair[1]}", ""),
+    ]
+    fed_assets = [index for index, asset in enumerate(doc.assets) if asset.category == "FED"]
+    if len(fed_assets) != 1:
+        problems.append(Problem("assets", f"must hold exactly one asset of category FED, holds {len(fed_assets)}"))
+    for index in fed_assets:
+        asset = doc.assets[index]
+        if asset.melting:
+            problems.append(Problem(f"assets[{index}].melting",
+                                    "a FED asset cannot melt: every FED token is backed by a euro"))
+        if asset.origin_place is not None:
+            problems.append(Problem(f"assets[{index}].origin_place",
+                                    "must be null for the FED asset, which belongs to the whole federation"))
+    for index, asset in enumerate(doc.assets):
+        if asset.origin_place is not None and asset.origin_place not in place_ids:
+            problems.append(Problem(f"assets[{index}].origin_place", f"no place has id {asset.origin_place!r}"))
+    for index, federation in enumerate(doc.federations):
+        where = f"federations[{index}]"
+        problems += _duplicates(f"{where}.places", federation.places, str)
+        problems += _duplicates(f"{where}.assets", federation.assets, str)
+        problems += [Problem(f"{where}.places[{i}]", f"no place has id {place!r}")
+                     for i, place in enumerate(federation.places) if place not in place_ids]
+        problems += [Problem(f"{where}.assets[{i}]", f"no asset has id {asset!r}")
+                     for i, asset in enumerate(federation.assets) if asset not in asset_ids]
+        if not federation.places:
+            problems.append(Problem(f"{where}.places", "must name at least one place"))
+    for index, validator in enumerate(doc.validators):
+        if validator.place not in place_ids:
+            problems.append(Problem(f"validators[{index}].place", f"no place has id {validator.place!r}"))
+        if validator.stake < doc.params.min_validator_stake:
+            problems.append(Problem(f"validators[{index}].stake",
+                                    f"{validator.stake} is below params.min_validator_stake "
+                                    f"({doc.params.min_validator_stake})"))
+    problems += [Problem(f"balances[{index}].asset", f"no asset has id {balance.asset!r}")
+                 for index, balance in enumerate(doc.balances) if balance.asset not in asset_ids]
+    if not draft and not doc.authorities:
+        problems.append(Problem("authorities", "must hold at least one key (nobody could govern the chain)"))
+    if not draft and not doc.validators:
+        problems.append(Problem("validators", "must hold at least one validator (no block could be made)"))
+    return problems
+
+
+def _duplicates(where: str, values: Iterable[T], show: Callable[[T], str],
+                suffix: str = "") -> list[Problem]:
+    """A problem for each entry that repeats an earlier one."""
+    seen: set[T] = set()
+    problems = []
+    for index, value in enumerate(values):
+        if value in seen:
+            problems.append(Problem(f"{where}[{index}]{suffix}", f"duplicate {show(value)}"))
+        seen.add(value)
+    return problems
+
+
+def _join(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _kind(value: Any) -> str:
+    """JSON name of a value's type, for messages."""
+    return {bool: "a boolean", int: "an integer", str: "a string", list: "a list",
+            dict: "an object", type(None): "null"}.get(type(value), type(value).__name__)
