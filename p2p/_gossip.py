@@ -1,0 +1,182 @@
+"""Gossip topics over py-libp2p's gossipsub v1.1, with the fixes its defaults need.
+
+What this adds to the library (numbers refer to the pitfalls in notes/libp2p.md):
+- v1.1 only, 1 s heartbeat, the library's spam/adaptive/eclipse features off (3):
+  validation and peer scoring are ours;
+- publish waits while a peer's outbound queue is long instead of dropping (4);
+- the seqno counter starts at ``time_ns`` so a quick restart is not "already seen" (5);
+- every subscription is drained at once into a bounded channel of our size (6);
+- each message is delivered at most once per process, our own never (7);
+- per-RPC size limits raised from the library's 1 MiB to ``max_message_bytes``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+import trio
+from libp2p.abc import IHost
+from libp2p.peer.id import ID
+from libp2p.pubsub.gossipsub import PROTOCOL_ID_V11, GossipSub
+from libp2p.pubsub.pb import rpc_pb2
+from libp2p.pubsub.pubsub import Pubsub
+from libp2p.tools.anyio_service import background_trio_service
+
+from p2p._config import P2PConfig
+from p2p._errors import MessageTooLarge, P2PError
+from p2p._metrics import Counters
+from p2p._seen import SeenIds
+from p2p._topics import IGNORE, Message, Outcome, Validator, Verdict
+
+log = structlog.get_logger(__name__)
+
+RPC_OVERHEAD_BYTES = 64 * 1024
+"""Room for the signature, key, seqno and topic around the largest payload in one RPC."""
+BACKPRESSURE_POLL_SECONDS = 0.002
+
+OnReject = Callable[[str, str, str], None]
+"""``on_reject(forwarder_peer_id, topic, reason)``."""
+
+
+class _SizedQueues(dict[ID, Any]):
+    """The pubsub per-peer queue map, giving every new queue our RPC size limit.
+
+    py-libp2p creates each peer's queue with a hard-coded 1 MiB limit and
+    silently drops larger RPCs; this is the one place where it can be raised.
+    """
+
+    def __init__(self, max_rpc_bytes: int) -> None:
+        super().__init__()
+        self._max_rpc_bytes = max_rpc_bytes
+
+    def __setitem__(self, peer_id: ID, queue: Any) -> None:
+        queue.max_message_size = self._max_rpc_bytes
+        super().__setitem__(peer_id, queue)
+
+
+class Gossip:
+    """Topics of one node: subscribe with a validator, publish with back-pressure."""
+
+    def __init__(self, host: IHost, config: P2PConfig, counters: Counters,
+                 on_reject: OnReject) -> None:
+        self._config = config
+        self._counters = counters
+        self._on_reject = on_reject
+        self._self_id = host.get_id()
+        max_rpc_bytes = config.max_message_bytes + RPC_OVERHEAD_BYTES
+        self._router = GossipSub(
+            protocols=[PROTOCOL_ID_V11], degree=6, degree_low=4, degree_high=12,
+            heartbeat_interval=1, heartbeat_initial_delay=0.1,
+            spam_protection_enabled=False, adaptive_gossip_enabled=False,
+            eclipse_protection_enabled=False,
+        )
+        self._pubsub = Pubsub(host, self._router, max_inbound_rpc_size=max_rpc_bytes)
+        self._pubsub.peer_queues = _SizedQueues(max_rpc_bytes)
+        self._seen = SeenIds(config.dedup_capacity)
+        self._pending: dict[str, trio.MemorySendChannel[Message]] = {}
+        self._nursery: trio.Nursery | None = None
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Run pubsub and the router; subscriptions made before or after start are served."""
+        async with background_trio_service(self._pubsub), background_trio_service(self._router):
+            await self._pubsub.wait_until_ready()
+            self._pubsub.counter = time.time_ns()
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                for topic, channel in sorted(self._pending.items()):
+                    nursery.start_soon(self._pump, topic, channel)
+                self._pending.clear()
+                task_status.started()
+                await trio.sleep_forever()
+
+    def subscribe(self, topic: str, validate: Validator) -> trio.MemoryReceiveChannel[Message]:
+        """Receive the messages of ``topic`` that ``validate`` accepts (our own excluded)."""
+        if topic in self._pubsub.topic_validators or topic in self._pending:
+            raise P2PError("already_subscribed", f"topic {topic!r}: already subscribed")
+        self._pubsub.set_topic_validator(topic, self._checker(topic, validate),
+                                         is_async_validator=False)
+        send, receive = trio.open_memory_channel[Message](self._config.subscription_buffer)
+        if self._nursery is None:
+            self._pending[topic] = send
+        else:
+            self._nursery.start_soon(self._pump, topic, send)
+        return receive
+
+    async def publish(self, topic: str, data: bytes) -> None:
+        """Send ``data`` to the topic's mesh, waiting first while outbound queues are long."""
+        if len(data) > self._config.max_message_bytes:
+            raise MessageTooLarge("message_too_large", f"data: {len(data)} bytes exceeds "
+                                  f"max_message_bytes={self._config.max_message_bytes}")
+        if self._nursery is None:
+            raise P2PError("not_running", "publish: the node is not running")
+        with trio.move_on_after(self._config.publish_wait_cap_seconds) as wait:
+            while self._longest_queue() >= self._config.publish_queue_high_water:
+                await trio.sleep(BACKPRESSURE_POLL_SECONDS)
+        if wait.cancelled_caught:
+            log.warning("publish_queue_still_full", topic=topic,
+                        waited_seconds=self._config.publish_wait_cap_seconds)
+        try:
+            await self._pubsub.publish(topic, data)
+        except Exception as error:  # libp2p raises bare exceptions here; none may cross
+            raise P2PError("publish_failed", f"topic {topic!r}: {error!r}") from error
+        self._counters.messages_out += 1
+
+    def blacklist(self, peer_id: str, banned: bool) -> None:
+        """Drop (or stop dropping) everything the peer sends or relays."""
+        peer = ID.from_base58(peer_id)
+        if banned:
+            self._pubsub.add_to_blacklist(peer)
+        else:
+            self._pubsub.remove_from_blacklist(peer)
+
+    def _longest_queue(self) -> int:
+        return max((len(queue) for queue in self._pubsub.peer_queues.values()), default=0)
+
+    def _checker(self, topic: str, validate: Validator) -> Callable[[ID, rpc_pb2.Message], bool]:
+        def check(forwarder: ID, message: rpc_pb2.Message) -> bool:
+            if forwarder == self._self_id:
+                return True
+            verdict = self._verdict(topic, validate, message)
+            if verdict.outcome is Outcome.ACCEPT:
+                return True
+            if verdict.outcome is Outcome.REJECT:
+                self._counters.messages_rejected += 1
+                self._on_reject(forwarder.to_base58(), topic, verdict.reason)
+            else:
+                self._counters.messages_ignored += 1
+            return False
+
+        return check
+
+    def _verdict(self, topic: str, validate: Validator, message: rpc_pb2.Message) -> Verdict:
+        try:
+            return validate(message.data, ID(message.from_id).to_base58())
+        except Exception:
+            log.exception("validator_failed", topic=topic)
+            return IGNORE
+
+    async def _pump(self, topic: str, channel: trio.MemorySendChannel[Message]) -> None:
+        subscription = await self._pubsub.subscribe(topic)
+        async with channel:
+            async for message in subscription:
+                self._deliver(topic, message, channel)
+
+    def _deliver(self, topic: str, message: rpc_pb2.Message,
+                 channel: trio.MemorySendChannel[Message]) -> None:
+        if ID(message.from_id) == self._self_id:
+            return
+        if not self._seen.add(message.from_id + message.seqno):
+            self._counters.messages_duplicate += 1
+            return
+        try:
+            channel.send_nowait(Message(ID(message.from_id).to_base58(), message.data))
+        except trio.WouldBlock:
+            self._counters.messages_dropped_full += 1
+            log.warning("subscriber_too_slow", topic=topic, buffer=self._config.subscription_buffer)
+            return
+        except trio.BrokenResourceError:
+            return
+        self._counters.messages_in += 1

@@ -1,0 +1,46 @@
+"""The libp2p host: TCP, Noise only, yamux, one connection per peer.
+
+``libp2p.new_host()`` with defaults also accepts plaintext, TLS and SECIO
+peers (notes/libp2p.md pitfall 1) and waits >= 250 ms per connect unless a
+peer is limited to one connection (pitfall 2). The Noise static key is a
+fresh X25519 key per process: the libp2p handshake signs it with the
+validator's Ed25519 key, which is what authenticates the peer id.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import multiaddr
+from libp2p import new_host
+from libp2p.abc import IHost
+from libp2p.crypto.x25519 import X25519PrivateKey
+from libp2p.network.config import ConnectionConfig
+from libp2p.security.noise.transport import PROTOCOL_ID as NOISE_PROTOCOL_ID
+from libp2p.security.noise.transport import Transport as NoiseTransport
+from libp2p.stream_muxer.yamux.yamux import PROTOCOL_ID as YAMUX_PROTOCOL_ID
+from libp2p.stream_muxer.yamux.yamux import Yamux
+
+from p2p._identity import key_pair_from_seed
+
+
+def build_host(seed: bytes, listen_host: str, listen_port: int) -> tuple[IHost, multiaddr.Multiaddr]:
+    """A host with the validator identity of ``seed``, and the address it should listen on."""
+    route_libp2p_logs()
+    key_pair = key_pair_from_seed(seed)
+    listen = multiaddr.Multiaddr(f"/ip4/{listen_host}/tcp/{listen_port}")
+    host = new_host(
+        key_pair=key_pair,
+        sec_opt={NOISE_PROTOCOL_ID: NoiseTransport(key_pair, noise_privkey=X25519PrivateKey.new())},
+        muxer_opt={YAMUX_PROTOCOL_ID: Yamux},
+        listen_addrs=[listen],
+        connection_config=ConnectionConfig(max_connections_per_peer=1),
+    )
+    return host, listen
+
+
+def route_libp2p_logs() -> None:
+    """Send libp2p's records to the root logger (structlog), WARNING and above (pitfall 11)."""
+    libp2p_logger = logging.getLogger("libp2p")
+    libp2p_logger.propagate = True
+    libp2p_logger.setLevel(max(logging.WARNING, logging.getLogger().level))

@@ -1,0 +1,194 @@
+"""P2PNode: one trio service that owns the host, the topics, request handlers and peer scores."""
+
+from __future__ import annotations
+
+import structlog
+import trio
+from libp2p.abc import INetStream
+from libp2p.custom_types import TProtocol
+from libp2p.exceptions import BaseLibp2pError
+from libp2p.peer.id import ID
+from libp2p.peer.peerinfo import PeerInfo, info_from_p2p_addr
+import multiaddr
+
+from p2p._config import P2PConfig
+from p2p._errors import P2PError, PeerUnavailable
+from p2p._gossip import Gossip
+from p2p._host import build_host
+from p2p._metrics import Counters, P2PMetrics
+from p2p._reqresp import Handler, request, serve
+from p2p._scoring import PeerScores, ScoringPolicy
+from p2p._topics import Message, Validator
+
+log = structlog.get_logger(__name__)
+
+HOUSEKEEPING_SECONDS = 0.25
+"""How often bans are enforced and lifted; a banned peer that reconnects is cut within this."""
+
+
+class P2PNode:
+    """A validator's network presence: run it in a nursery with ``await nursery.start(node.run)``.
+
+    Topics and request handlers may be registered before or after start.
+    """
+
+    def __init__(self, config: P2PConfig) -> None:
+        self._config = config
+        self._host, self._listen = build_host(config.seed, config.listen_host, config.listen_port)
+        self._static_peers = [_parse_peer(address) for address in config.static_peers]
+        self._counters = Counters()
+        self._scores = PeerScores(ScoringPolicy(config.ban_threshold, config.ban_seconds,
+                                                config.score_recovery_per_second))
+        self._gossip = Gossip(self._host, config, self._counters, self._on_reject)
+        self._running = False
+
+    @property
+    def peer_id(self) -> str:
+        """Our base58 peer id (derived from the seed's public key)."""
+        return self._host.get_id().to_base58()
+
+    @property
+    def listen_addrs(self) -> list[str]:
+        """Dialable ``.../p2p/<id>`` addresses, with the real port once listening."""
+        return sorted(str(address) for address in self._host.get_addrs())
+
+    def connected_peers(self) -> list[str]:
+        """Peer ids with an open connection, sorted."""
+        connections = self._host.get_network().connections
+        return sorted(peer.to_base58() for peer, conns in connections.items() if conns)
+
+    def metrics(self) -> P2PMetrics:
+        """Counters and peer counts, as a plain snapshot."""
+        now = trio.current_time() if self._running else 0.0
+        return P2PMetrics.snapshot(self._counters, peers_connected=len(self.connected_peers()),
+                                   peers_banned=len(self._scores.banned(now)))
+
+    def score(self, peer_id: str) -> int:
+        """The peer's current score: 0 is clean, below ``ban_threshold`` is banned."""
+        return self._scores.score(peer_id, trio.current_time())
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Listen, start gossip, keep the static peers dialled; ``started()`` once listening."""
+        async with self._host.run([self._listen]), trio.open_nursery() as nursery:
+            await nursery.start(self._gossip.run)
+            self._running = True
+            for peer in self._static_peers:
+                if peer.peer_id != self._host.get_id():
+                    nursery.start_soon(self._keep_dialled, peer)
+            nursery.start_soon(self._enforce_bans)
+            log.info("p2p_started", peer_id=self.peer_id, listen=self.listen_addrs,
+                     static_peers=len(self._static_peers))
+            task_status.started()
+            try:
+                await trio.sleep_forever()
+            finally:
+                self._running = False
+
+    def subscribe(self, topic: str, validate: Validator) -> trio.MemoryReceiveChannel[Message]:
+        """Messages of ``topic`` accepted by ``validate(data, author_peer_id)``, ours excluded."""
+        return self._gossip.subscribe(topic, validate)
+
+    async def publish(self, topic: str, data: bytes) -> None:
+        """Gossip ``data`` on ``topic``; waits while outbound queues are long."""
+        await self._gossip.publish(topic, data)
+
+    def set_handler(self, protocol_id: str, handler: Handler) -> None:
+        """Answer requests on ``protocol_id`` with ``async handler(peer_id, request) -> bytes``."""
+        async def on_stream(stream: INetStream) -> None:
+            self._counters.requests_in += 1
+            answered = await serve(stream, handler, max_request_bytes=self._config.max_request_bytes,
+                                   read_seconds=self._config.request_read_seconds,
+                                   refuse=self._refusal)
+            if not answered:
+                self._counters.request_errors += 1
+
+        self._host.set_stream_handler(TProtocol(protocol_id), on_stream)
+
+    async def request(self, peer_id: str, protocol_id: str, data: bytes, *,
+                      max_response_bytes: int) -> bytes:
+        """Send one request and return the response; :class:`P2PError` subclasses on failure."""
+        if self._refusal(peer_id) is not None:
+            raise PeerUnavailable("peer_banned", f"peer {peer_id} is banned")
+        self._counters.requests_out += 1
+        try:
+            return await request(self._host, peer_id, protocol_id, data,
+                                 max_request_bytes=self._config.max_request_bytes,
+                                 max_response_bytes=max_response_bytes)
+        except P2PError:
+            self._counters.request_errors += 1
+            raise
+
+    def penalize(self, peer_id: str, points: int, reason: str) -> None:
+        """Lower the peer's score; under the threshold it is disconnected and refused a while."""
+        now = trio.current_time()
+        self._counters.penalties += 1
+        started_ban = self._scores.penalize(peer_id, points, now)
+        log.info("peer_penalized", peer_id=peer_id, points=points, reason=reason,
+                 score=self._scores.score(peer_id, now))
+        if started_ban:
+            self._counters.bans += 1
+            log.warning("peer_banned", peer_id=peer_id, reason=reason,
+                        seconds=self._config.ban_seconds)
+            self._gossip.blacklist(peer_id, banned=True)
+
+    def _on_reject(self, forwarder: str, topic: str, reason: str) -> None:
+        self.penalize(forwarder, self._config.reject_penalty, f"topic {topic}: {reason}")
+
+    def _refusal(self, peer_id: str) -> P2PError | None:
+        if self._scores.is_banned(peer_id, trio.current_time()):
+            return P2PError("peer_banned", f"peer {peer_id} is banned for misbehaviour")
+        return None
+
+    async def _enforce_bans(self) -> None:
+        while True:
+            now = trio.current_time()
+            for peer_id in self._scores.lift_expired(now):
+                log.info("peer_unbanned", peer_id=peer_id)
+                self._gossip.blacklist(peer_id, banned=False)
+            connected = set(self.connected_peers())
+            for peer_id in self._scores.banned(now):
+                if peer_id in connected:
+                    await self._disconnect(peer_id)
+            await trio.sleep(HOUSEKEEPING_SECONDS)
+
+    async def _disconnect(self, peer_id: str) -> None:
+        try:
+            await self._host.disconnect(ID.from_base58(peer_id))
+        except (BaseLibp2pError, OSError) as error:
+            log.info("disconnect_failed", peer_id=peer_id, error=repr(error))
+
+    async def _keep_dialled(self, peer: PeerInfo) -> None:
+        """Our own redial loop: py-libp2p waits 60 s before redialling a failed peer (pitfall 7)."""
+        peer_id = peer.peer_id.to_base58()
+        delay = self._config.redial_initial_seconds
+        while True:
+            if peer_id in self.connected_peers() or self._refusal(peer_id) is not None:
+                delay = self._config.redial_initial_seconds
+            else:
+                delay = await self._dial(peer, delay)
+            await trio.sleep(delay)
+
+    async def _dial(self, peer: PeerInfo, delay: float) -> float:
+        """One dial attempt; returns the delay before the next check (capped backoff)."""
+        self._forget_dial_failure(peer.peer_id)
+        try:
+            with trio.fail_after(self._config.redial_max_seconds + 5):
+                await self._host.connect(peer)
+        except (BaseLibp2pError, OSError, trio.TooSlowError) as error:
+            log.debug("dial_failed", peer_id=peer.peer_id.to_base58(), error=repr(error))
+            return min(delay * 2, self._config.redial_max_seconds)
+        log.info("peer_dialled", peer_id=peer.peer_id.to_base58())
+        return self._config.redial_initial_seconds
+
+    def _forget_dial_failure(self, peer: ID) -> None:
+        """Lift the swarm's 60 s "recently failed" block so our own schedule decides."""
+        negative_cache = getattr(self._host.get_network(), "_negative_peer_cache", None)
+        if negative_cache is not None:
+            negative_cache.evict(str(peer))
+
+
+def _parse_peer(address: str) -> PeerInfo:
+    try:
+        return info_from_p2p_addr(multiaddr.Multiaddr(address))
+    except Exception as error:
+        raise ValueError(f"static_peers: {address!r} is not a /.../p2p/<id> address: {error}") from error
