@@ -5,6 +5,7 @@ the file or variable, the field and the reason. Depends on nothing of ours.
 """
 
 from config.errors import ConfigError, Problem
+from config.files import write_atomically
 from config.genesis import (
     AssetSpec,
     BalanceSpec,
@@ -14,6 +15,7 @@ from config.genesis import (
     ValidatorSpec,
     load_genesis,
     parse_genesis,
+    read_genesis_json,
 )
 from config.node import (
     ApiSection,
@@ -29,6 +31,7 @@ from config.node import (
     StripeSection,
     dump_node_config,
     load_node_config,
+    parse_node_config,
 )
 from config.params import ChainParams
 
@@ -37,4 +40,5 @@ __all__ = [
     "GenesisDoc", "KeysSection", "LogSection", "MempoolSection", "MetricsSection", "NodeConfig",
     "NodeSection", "P2PSection", "PlaceSpec", "Problem", "ReaderSection", "Secret", "StripeSection",
     "ValidatorSpec", "dump_node_config", "load_genesis", "load_node_config", "parse_genesis",
+    "parse_node_config", "read_genesis_json", "write_atomically",
 ]

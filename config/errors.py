@@ -33,6 +33,11 @@ class ConfigError(Exception):
         self.problems = tuple(problems)
         super().__init__(f"{code}: " + "; ".join(str(problem) for problem in self.problems))
 
+    def describe(self) -> str:
+        """One problem per line, for a terminal."""
+        return "\n".join([f"{self.code}: {len(self.problems)} problem(s)",
+                          *(f"  {problem}" for problem in self.problems)])
+
 
 def raise_if_any(code: str, problems: Sequence[Problem]) -> None:
     """Raise :class:`ConfigError` when ``problems`` is not empty."""

@@ -119,17 +119,15 @@ class GenesisDoc:
 
 
 def load_genesis(path: Path | str, *, draft: bool = False) -> GenesisDoc:
-    """Read and validate a genesis file; :class:`ConfigError` names the file and each problem."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError("bad_genesis", [Problem(str(path), f"cannot read: {exc}")]) from None
-    return parse_genesis(decode_json(text, str(path)), draft=draft)
+    """Read and validate a genesis file; :class:`ConfigError` names the file or each JSON path."""
+    return parse_genesis(read_genesis_json(path), draft=draft)
 
 
-def decode_json(text: str, where: str) -> Any:
-    """Strict JSON: no floats, NaN or duplicate keys (they would make two readings differ)."""
+def read_genesis_json(path: Path | str) -> Any:
+    """The decoded JSON of a genesis file, strictly: no floats, NaN or duplicate keys.
+
+    Those would let two readers of the same file see different documents.
+    """
     def refuse_float(token: str) -> Any:
         raise ValueError(f"{token} is not an integer (amounts and times are integers)")
 
@@ -140,10 +138,12 @@ def decode_json(text: str, where: str) -> Any:
         return dict(pairs)
 
     try:
-        return json.loads(text, parse_float=refuse_float, parse_constant=refuse_float,
-                          object_pairs_hook=unique_keys)
-    except ValueError as exc:
-        raise ConfigError("bad_genesis", [Problem(where, f"not valid JSON: {exc}")]) from None
+        return json.loads(Path(path).read_text(encoding="utf-8"), parse_float=refuse_float,
+                          parse_constant=refuse_float, object_pairs_hook=unique_keys)
+    except OSError as exc:
+        raise ConfigError("bad_genesis", [Problem(str(path), f"cannot read: {exc}")]) from None
+    except ValueError as exc:  # includes JSONDecodeError and UnicodeDecodeError
+        raise ConfigError("bad_genesis", [Problem(str(path), f"not valid JSON: {exc}")]) from None
 
 
 def parse_genesis(data: Any, *, draft: bool = False) -> GenesisDoc:

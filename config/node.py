@@ -20,7 +20,7 @@ from typing import Any, Callable, Mapping, get_type_hints
 
 import tomli_w
 
-from config.errors import Problem, raise_if_any
+from config.errors import ConfigError, Problem, raise_if_any
 
 ENV_PREFIX = "FEDOW_"
 
@@ -223,13 +223,22 @@ def load_node_config(path: Path | str | None, env: Mapping[str, str] = os.enviro
     Raises :class:`~config.errors.ConfigError` (``bad_config``) listing every
     problem, each naming the file or variable, the field and the reason.
     """
+    if path is None:
+        return parse_node_config("", base=Path.cwd(), env=env)
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError("bad_config", [Problem(str(path), f"cannot read the configuration: {exc}")]) from None
+    return parse_node_config(text, base=path.absolute().parent, env=env, source=str(path))
+
+
+def parse_node_config(text: str, *, base: Path, env: Mapping[str, str] = os.environ,
+                      source: str = "config") -> NodeConfig:
+    """:func:`load_node_config` for TOML ``text``; relative paths are resolved against ``base``."""
     problems: list[Problem] = []
     raw: dict[str, dict[str, _Raw]] = {name: {} for name in _sections()}
-    base = Path.cwd()
-    if path is not None:
-        path = Path(path)
-        base = path.absolute().parent
-        _read_file(path, raw, problems)
+    _read_toml(text, source, raw, problems)
     _read_env(env, raw, problems)
     config = NodeConfig(**{name: _build_section(name, cls, raw[name], base, problems)
                            for name, cls in _sections().items()})
@@ -237,19 +246,19 @@ def load_node_config(path: Path | str | None, env: Mapping[str, str] = os.enviro
     return config
 
 
-def _read_file(path: Path, raw: dict[str, dict[str, _Raw]], problems: list[Problem]) -> None:
+def _read_toml(text: str, source: str, raw: dict[str, dict[str, _Raw]], problems: list[Problem]) -> None:
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        problems.append(Problem(str(path), f"cannot read the configuration: {exc}"))
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(Problem(source, f"not valid TOML: {exc}"))
         return
     for section, table in document.items():
         if section not in raw:
-            problems.append(Problem(f"{path}: [{section}]", f"unknown section (known: {', '.join(raw)})"))
+            problems.append(Problem(f"{source}: [{section}]", f"unknown section (known: {', '.join(raw)})"))
         elif not isinstance(table, dict):
-            problems.append(Problem(f"{path}: {section}", "must be a [section] table"))
+            problems.append(Problem(f"{source}: {section}", "must be a [section] table"))
         else:
-            raw[section].update({key: _Raw(value, str(path)) for key, value in table.items()})
+            raw[section].update({key: _Raw(value, source) for key, value in table.items()})
 
 
 def _read_env(env: Mapping[str, str], raw: dict[str, dict[str, _Raw]], problems: list[Problem]) -> None:

@@ -14,7 +14,7 @@ from typing import Sequence
 
 from fedow_node.logs import configure_logging
 
-COMMANDS: tuple[str, ...] = ()
+COMMANDS: tuple[str, ...] = ("init", "genesis")
 """Names of the modules in fedow_node/commands, in the order of ``--help``."""
 
 
