@@ -10,7 +10,7 @@ loop of the HTTP API; Stripe SDK errors are translated into :class:`PaymentError
 """
 
 from fedow_node.payments._bridge import StripeBridge, checkout_key, payout_ref, refund_ref
-from fedow_node.payments._config import ENV_PREFIX, StripeConfig
+from fedow_node.payments._config import StripeConfig
 from fedow_node.payments._errors import (
     CardDeclined,
     InvalidPaymentInput,
@@ -41,7 +41,6 @@ from fedow_node.payments._webhook import MAX_WEBHOOK_BYTES, WEBHOOK_PATH, webhoo
 __all__ = [
     "CardDeclined",
     "CheckoutLink",
-    "ENV_PREFIX",
     "InvalidPaymentInput",
     "LedgerGateway",
     "LedgerOutOfStep",

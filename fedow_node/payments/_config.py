@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
-from typing import Mapping
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from config import StripeSection
 from fedow_node.payments._errors import PaymentConfigError
-
-ENV_PREFIX = "FEDOW_STRIPE_"
-"""Environment variables ``FEDOW_STRIPE_<FIELD>`` override the file's ``[stripe]`` section."""
 
 _SECRET_KEY_PREFIXES = ("sk_live_", "sk_test_", "rk_live_", "rk_test_")
 
@@ -43,26 +40,20 @@ class StripeConfig:
                     "config_invalid", f"stripe.{name} must be an absolute http(s) URL, got {value!r}")
 
     @classmethod
-    def from_sources(cls, section: Mapping[str, object], environ: Mapping[str, str]) -> StripeConfig:
-        """Build from a parsed TOML ``[stripe]`` table, with ``FEDOW_STRIPE_*`` variables winning."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(section) - known)
-        if unknown:
-            raise PaymentConfigError("config_invalid", f"unknown key(s) in [stripe]: {', '.join(unknown)}")
-        merged: dict[str, object] = dict(section)
-        for name in sorted(known):
-            env_value = environ.get(ENV_PREFIX + name.upper())
-            if env_value is not None:
-                merged[name] = env_value
-        for name, value in sorted(merged.items()):
-            if not isinstance(value, str):
-                raise PaymentConfigError("config_invalid", f"stripe.{name} must be a string")
-        missing = sorted(f.name for f in fields(cls) if f.name != "api_base" and f.name not in merged)
-        if missing:
-            raise PaymentConfigError(
-                "config_invalid", f"missing stripe setting(s): {', '.join(missing)} "
-                f"(set them in [stripe] or as {ENV_PREFIX}<NAME>)")
-        return cls(**merged)  # type: ignore[arg-type]
+    def from_section(cls, section: StripeSection) -> StripeConfig:
+        """Build from the node configuration's ``[stripe]`` section (file + ``FEDOW_STRIPE_*``).
+
+        That section leaves everything optional because Stripe is; a node that enables the
+        bridge needs both secrets and both URLs, and gets a :class:`PaymentConfigError` naming
+        the first one missing.
+        """
+        required = {"secret_key": section.secret_key.reveal(), "webhook_secret": section.webhook_secret.reveal(),
+                    "success_url": section.success_url, "cancel_url": section.cancel_url}
+        for name, value in required.items():
+            if not value:
+                raise PaymentConfigError(
+                    "config_invalid", f"stripe.{name} is not set (in [stripe] or FEDOW_STRIPE_{name.upper()})")
+        return cls(api_base=section.api_base or None, **required)
 
 
 def _is_http_url(value: str) -> bool:

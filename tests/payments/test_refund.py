@@ -1,0 +1,150 @@
+"""Refunds to the bank card: Stripe first under an idempotency key, then the ledger burn.
+
+Plain sync tests running an asyncio scenario (``payments_world.run``), see test_webhook.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+from structlog.testing import capture_logs
+
+from fedow_node.payments import (
+    CardDeclined, InvalidPaymentInput, LedgerOutOfStep, LedgerUnavailable, RefundRequest, StripeAuthFailed,
+    StripeFailure, StripeRequestInvalid, StripeUnavailable, Submitted, refund_ref,
+)
+from payments_world import WALLET, World, run, stripe_world
+
+
+async def funded(world: World, amount: int = 3_000) -> str:
+    """Refill WALLET through a paid checkout and its webhook; the payment intent to refund."""
+    session = await world.paid_refill(amount=amount)
+    await world.deliver(world.stripe.event(session))
+    return str(session["payment_intent"])
+
+
+def test_refund_pays_back_the_card_and_burns_the_fed() -> None:
+    async def scenario() -> None:
+        async with stripe_world() as world:
+            intent = await funded(world, 3_000)
+            receipt = await world.bridges[0].refund(RefundRequest("rf-1", intent, WALLET, 1_000))
+            (call,) = world.stripe.calls_to("/v1/refunds")
+            assert call.idempotency_key == refund_ref("rf-1")
+            assert (call.params["payment_intent"], call.params["amount"]) == (intent, "1000")
+            assert receipt.stripe_refund_id in world.stripe.refunds
+            assert (receipt.amount_cents, receipt.ledger) == (1_000, Submitted.APPLIED)
+            assert world.ledger.wallets[WALLET] == 2_000
+            assert world.ledger.refunded == 1_000
+            assert world.ledger.fed_conserved()
+            # What Stripe holds for the federation still equals the FED in circulation.
+            assert world.stripe.refundable(intent) == world.ledger.fed_in_circulation()
+    run(scenario)
+
+
+def test_same_refund_request_twice_refunds_once() -> None:
+    async def scenario() -> None:
+        async with stripe_world(nodes=2) as world:
+            intent = await funded(world, 3_000)
+            request = RefundRequest("rf-1", intent, WALLET, 1_000)
+            first = await world.bridges[0].refund(request)
+            again = await world.bridges[1].refund(request)  # another node, or a retry
+            assert again.stripe_refund_id == first.stripe_refund_id
+            assert again.ledger is Submitted.DUPLICATE_REFERENCE
+            assert len(world.stripe.refunds) == 1
+            assert world.ledger.wallets[WALLET] == 2_000
+    run(scenario)
+
+
+@pytest.mark.parametrize(("status", "error_class"), [
+    (402, CardDeclined), (400, StripeRequestInvalid), (401, StripeAuthFailed), (500, StripeUnavailable),
+])
+def test_stripe_error_on_refund_leaves_the_ledger_untouched(status: int, error_class: type[StripeFailure]) -> None:
+    async def scenario() -> None:
+        async with stripe_world() as world:
+            intent = await funded(world)
+            before = world.ledger.snapshot()
+            world.stripe.fail_with = status
+            with pytest.raises(error_class, match="create refund"):
+                await world.bridges[0].refund(RefundRequest("rf-1", intent, WALLET, 1_000))
+            assert world.ledger.snapshot() == before
+    run(scenario)
+
+
+def test_refund_larger_than_the_payment_is_refused_by_stripe_and_changes_nothing() -> None:
+    async def scenario() -> None:
+        async with stripe_world() as world:
+            intent = await funded(world, 1_000)
+            world.ledger.wallets[WALLET] += 5_000  # FED from elsewhere: the ledger alone would allow it
+            before = world.ledger.snapshot()
+            with pytest.raises(StripeRequestInvalid) as info:
+                await world.bridges[0].refund(RefundRequest("rf-1", intent, WALLET, 2_000))
+            assert info.value.code == "amount_too_large"
+            assert world.ledger.snapshot() == before
+    run(scenario)
+
+
+def test_refund_beyond_the_wallet_balance_never_reaches_stripe() -> None:
+    async def scenario() -> None:
+        async with stripe_world() as world:
+            intent = await funded(world, 1_000)
+            with pytest.raises(InvalidPaymentInput) as info:
+                await world.bridges[0].refund(RefundRequest("rf-1", intent, WALLET, 1_001))
+            assert info.value.code == "insufficient_fed"
+            assert "1000" in info.value.detail
+            assert world.stripe.calls_to("/v1/refunds") == []
+    run(scenario)
+
+
+def test_ledger_outage_after_the_stripe_refund_is_finished_by_a_retry() -> None:
+    async def scenario() -> None:
+        async with stripe_world() as world:
+            intent = await funded(world, 3_000)
+            request = RefundRequest("rf-1", intent, WALLET, 1_000)
+            real_submit = world.ledger.submit_fed_refund
+
+            async def outage(*_: object) -> Submitted:
+                raise LedgerUnavailable("ledger_unavailable", "no quorum (test)")
+            world.ledger.submit_fed_refund = outage  # type: ignore[method-assign]
+            with pytest.raises(LedgerUnavailable):
+                await world.bridges[0].refund(request)
+            assert world.ledger.wallets[WALLET] == 3_000
+            world.ledger.submit_fed_refund = real_submit  # type: ignore[method-assign]
+            receipt = await world.bridges[0].refund(request)
+            assert receipt.ledger is Submitted.APPLIED
+            assert len(world.stripe.refunds) == 1
+            assert world.ledger.wallets[WALLET] == 2_000
+            assert world.stripe.refundable(intent) == world.ledger.fed_in_circulation()
+    run(scenario)
+
+
+def test_ledger_refusal_after_the_stripe_refund_is_reported_for_reconciliation() -> None:
+    async def scenario() -> None:
+        async with stripe_world() as world:
+            intent = await funded(world, 3_000)
+            real_check = world.ledger.wallet_fed_balance
+
+            async def stale_balance(wallet: bytes) -> int:
+                balance = await real_check(wallet)
+                world.ledger.wallets[WALLET] = 0  # spent at a POS between the check and the burn
+                return balance
+            world.ledger.wallet_fed_balance = stale_balance  # type: ignore[method-assign]
+            with capture_logs() as logs, pytest.raises(LedgerOutOfStep) as info:
+                await world.bridges[0].refund(RefundRequest("rf-1", intent, WALLET, 1_000))
+            assert info.value.code == "refund_not_recorded"
+            (refund_id,) = world.stripe.refunds
+            assert refund_id in info.value.detail and "overdraft" in info.value.detail
+            assert any(entry["event"] == "ledger_out_of_step" and entry["log_level"] == "error"
+                       and entry["stripe_id"] == refund_id for entry in logs)
+    run(scenario)
+
+
+@pytest.mark.parametrize(("field", "kwargs"), [
+    ("refund_id", {"refund_id": "no spaces"}),
+    ("payment_intent", {"payment_intent": "ch_123"}),
+    ("wallet", {"wallet": b"\0" * 31}),
+    ("amount_cents", {"amount_cents": 0}),
+])
+def test_malformed_refund_requests_name_the_field(field: str, kwargs: dict[str, object]) -> None:
+    fields: dict[str, object] = {"refund_id": "rf-1", "payment_intent": "pi_1", "wallet": WALLET,
+                                 "amount_cents": 100, **kwargs}
+    with pytest.raises(InvalidPaymentInput, match=field):
+        RefundRequest(**fields)  # type: ignore[arg-type]
