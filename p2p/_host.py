@@ -40,7 +40,12 @@ def build_host(seed: bytes, listen_host: str, listen_port: int) -> tuple[IHost, 
 
 
 def route_libp2p_logs() -> None:
-    """Send libp2p's records to the root logger (structlog), WARNING and above (pitfall 11)."""
+    """Send libp2p's records to the root logger (structlog), WARNING and above (pitfall 11).
+
+    The TCP transport logs every failed dial as an error; a validator that is
+    down is routine, and our redial loop reports it once as ``peer_unreachable``.
+    """
     libp2p_logger = logging.getLogger("libp2p")
     libp2p_logger.propagate = True
     libp2p_logger.setLevel(max(logging.WARNING, logging.getLogger().level))
+    logging.getLogger("libp2p.transport.tcp.tcp").setLevel(logging.CRITICAL)

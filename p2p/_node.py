@@ -175,7 +175,9 @@ class P2PNode:
             with trio.fail_after(self._config.redial_max_seconds + 5):
                 await self._host.connect(peer)
         except (BaseLibp2pError, OSError, trio.TooSlowError) as error:
-            log.debug("dial_failed", peer_id=peer.peer_id.to_base58(), error=repr(error))
+            first_failure = delay == self._config.redial_initial_seconds
+            (log.info if first_failure else log.debug)(
+                "peer_unreachable", peer_id=peer.peer_id.to_base58(), error=repr(error))
             return min(delay * 2, self._config.redial_max_seconds)
         log.info("peer_dialled", peer_id=peer.peer_id.to_base58())
         return self._config.redial_initial_seconds
