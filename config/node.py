@@ -130,6 +130,8 @@ def _optional_url(value: str) -> str | None:
 @dataclass(frozen=True)
 class NodeSection:
     data_dir: Path = _setting(Path("data"))
+    genesis: Path = _setting(Path("genesis.json"))
+    """The chain's genesis document, the same file on every node."""
     moniker: str = _setting("fedow-node", _name)
 
 

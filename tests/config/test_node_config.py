@@ -42,7 +42,7 @@ bind = ""
 max_txs = 50
 """)
     config = load_node_config(path, env={})
-    assert config.node.data_dir == tmp_path / "chain"
+    assert config.node.data_dir == tmp_path / "chain" and config.node.genesis == tmp_path / "genesis.json"
     assert config.keys.node_key == tmp_path / "keys" / "node.key"
     assert config.keys.place_key == Path("/etc/fedow/place.key")
     assert config.keys.validator is True and config.p2p.peers == (PEER,)
