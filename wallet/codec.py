@@ -86,3 +86,12 @@ def unpack(data: bytes, max_bytes: int = MAX_OBJECT_BYTES) -> Any:
 def signing_bytes(domain: str, chain_id: str, body: bytes) -> bytes:
     """What an Ed25519 signature covers: domain tag, chain id, canonical body."""
     return pack([domain, chain_id, body])
+
+
+def unpack_trusted(data: bytes) -> Any:
+    """Decode bytes this node wrote itself (committed state): no canonicity re-check.
+
+    State values were encoded by :func:`pack` before the block that wrote them
+    was committed, so checking them again on every read would only cost time.
+    """
+    return msgpack.unpackb(data, raw=False, use_list=True)

@@ -27,3 +27,13 @@ class Rejected(LedgerError):
 
 class InvariantBroken(LedgerError):
     """A money invariant failed after applying a block: the node must halt, not commit."""
+
+
+class BlockTxRejected(Rejected):
+    """A block is invalid because its transaction number ``index`` does not apply."""
+
+    def __init__(self, index: int, txid: bytes, cause: Rejected) -> None:
+        super().__init__(cause.code, f"transaction {index} ({txid.hex()}): {cause.detail}")
+        self.index = index
+        self.txid = txid
+        self.cause = cause

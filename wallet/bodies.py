@@ -1,0 +1,308 @@
+"""Typed bodies of every transaction kind, with their stateless shape checks.
+
+A body travels as an array in field order (``to_list``); ``from_list`` checks
+the count, the type and the size of every field and names the bad one.
+``BODY_TYPES`` maps each kind (the envelope's ``kind`` string) to its body.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+
+from wallet import fields as f
+from wallet.errors import Rejected
+
+B = TypeVar("B", bound="Body")
+
+
+class Body:
+    """Base of every body: ``SCHEMA`` lists (field name, check) in field order."""
+
+    __slots__ = ()
+    KIND: ClassVar[str]
+    SCHEMA: ClassVar[tuple[tuple[str, f.Check], ...]]
+
+    def to_list(self) -> list[Any]:
+        return [_to_wire(getattr(self, name)) for name, _check in self.SCHEMA]
+
+    @classmethod
+    def from_list(cls: type[B], items: Any) -> B:
+        if not isinstance(items, list) or len(items) != len(cls.SCHEMA):
+            raise Rejected("bad_body", f"{cls.KIND} body must be an array of {len(cls.SCHEMA)} fields "
+                           f"({', '.join(name for name, _ in cls.SCHEMA)})")
+        return cls(*[check(name, value) for (name, check), value in zip(cls.SCHEMA, items)])
+
+
+def _to_wire(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_to_wire(item) for item in value]
+    return value
+
+
+BODY_TYPES: dict[str, type[Body]] = {}
+
+
+def _kind(name: str):  # type: ignore[no-untyped-def]
+    def register(cls: type[B]) -> type[B]:
+        cls.KIND = name
+        BODY_TYPES[name] = cls
+        return cls
+    return register
+
+
+# -- governance (signed by an authority key) -----------------------------------
+@_kind("create_place")
+@dataclass(frozen=True, slots=True)
+class CreatePlace(Body):
+    place_id: str
+    name: str
+    public_key: bytes
+    SCHEMA = (("place_id", f.place_id), ("name", f.display_name), ("public_key", f.key32))
+
+
+@_kind("archive_place")
+@dataclass(frozen=True, slots=True)
+class ArchivePlace(Body):
+    place_id: str
+    SCHEMA = (("place_id", f.place_id),)
+
+
+@_kind("create_asset")
+@dataclass(frozen=True, slots=True)
+class CreateAsset(Body):
+    asset_id: str
+    name: str
+    category: str
+    origin_place: str | None
+    melting: bool
+    SCHEMA = (("asset_id", f.asset_id), ("name", f.display_name), ("category", f.category),
+              ("origin_place", f.optional(f.place_id)), ("melting", f.boolean))
+
+
+@_kind("archive_asset")
+@dataclass(frozen=True, slots=True)
+class ArchiveAsset(Body):
+    asset_id: str
+    SCHEMA = (("asset_id", f.asset_id),)
+
+
+@_kind("create_federation")
+@dataclass(frozen=True, slots=True)
+class CreateFederation(Body):
+    federation_id: str
+    name: str
+    SCHEMA = (("federation_id", f.federation_id), ("name", f.display_name))
+
+
+@_kind("federation_place")
+@dataclass(frozen=True, slots=True)
+class FederationPlace(Body):
+    """Add (include=True) or remove a place of a federation."""
+
+    federation_id: str
+    place_id: str
+    include: bool
+    SCHEMA = (("federation_id", f.federation_id), ("place_id", f.place_id), ("include", f.boolean))
+
+
+@_kind("federation_asset")
+@dataclass(frozen=True, slots=True)
+class FederationAsset(Body):
+    """Add (include=True) or remove an asset of a federation."""
+
+    federation_id: str
+    asset_id: str
+    include: bool
+    SCHEMA = (("federation_id", f.federation_id), ("asset_id", f.asset_id), ("include", f.boolean))
+
+
+@_kind("admit_validator")
+@dataclass(frozen=True, slots=True)
+class AdmitValidator(Body):
+    """Admit (or re-admit and unjail) a validator key run by a place."""
+
+    public_key: bytes
+    place_id: str
+    SCHEMA = (("public_key", f.key32), ("place_id", f.place_id))
+
+
+@_kind("remove_validator")
+@dataclass(frozen=True, slots=True)
+class RemoveValidator(Body):
+    public_key: bytes
+    SCHEMA = (("public_key", f.key32),)
+
+
+@_kind("set_params")
+@dataclass(frozen=True, slots=True)
+class SetParams(Body):
+    changes: tuple[tuple[str, int], ...]
+    SCHEMA = (("changes", f.array_of(f.row(("name", f.param_name), ("value", f.param_value)),
+                                     f.MAX_PARAM_CHANGES)),)
+
+
+# -- cards ---------------------------------------------------------------------
+@_kind("register_cards")
+@dataclass(frozen=True, slots=True)
+class RegisterCards(Body):
+    """A batch of new cards of the signing (origin) place: (uid, printed number, QR id)."""
+
+    cards: tuple[tuple[bytes, str, bytes], ...]
+    SCHEMA = (("cards", f.array_of(f.row(("uid", f.card_uid), ("number", f.card_number),
+                                         ("qr_id", f.qr_id)), f.MAX_CARDS_PER_TX)),)
+
+
+@_kind("link_card")
+@dataclass(frozen=True, slots=True)
+class LinkCard(Body):
+    """The signer's wallet claims a card named by its QR id (bytes) or printed number (str)."""
+
+    card: bytes | str
+    SCHEMA = (("card", f.card_lookup),)
+
+
+@_kind("lost_card")
+@dataclass(frozen=True, slots=True)
+class LostCard(Body):
+    uid: bytes
+    SCHEMA = (("uid", f.card_uid),)
+
+
+@_kind("void_card")
+@dataclass(frozen=True, slots=True)
+class VoidCard(Body):
+    uid: bytes
+    SCHEMA = (("uid", f.card_uid),)
+
+
+@_kind("set_primary_card")
+@dataclass(frozen=True, slots=True)
+class SetPrimaryCard(Body):
+    uid: bytes
+    primary: bool
+    SCHEMA = (("uid", f.card_uid), ("primary", f.boolean))
+
+
+# -- money in ------------------------------------------------------------------
+@_kind("fed_refill")
+@dataclass(frozen=True, slots=True)
+class FedRefill(Body):
+    """FED bought online (e.g. a Stripe checkout id as payment_ref, usable once)."""
+
+    wallet: bytes
+    amount: int
+    payment_ref: str
+    SCHEMA = (("wallet", f.key32), ("amount", f.amount), ("payment_ref", f.reference))
+
+
+@_kind("cash_refill")
+@dataclass(frozen=True, slots=True)
+class CashRefill(Body):
+    wallet: bytes
+    asset_id: str
+    amount: int
+    SCHEMA = (("wallet", f.key32), ("asset_id", f.asset_id), ("amount", f.amount))
+
+
+@_kind("mint")
+@dataclass(frozen=True, slots=True)
+class Mint(Body):
+    asset_id: str
+    amount: int
+    SCHEMA = (("asset_id", f.asset_id), ("amount", f.amount))
+
+
+# -- payments ------------------------------------------------------------------
+@_kind("sale")
+@dataclass(frozen=True, slots=True)
+class Sale(Body):
+    """Card -> place, signed by the place key on behalf of its POS."""
+
+    uid: bytes
+    asset_id: str
+    amount: int
+    SCHEMA = (("uid", f.card_uid), ("asset_id", f.asset_id), ("amount", f.amount))
+
+
+@_kind("qr_sale")
+@dataclass(frozen=True, slots=True)
+class QrSale(Body):
+    """User wallet -> place, signed by the user's key."""
+
+    place_id: str
+    asset_id: str
+    amount: int
+    SCHEMA = (("place_id", f.place_id), ("asset_id", f.asset_id), ("amount", f.amount))
+
+
+@_kind("transfer")
+@dataclass(frozen=True, slots=True)
+class Transfer(Body):
+    to_wallet: bytes
+    asset_id: str
+    amount: int
+    SCHEMA = (("to_wallet", f.key32), ("asset_id", f.asset_id), ("amount", f.amount))
+
+
+@_kind("settlement")
+@dataclass(frozen=True, slots=True)
+class Settlement(Body):
+    to_place: str
+    asset_id: str
+    amount: int
+    SCHEMA = (("to_place", f.place_id), ("asset_id", f.asset_id), ("amount", f.amount))
+
+
+@_kind("refund")
+@dataclass(frozen=True, slots=True)
+class Refund(Body):
+    """A place pays a card's balance back in cash; the tokens are burnt."""
+
+    uid: bytes
+    asset_id: str
+    amount: int
+    SCHEMA = (("uid", f.card_uid), ("asset_id", f.asset_id), ("amount", f.amount))
+
+
+@_kind("bank_deposit")
+@dataclass(frozen=True, slots=True)
+class BankDeposit(Body):
+    amount: int
+    payout_ref: str
+    SCHEMA = (("amount", f.amount), ("payout_ref", f.reference))
+
+
+# -- memberships and badges ----------------------------------------------------
+@_kind("membership")
+@dataclass(frozen=True, slots=True)
+class GrantMembership(Body):
+    wallet: bytes
+    asset_id: str
+    unit: str
+    count: int
+    SCHEMA = (("wallet", f.key32), ("asset_id", f.asset_id), ("unit", f.period_unit),
+              ("count", f.period_count))
+
+
+@_kind("badge")
+@dataclass(frozen=True, slots=True)
+class BadgeCheckIn(Body):
+    uid: bytes
+    asset_id: str
+    SCHEMA = (("uid", f.card_uid), ("asset_id", f.asset_id))
+
+
+# -- staking -------------------------------------------------------------------
+@_kind("stake")
+@dataclass(frozen=True, slots=True)
+class Stake(Body):
+    amount: int
+    SCHEMA = (("amount", f.amount),)
+
+
+@_kind("unstake")
+@dataclass(frozen=True, slots=True)
+class Unstake(Body):
+    amount: int
+    SCHEMA = (("amount", f.amount),)

@@ -1,0 +1,191 @@
+"""The accounting layer: every change of a balance, pool or supply goes through a Book.
+
+Keeping all money movements in one place keeps three things right at once:
+the per-asset running totals that make the invariant check O(1) per block,
+the time of last activity with its demurrage index entry, and the settlement
+of pending demurrage before a melting balance is touched (so a balance charged
+late, because of the per-block cap, pays exactly what it would have paid on time).
+"""
+
+from __future__ import annotations
+
+from wallet import layout, melting
+from wallet.errors import Rejected
+from wallet.params import LedgerParams
+from wallet.records import Amount, Asset, Balance, Card, FedTotals, Place, Supply, WalletInfo
+from wallet.state import Overlay
+
+EMPTY = b"\x90"
+"""Value of pure index entries: an empty canonical array."""
+
+
+class Book:
+    """Money movements on one overlay at one block time."""
+
+    def __init__(self, overlay: Overlay, height: int, time_ms: int, params: LedgerParams) -> None:
+        self.overlay = overlay
+        self.height = height
+        self.time_ms = time_ms
+        self.params = params
+        self.touched: list[bytes] = []
+        self._held_delta: dict[str, int] = {}
+
+    # -- balances ----------------------------------------------------------------
+    def balance(self, wallet_id: bytes, asset_id: str) -> int:
+        record = self.overlay.record(layout.balance(wallet_id, asset_id), Balance)
+        return 0 if record is None else record.amount
+
+    def credit(self, wallet_id: bytes, asset: Asset, amount: int) -> None:
+        self._move(wallet_id, asset, amount)
+
+    def debit(self, wallet_id: bytes, asset: Asset, amount: int) -> None:
+        """Take ``amount``; Rejected ``overdraft`` when the balance is short."""
+        self._move(wallet_id, asset, -amount)
+
+    def transfer(self, source: bytes, target: bytes, asset: Asset, amount: int) -> None:
+        self._move(source, asset, -amount)
+        self._move(target, asset, amount)
+
+    def _move(self, wallet_id: bytes, asset: Asset, delta: int) -> None:
+        key = layout.balance(wallet_id, asset.id)
+        record = self.overlay.record(key, Balance)
+        if record is not None and asset.melting:
+            record = self._settle(wallet_id, asset, key, record)
+        amount = (0 if record is None else record.amount) + delta
+        if amount < 0:
+            raise Rejected("overdraft", f"wallet {wallet_id.hex()} holds {amount - delta} {asset.id}, "
+                           f"{-delta} needed")
+        due = self._due(asset, amount, self.time_ms, 0)
+        self._write(wallet_id, asset.id, key, record, Balance(amount, self.time_ms, 0, due))
+        held = self._held_delta
+        held[asset.id] = held.get(asset.id, 0) + delta
+        self.touched.append(wallet_id)
+
+    def _due(self, asset: Asset, amount: int, last_activity_ms: int, periods_charged: int) -> int:
+        if not asset.melting or amount == 0:
+            return 0
+        params = self.params
+        return melting.next_due_ms(last_activity_ms, params.demurrage_idle_ms,
+                                   params.demurrage_period_ms, periods_charged)
+
+    def _write(self, wallet_id: bytes, asset_id: str, key: bytes, old: Balance | None, new: Balance) -> None:
+        old_due = 0 if old is None else old.due_ms
+        if old_due != new.due_ms:
+            if old_due:
+                self.overlay.delete(layout.demurrage_due(old_due, wallet_id, asset_id))
+            if new.due_ms:
+                self.overlay.put_raw(layout.demurrage_due(new.due_ms, wallet_id, asset_id), EMPTY)
+        if new.amount == 0:
+            if old is not None:
+                self.overlay.delete(key)
+        else:
+            self.overlay.put(key, new)
+
+    # -- demurrage ---------------------------------------------------------------
+    def settled_balance(self, wallet_id: bytes, asset: Asset) -> int:
+        """The balance after charging any demurrage due now (charging is not an activity)."""
+        key = layout.balance(wallet_id, asset.id)
+        record = self.overlay.record(key, Balance)
+        if record is None:
+            return 0
+        if asset.melting:
+            record = self._settle(wallet_id, asset, key, record)
+        return record.amount
+
+    def _settle(self, wallet_id: bytes, asset: Asset, key: bytes, record: Balance) -> Balance:
+        params = self.params
+        due = melting.periods_due(self.time_ms, record.last_activity_ms,
+                                  params.demurrage_idle_ms, params.demurrage_period_ms)
+        if due <= record.periods_charged:
+            expected = self._due(asset, record.amount, record.last_activity_ms, record.periods_charged)
+            if expected == record.due_ms:
+                return record
+            rescheduled = Balance(record.amount, record.last_activity_ms, record.periods_charged, expected)
+            self._write(wallet_id, asset.id, key, record, rescheduled)  # demurrage parameters changed
+            return rescheduled
+        left = melting.melt(record.amount, params.demurrage_rate_ppm, due - record.periods_charged)
+        settled = Balance(left, record.last_activity_ms, due,
+                          self._due(asset, left, record.last_activity_ms, due))
+        self._write(wallet_id, asset.id, key, record, settled)
+        charge = record.amount - left
+        if charge:
+            self._held_delta[asset.id] = self._held_delta.get(asset.id, 0) - charge
+            self.touched.append(wallet_id)
+            self._distribute(wallet_id, asset, charge)
+        return settled
+
+    def _distribute(self, wallet_id: bytes, asset: Asset, charge: int) -> None:
+        params = self.params
+        place = self._home_place(wallet_id)
+        shares = melting.split(charge, params.demurrage_share_place_ppm, params.demurrage_share_dev_ppm,
+                               params.demurrage_share_validators_ppm, place is not None)
+        if place is not None and shares.place:
+            self.credit(place.wallet, asset, shares.place)
+        self.add_to_pool(layout.POOL_COMMON, asset.id, shares.common)
+        self.add_to_pool(layout.POOL_DEV, asset.id, shares.dev)
+        self.add_to_pool(layout.POOL_VALIDATORS, asset.id, shares.validators)
+
+    def _home_place(self, wallet_id: bytes) -> Place | None:
+        """The first primary place of the card behind a wallet, if any."""
+        info = self.overlay.record(layout.wallet(wallet_id), WalletInfo)
+        if info is None or info.card is None:
+            return None
+        card = self.overlay.record(layout.card(info.card), Card)
+        if card is None or not card.primary_places:
+            return None
+        return self.overlay.record(layout.place(card.primary_places[0]), Place)
+
+    # -- pools, supply and totals -----------------------------------------------
+    def pool(self, kind: bytes, asset_id: str) -> int:
+        record = self.overlay.record(layout.pool(kind, asset_id), Amount)
+        return 0 if record is None else record.value
+
+    def add_to_pool(self, kind: bytes, asset_id: str, amount: int) -> None:
+        if amount == 0:
+            return
+        left = self.pool(kind, asset_id) + amount
+        if left < 0:
+            raise Rejected("overdraft", f"pool {kind.decode()}/{asset_id} holds {left - amount}, {-amount} needed")
+        key = layout.pool(kind, asset_id)
+        if left:
+            self.overlay.put(key, Amount(left))
+        else:
+            self.overlay.delete(key)
+        self.adjust_held(asset_id, amount)
+
+    def adjust_held(self, asset_id: str, delta: int) -> None:
+        """Money entering (or leaving) stake, unbonding or a pool, outside any balance."""
+        self._held_delta[asset_id] = self._held_delta.get(asset_id, 0) + delta
+
+    def mint(self, wallet_id: bytes, asset: Asset, amount: int) -> None:
+        self.credit(wallet_id, asset, amount)
+        self.count_supply(asset.id, minted=amount)
+
+    def burn(self, wallet_id: bytes, asset: Asset, amount: int) -> None:
+        self.debit(wallet_id, asset, amount)
+        self.count_supply(asset.id, burnt=amount)
+
+    def count_supply(self, asset_id: str, minted: int = 0, burnt: int = 0) -> None:
+        key = layout.supply(asset_id)
+        supply = self.overlay.record(key, Supply) or Supply(0, 0, 0)
+        self.overlay.put(key, Supply(supply.minted + minted, supply.burnt + burnt, supply.held))
+
+    def count_fed(self, refilled: int = 0, refunded: int = 0, deposited: int = 0) -> None:
+        totals = self.overlay.record(layout.FED_TOTALS, FedTotals) or FedTotals(0, 0, 0)
+        self.overlay.put(layout.FED_TOTALS, FedTotals(totals.refilled + refilled,
+                                                      totals.refunded + refunded,
+                                                      totals.deposited + deposited))
+
+    def flush(self) -> None:
+        """Write the net change of held money per asset into the running totals."""
+        for asset_id in sorted(self._held_delta):
+            delta = self._held_delta[asset_id]
+            if delta:
+                key = layout.supply(asset_id)
+                supply = self.overlay.record(key, Supply) or Supply(0, 0, 0)
+                self.overlay.put(key, Supply(supply.minted, supply.burnt, supply.held + delta))
+        self._held_delta.clear()
+
+    def touched_wallets(self) -> tuple[bytes, ...]:
+        """Wallets whose balances changed, first-touch order, each once."""
+        return tuple(dict.fromkeys(self.touched))

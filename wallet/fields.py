@@ -1,0 +1,141 @@
+"""Stateless checks of transaction body fields: type, size and syntax.
+
+Each checker takes the field name and the decoded value and returns the value
+(tuples for arrays) or raises :class:`Rejected` naming the field and the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+from wallet.errors import Rejected
+from wallet.records import CATEGORIES
+
+MAX_AMOUNT = 10**12
+MAX_NAME_CHARS = 100
+MAX_REFERENCE_CHARS = 128
+MAX_CARDS_PER_TX = 500
+MAX_PARAM_CHANGES = 32
+PERIOD_UNITS = ("hour", "day", "week", "month", "year")
+MAX_PERIOD_COUNT = 1000
+
+Check = Callable[[str, Any], Any]
+
+_PLACE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,49}")
+_ASSET_ID = re.compile(r"[A-Z0-9_-]{1,16}")
+_CARD_NUMBER = re.compile(r"[0-9A-Z]{8}")
+_PARAM_NAME = re.compile(r"[a-z_]{1,40}")
+
+
+def _bad(name: str, reason: str) -> Rejected:
+    return Rejected("bad_field", f"field {name} {reason}")
+
+
+def _is_int(value: Any) -> bool:
+    return type(value) is int  # bool is an int subclass: refuse it
+
+
+def amount(name: str, value: Any) -> int:
+    """A positive amount of at most 10**12 minor units."""
+    if not _is_int(value):
+        raise Rejected("bad_amount", f"field {name} must be an integer amount, got {type(value).__name__}")
+    if value <= 0:
+        raise Rejected("bad_amount", f"field {name} must be positive, got {value}")
+    if value > MAX_AMOUNT:
+        raise Rejected("bad_amount", f"field {name} must be at most {MAX_AMOUNT}, got {value}")
+    return value
+
+
+def bytes_of(*sizes: int) -> Check:
+    def check(name: str, value: Any) -> bytes:
+        if not isinstance(value, bytes) or len(value) not in sizes:
+            got = f"{len(value)} bytes" if isinstance(value, bytes) else type(value).__name__
+            raise _bad(name, f"must be {' or '.join(map(str, sizes))} bytes, got {got}")
+        return value
+    return check
+
+
+key32 = bytes_of(32)
+card_uid = bytes_of(4, 7)
+qr_id = bytes_of(16)
+
+
+def _text(pattern: re.Pattern[str] | None, max_chars: int, what: str) -> Check:
+    def check(name: str, value: Any) -> str:
+        if not isinstance(value, str) or not 1 <= len(value) <= max_chars:
+            raise _bad(name, f"must be {what} of 1 to {max_chars} characters")
+        if pattern is not None and not pattern.fullmatch(value):
+            raise _bad(name, f"must be {what}, got {value!r}")
+        return value
+    return check
+
+
+place_id = _text(_PLACE_ID, 50, "a place id ([a-z0-9][a-z0-9-]*)")
+federation_id = _text(_PLACE_ID, 50, "a federation id ([a-z0-9][a-z0-9-]*)")
+asset_id = _text(_ASSET_ID, 16, "an asset id ([A-Z0-9_-])")
+card_number = _text(_CARD_NUMBER, 8, "a printed card number (8 of [0-9A-Z])")
+display_name = _text(None, MAX_NAME_CHARS, "a name")
+reference = _text(None, MAX_REFERENCE_CHARS, "a payment reference")
+param_name = _text(_PARAM_NAME, 40, "a parameter name")
+
+
+def boolean(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _bad(name, f"must be a boolean, got {type(value).__name__}")
+    return value
+
+
+def category(name: str, value: Any) -> str:
+    if value not in CATEGORIES:
+        raise _bad(name, f"must be one of {' '.join(CATEGORIES)}, got {value!r}")
+    return value
+
+
+def period_unit(name: str, value: Any) -> str:
+    if value not in PERIOD_UNITS:
+        raise _bad(name, f"must be one of {' '.join(PERIOD_UNITS)}, got {value!r}")
+    return value
+
+
+def period_count(name: str, value: Any) -> int:
+    if not _is_int(value) or not 1 <= value <= MAX_PERIOD_COUNT:
+        raise _bad(name, f"must be an integer from 1 to {MAX_PERIOD_COUNT}, got {value!r}")
+    return value
+
+
+def param_value(name: str, value: Any) -> int:
+    if not _is_int(value) or not 0 <= value < 2**63:
+        raise _bad(name, f"must be an integer from 0 to 2**63-1, got {value!r}")
+    return value
+
+
+def optional(check: Check) -> Check:
+    def maybe(name: str, value: Any) -> Any:
+        return None if value is None else check(name, value)
+    return maybe
+
+
+def card_lookup(name: str, value: Any) -> bytes | str:
+    """How a user names a card: its 16-byte QR id or its printed number."""
+    if isinstance(value, bytes):
+        return qr_id(name, value)
+    return card_number(name, value)
+
+
+def array_of(item: Check, max_items: int) -> Check:
+    def check(name: str, value: Any) -> tuple[Any, ...]:
+        if not isinstance(value, list) or not 1 <= len(value) <= max_items:
+            raise _bad(name, f"must be an array of 1 to {max_items} items")
+        return tuple(item(f"{name}[{index}]", element) for index, element in enumerate(value))
+    return check
+
+
+def row(*checks: tuple[str, Check]) -> Check:
+    """A fixed-size array whose items have their own names and checks."""
+    def check(name: str, value: Any) -> tuple[Any, ...]:
+        if not isinstance(value, list) or len(value) != len(checks):
+            raise _bad(name, f"must be an array of {len(checks)} items")
+        return tuple(part(f"{name}.{part_name}", element)
+                     for (part_name, part), element in zip(checks, value))
+    return check

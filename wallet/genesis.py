@@ -1,0 +1,115 @@
+"""The state at height 0, built from the parsed genesis document (docs/contracts.md).
+
+``wallet`` imports nothing of ``config``: :class:`GenesisDoc` states the
+attributes read, which ``config.genesis`` objects (or test doubles) provide.
+Genesis FED (validator stakes and FED balances) counts as refilled FED under
+the payment reference ``genesis``, so the FED invariant holds from height 0.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, Sequence
+
+from wallet import invariants, layout
+from wallet.book import Book
+from wallet.errors import Rejected
+from wallet.params import LedgerParams
+from wallet.records import Asset, Authorities, Pointer, Validator, ValidatorSet
+from wallet.rules.common import require_asset, require_place
+from wallet.rules.governance import add_asset, add_federation, add_place, set_federation_asset, \
+    set_federation_place
+from wallet.state import DictReader, Overlay
+from wallet.validators import current_powers
+
+GENESIS_REFERENCE = "genesis"
+
+
+class GenesisAsset(Protocol):
+    id: str
+    name: str
+    category: str
+    origin_place: str | None
+    melting: bool
+
+
+class GenesisPlace(Protocol):
+    id: str
+    name: str
+    public_key: bytes
+
+
+class GenesisFederation(Protocol):
+    id: str
+    name: str
+    places: Sequence[str]
+    assets: Sequence[str]
+
+
+class GenesisValidator(Protocol):
+    public_key: bytes
+    place: str
+    stake: int
+
+
+class GenesisBalance(Protocol):
+    owner: bytes
+    asset: str
+    amount: int
+
+
+class GenesisDoc(Protocol):
+    chain_id: str
+    genesis_time_ms: int
+    authorities: Sequence[bytes]
+    params: Any
+    """Any object with the ChainParams attributes."""
+    assets: Sequence[GenesisAsset]
+    places: Sequence[GenesisPlace]
+    federations: Sequence[GenesisFederation]
+    validators: Sequence[GenesisValidator]
+    balances: Sequence[GenesisBalance]
+
+
+def genesis_state(doc: GenesisDoc) -> dict[bytes, bytes]:
+    """Every key and value of the state at height 0; Rejected names what is inconsistent."""
+    params = LedgerParams.from_object(doc.params)
+    overlay = Overlay(DictReader())
+    overlay.put(layout.PARAMS, params)
+    overlay.put(layout.AUTHORITIES, Authorities(tuple(sorted(doc.authorities))))
+    for place in doc.places:
+        add_place(overlay, place.id, place.name, place.public_key)
+    fed_ids = [asset.id for asset in doc.assets if asset.category == "FED"]
+    if len(fed_ids) != 1:
+        raise Rejected("bad_genesis", f"assets: exactly one FED asset is needed, got {len(fed_ids)}")
+    for asset in doc.assets:
+        if asset.origin_place is not None:
+            require_place(overlay, asset.origin_place, f"asset {asset.id!r} origin_place")
+        add_asset(overlay, Asset(asset.id, asset.name, asset.category, asset.origin_place, asset.melting, False))
+    for federation in doc.federations:
+        add_federation(overlay, federation.id, federation.name)
+        for place_id in federation.places:
+            set_federation_place(overlay, federation.id, place_id, True)
+        for asset_id in federation.assets:
+            set_federation_asset(overlay, federation.id, asset_id, True)
+    book = Book(overlay, 0, doc.genesis_time_ms, params)
+    fed = require_asset(overlay, fed_ids[0])
+    overlay.put(layout.payment_ref(GENESIS_REFERENCE), Pointer(b""))
+    for validator in doc.validators:
+        require_place(overlay, validator.place, f"validator {validator.public_key.hex()} place")
+        if overlay.has(layout.validator(validator.public_key)):
+            raise Rejected("bad_genesis", f"validator {validator.public_key.hex()} is listed twice")
+        overlay.put(layout.validator(validator.public_key),
+                    Validator(validator.public_key, validator.place, validator.stake, 0, False, True))
+        book.count_supply(fed.id, minted=validator.stake)  # minted straight into locked stake
+        book.adjust_held(fed.id, validator.stake)
+        book.count_fed(refilled=validator.stake)
+    for balance in doc.balances:
+        asset = require_asset(overlay, balance.asset)
+        book.mint(balance.owner, asset, balance.amount)
+        if asset.id == fed.id:
+            book.count_fed(refilled=balance.amount)
+    book.flush()
+    overlay.put(layout.validator_set(1), ValidatorSet(current_powers(overlay, params)))
+    invariants.check_full(overlay)
+    return {key: value for key, value in overlay.changes().items() if value is not None}
+

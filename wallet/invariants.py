@@ -1,0 +1,66 @@
+"""Money invariants, checked after every block; a failure halts the node (InvariantBroken).
+
+1. Per asset: held == minted - burnt, where ``held`` (balances + locked stake +
+   unbonding + pools) is a running total kept by the book; every movement
+   updates it by its own delta, so a rule that credits without debiting shows.
+2. FED: held == refilled - refunded - deposited (genesis FED counts as refilled).
+
+:func:`check_block` is O(assets) per block; :func:`recount` recomputes every
+total from the records themselves, for tests and audits.
+"""
+
+from __future__ import annotations
+
+from wallet import layout
+from wallet.errors import InvariantBroken
+from wallet.records import Amount, Balance, FedTotals, Pointer, Supply, Validator
+from wallet.state import StateReader, read_all, read_one
+
+
+def check_block(reader: StateReader) -> None:
+    """Raise InvariantBroken when a running total disagrees with the supply rules."""
+    for key, supply in read_all(reader, layout.SUPPLY, Supply):
+        asset_id = key[len(layout.SUPPLY):].decode()
+        if supply.held != supply.minted - supply.burnt or supply.held < 0:
+            raise InvariantBroken(f"asset {asset_id}: held {supply.held} != minted {supply.minted} "
+                                  f"- burnt {supply.burnt}")
+    fed = read_one(reader, layout.FED_ASSET, Pointer)
+    if fed is None:
+        return
+    supply = read_one(reader, layout.supply(fed.target), Supply) or Supply(0, 0, 0)
+    totals = read_one(reader, layout.FED_TOTALS, FedTotals) or FedTotals(0, 0, 0)
+    expected = totals.refilled - totals.refunded - totals.deposited
+    if supply.held != expected:
+        raise InvariantBroken(f"FED in circulation {supply.held} != refilled {totals.refilled} - refunded "
+                              f"{totals.refunded} - deposited {totals.deposited}")
+
+
+def recount(reader: StateReader) -> dict[str, int]:
+    """Money held per asset, summed from every balance, stake, unbonding entry and pool."""
+    held: dict[str, int] = {}
+    for key, balance in read_all(reader, layout.BALANCE, Balance):
+        asset_id = layout.split_balance(key)[1]
+        held[asset_id] = held.get(asset_id, 0) + balance.amount
+    for key, pool in read_all(reader, layout.POOL, Amount):
+        asset_id = key[len(layout.POOL) + 1:].decode()
+        held[asset_id] = held.get(asset_id, 0) + pool.value
+    fed = read_one(reader, layout.FED_ASSET, Pointer)
+    if fed is not None:
+        for _key, validator in read_all(reader, layout.VALIDATOR, Validator):
+            held[fed.target] = held.get(fed.target, 0) + validator.stake + validator.unbonding
+    return dict(sorted(held.items()))
+
+
+def check_full(reader: StateReader) -> None:
+    """The audit: recounted holdings must equal the running totals, then :func:`check_block`."""
+    counted = recount(reader)
+    for key, supply in read_all(reader, layout.SUPPLY, Supply):
+        asset_id = key[len(layout.SUPPLY):].decode()
+        if counted.get(asset_id, 0) != supply.held:
+            raise InvariantBroken(f"asset {asset_id}: recount {counted.get(asset_id, 0)} != running total "
+                                  f"{supply.held}")
+    unbonding_total = sum(entry.value for _key, entry in read_all(reader, layout.UNBONDING, Amount))
+    recorded = sum(validator.unbonding for _key, validator in read_all(reader, layout.VALIDATOR, Validator))
+    if unbonding_total != recorded:
+        raise InvariantBroken(f"unbonding entries sum to {unbonding_total}, validators record {recorded}")
+    check_block(reader)

@@ -1,0 +1,48 @@
+"""The rules: one function per transaction kind, ``rule(book, tx)``, raising Rejected.
+
+A rule checks authorisation and state, then changes state through the book;
+it runs in a child overlay, so a rejection halfway changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from wallet.book import Book
+from wallet.rules import cards, governance, passes, payments, staking
+from wallet.tx import Tx
+
+Rule = Callable[[Book, Tx], None]
+
+RULES: dict[str, Rule] = {
+    "create_place": governance.create_place,
+    "archive_place": governance.archive_place,
+    "create_asset": governance.create_asset,
+    "archive_asset": governance.archive_asset,
+    "create_federation": governance.create_federation,
+    "federation_place": governance.federation_place,
+    "federation_asset": governance.federation_asset,
+    "admit_validator": governance.admit_validator,
+    "remove_validator": governance.remove_validator,
+    "set_params": governance.set_params,
+    "register_cards": cards.register_cards,
+    "link_card": cards.link_card,
+    "lost_card": cards.lost_card,
+    "void_card": cards.void_card,
+    "set_primary_card": cards.set_primary_card,
+    "fed_refill": payments.fed_refill,
+    "cash_refill": payments.cash_refill,
+    "mint": payments.mint,
+    "sale": payments.sale,
+    "qr_sale": payments.qr_sale,
+    "transfer": payments.transfer,
+    "settlement": payments.settlement,
+    "refund": payments.refund,
+    "bank_deposit": payments.bank_deposit,
+    "membership": passes.membership,
+    "badge": passes.badge,
+    "stake": staking.stake,
+    "unstake": staking.unstake,
+}
+
+__all__ = ["RULES", "Rule"]

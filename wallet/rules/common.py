@@ -1,0 +1,128 @@
+"""Look-ups shared by the rules: each returns a live object or raises a precise Rejected."""
+
+from __future__ import annotations
+
+from wallet import layout
+from wallet.errors import Rejected
+from wallet.params import LedgerParams
+from wallet.records import (CARD_ACTIVE, NON_MONEY_CATEGORIES, WALLET_PLACE, Asset, Authorities, Card,
+                            Federation, Place, Pointer, Validator, WalletInfo)
+from wallet.state import Overlay
+
+
+def params(overlay: Overlay) -> LedgerParams:
+    record = overlay.record(layout.PARAMS, LedgerParams)
+    if record is None:
+        raise ValueError("state has no chain parameters: was it built by genesis_state?")
+    return record
+
+
+def is_authority(overlay: Overlay, signer: bytes) -> bool:
+    authorities = overlay.record(layout.AUTHORITIES, Authorities)
+    return authorities is not None and signer in authorities.keys
+
+
+def require_authority(overlay: Overlay, signer: bytes) -> None:
+    if not is_authority(overlay, signer):
+        raise Rejected("not_authority", f"signer {signer.hex()} is not a federation authority key")
+
+
+def place_of_signer(overlay: Overlay, signer: bytes) -> Place:
+    """The live place whose key signed (sales, refills, cards are signed by a place's POS key)."""
+    pointer = overlay.record(layout.place_by_key(signer), Pointer)
+    if pointer is None:
+        raise Rejected("not_place", f"signer {signer.hex()} is not the key of any place")
+    return require_place(overlay, pointer.target, "signer's place")
+
+
+def find_place(overlay: Overlay, place_id: str) -> Place | None:
+    return overlay.record(layout.place(place_id), Place)
+
+
+def require_place(overlay: Overlay, place_id: str, role: str = "place") -> Place:
+    place = find_place(overlay, place_id)
+    if place is None:
+        raise Rejected("unknown_place", f"{role} {place_id!r} does not exist")
+    if place.archived:
+        raise Rejected("archived_place", f"{role} {place_id!r} is archived")
+    return place
+
+
+def find_asset(overlay: Overlay, asset_id: str) -> Asset | None:
+    return overlay.record(layout.asset(asset_id), Asset)
+
+
+def require_asset(overlay: Overlay, asset_id: str) -> Asset:
+    """A live asset: known and not archived."""
+    asset = find_asset(overlay, asset_id)
+    if asset is None:
+        raise Rejected("unknown_asset", f"asset {asset_id!r} does not exist")
+    if asset.archived:
+        raise Rejected("archived_asset", f"asset {asset_id!r} is archived")
+    return asset
+
+
+def require_money(overlay: Overlay, asset_id: str) -> Asset:
+    """A live asset that has balances (not a badge nor a membership)."""
+    asset = require_asset(overlay, asset_id)
+    if asset.category in NON_MONEY_CATEGORIES:
+        raise Rejected("not_money", f"asset {asset_id!r} is a {asset.category} asset: it has no balances")
+    return asset
+
+
+def require_category(asset: Asset, category: str) -> Asset:
+    if asset.category != category:
+        raise Rejected("wrong_category", f"asset {asset.id!r} is {asset.category}, {category} needed")
+    return asset
+
+
+def fed_asset(overlay: Overlay) -> Asset:
+    pointer = overlay.record(layout.FED_ASSET, Pointer)
+    if pointer is None:
+        raise ValueError("state has no FED asset: was it built by genesis_state?")
+    return require_asset(overlay, pointer.target)
+
+
+def accepts(overlay: Overlay, place: Place, asset: Asset) -> bool:
+    """A place accepts its own assets and those of every federation it belongs to."""
+    if asset.origin_place == place.id:
+        return True
+    for federation_id in place.federations:
+        federation = overlay.record(layout.federation(federation_id), Federation)
+        if federation is not None and asset.id in federation.assets:
+            return True
+    return False
+
+
+def require_accepts(overlay: Overlay, place: Place, asset: Asset) -> None:
+    if not accepts(overlay, place, asset):
+        raise Rejected("asset_not_accepted", f"place {place.id!r} does not accept asset {asset.id!r} "
+                       "(neither its own nor one of its federations')")
+
+
+def require_card(overlay: Overlay, uid: bytes) -> Card:
+    card = overlay.record(layout.card(uid), Card)
+    if card is None:
+        raise Rejected("unknown_card", f"card {uid.hex()} is not registered")
+    return card
+
+
+def require_active_card(overlay: Overlay, uid: bytes) -> Card:
+    card = require_card(overlay, uid)
+    if card.state != CARD_ACTIVE:
+        raise Rejected(f"card_{card.state}", f"card {uid.hex()} is {card.state}")
+    return card
+
+
+def require_validator(overlay: Overlay, public_key: bytes) -> Validator:
+    validator = overlay.record(layout.validator(public_key), Validator)
+    if validator is None or not validator.active:
+        raise Rejected("not_validator", f"key {public_key.hex()} is not an admitted validator")
+    return validator
+
+
+def require_not_place_wallet(overlay: Overlay, wallet_id: bytes) -> None:
+    info = overlay.record(layout.wallet(wallet_id), WalletInfo)
+    if info is not None and info.kind == WALLET_PLACE:
+        raise Rejected("place_wallet", f"wallet {wallet_id.hex()} belongs to a place: "
+                       "use a settlement between places")

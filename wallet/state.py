@@ -1,0 +1,172 @@
+"""Reading state and recording changes to it.
+
+The state is a flat map ``bytes key -> canonical bytes value`` (docs/contracts.md).
+Rules never write to storage: they work on an :class:`Overlay` that records
+changes over a :class:`StateReader`. A transaction runs in a child overlay that
+is merged into its parent only when the whole transaction applied, so a
+rejection changes nothing. Overlays keep decoded records, not bytes: a record
+read or written once in a block is never decoded or encoded again until
+:meth:`Overlay.changes` encodes the final values once.
+"""
+
+from __future__ import annotations
+
+import heapq
+from typing import Iterator, Mapping, Protocol, TypeVar
+
+from wallet.codec import pack, unpack_trusted
+from wallet.records import Record
+
+R = TypeVar("R", bound=Record)
+
+_DELETED = None
+
+
+class StateReader(Protocol):
+    """Committed state as the ledger reads it (storage implements it, so do overlays)."""
+
+    def get(self, key: bytes) -> bytes | None: ...
+
+    def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
+        """Every (key, value) whose key starts with ``prefix``, sorted by key."""
+        ...
+
+
+class DictReader:
+    """An in-memory state, for genesis and tests."""
+
+    def __init__(self, items: Mapping[bytes, bytes] | None = None) -> None:
+        self._items: dict[bytes, bytes] = dict(items or {})
+
+    def get(self, key: bytes) -> bytes | None:
+        return self._items.get(key)
+
+    def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
+        for key in sorted(k for k in self._items if k.startswith(prefix)):
+            yield key, self._items[key]
+
+    def apply(self, changes: Mapping[bytes, bytes | None]) -> None:
+        """Commit an overlay's changes (None deletes), as storage would."""
+        for key, value in changes.items():
+            if value is None:
+                self._items.pop(key, None)
+            else:
+                self._items[key] = value
+
+    def snapshot(self) -> dict[bytes, bytes]:
+        return dict(sorted(self._items.items()))
+
+
+def _encode(value: Record | bytes) -> bytes:
+    return value if isinstance(value, bytes) else pack(value.to_list())
+
+
+class Overlay:
+    """Changes over a reader (or over a parent overlay), with decoded-record caching."""
+
+    def __init__(self, base: StateReader | Overlay) -> None:
+        self._base = base
+        self._parent = base if isinstance(base, Overlay) else None
+        self._writes: dict[bytes, Record | bytes | None] = {}
+        self._decoded: dict[bytes, Record | None] = {}
+        """Root only: records decoded from the reader in this overlay's lifetime."""
+
+    # -- reading ---------------------------------------------------------------
+    def get(self, key: bytes) -> bytes | None:
+        if key in self._writes:
+            value = self._writes[key]
+            return None if value is None else _encode(value)
+        return self._base.get(key)
+
+    def record(self, key: bytes, cls: type[R]) -> R | None:
+        """The record at ``key`` decoded as ``cls``, or None when absent."""
+        overlay = self
+        while True:
+            writes = overlay._writes
+            if key in writes:
+                value = writes[key]
+                if value is None or isinstance(value, Record):
+                    return value  # type: ignore[return-value]
+                return cls.from_list(unpack_trusted(value))
+            if overlay._parent is None:
+                break
+            overlay = overlay._parent
+        cache = overlay._decoded
+        if key in cache:
+            return cache[key]  # type: ignore[return-value]
+        raw = overlay._base.get(key)
+        decoded = None if raw is None else cls.from_list(unpack_trusted(raw))
+        cache[key] = decoded
+        return decoded
+
+    def has(self, key: bytes) -> bool:
+        return self.get(key) is not None
+
+    def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
+        """Sorted (key, value) merged from the base and this overlay's changes."""
+        for key, value in self._iter(prefix):
+            yield key, _encode(value)
+
+    def records(self, prefix: bytes, cls: type[R]) -> Iterator[tuple[bytes, R]]:
+        """Sorted (key, decoded record) under ``prefix``."""
+        for key, value in self._iter(prefix):
+            yield key, value if isinstance(value, Record) else cls.from_list(unpack_trusted(value))
+
+    def _iter(self, prefix: bytes) -> Iterator[tuple[bytes, Record | bytes]]:
+        mine = sorted((k, v) for k, v in self._writes.items() if k.startswith(prefix))
+        below = self._parent._iter(prefix) if self._parent is not None else self._base.iter_prefix(prefix)
+        merged = heapq.merge(((k, 0, v) for k, v in mine), ((k, 1, v) for k, v in below),
+                             key=lambda item: (item[0], item[1]))
+        last: bytes | None = None
+        for key, _rank, value in merged:
+            if key == last:
+                continue  # this overlay's change shadows the base value
+            last = key
+            if value is not None:
+                yield key, value
+
+    # -- writing ---------------------------------------------------------------
+    def put(self, key: bytes, record: Record) -> None:
+        self._writes[key] = record
+
+    def put_raw(self, key: bytes, value: bytes) -> None:
+        self._writes[key] = value
+
+    def delete(self, key: bytes) -> None:
+        self._writes[key] = _DELETED
+
+    def child(self) -> Overlay:
+        """A nested overlay: merge it with :meth:`commit`, or drop it to undo."""
+        return Overlay(self)
+
+    def commit(self) -> None:
+        """Merge this child's changes into its parent."""
+        if self._parent is None:
+            raise ValueError("only a child overlay can be committed into its parent")
+        self._parent._writes.update(self._writes)
+        self._writes = {}
+
+    def changes(self) -> dict[bytes, bytes | None]:
+        """Every change, encoded, sorted by key (None = delete): what storage commits."""
+        return {key: None if value is None else _encode(value)
+                for key, value in sorted(self._writes.items(), key=lambda item: item[0])}
+
+    def __len__(self) -> int:
+        return len(self._writes)
+
+
+def read_all(reader: StateReader, prefix: bytes, cls: type[R]) -> Iterator[tuple[bytes, R]]:
+    """Decoded records under ``prefix`` of any reader (an overlay or committed state)."""
+    if isinstance(reader, Overlay):
+        yield from reader.records(prefix, cls)
+        return
+    for key, raw in reader.iter_prefix(prefix):
+        yield key, cls.from_list(unpack_trusted(raw))
+
+
+def read_one(reader: StateReader, key: bytes, cls: type[R]) -> R | None:
+    if isinstance(reader, Overlay):
+        return reader.record(key, cls)
+    raw = reader.get(key)
+    return None if raw is None else cls.from_list(unpack_trusted(raw))
+

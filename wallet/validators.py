@@ -1,0 +1,108 @@
+"""Validators as the ledger sees them: power, the scheduled set, rewards and slashing.
+
+Power is the locked stake, 0 when jailed, removed or below ``min_validator_stake``.
+A change made by block H takes effect at H+2 (as in CometBFT): the end of each
+block compares the current powers with the last scheduled set and, if they
+differ, records the new set under ``vset/<H+2>``. Rewards and slashing come only
+from data inside the block (the validators' pool, the committed evidence).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Sequence
+
+import structlog
+
+from wallet import layout
+from wallet.book import Book
+from wallet.params import PPM, LedgerParams
+from wallet.records import Amount, Asset, Validator, ValidatorSet
+from wallet.state import Overlay, StateReader, read_all
+
+log = structlog.get_logger(__name__)
+
+ValidatorPower = tuple[bytes, int]
+
+
+def power(validator: Validator, params: LedgerParams) -> int:
+    if not validator.active or validator.jailed or validator.stake < params.min_validator_stake:
+        return 0
+    return validator.stake
+
+
+def current_powers(overlay: Overlay, params: LedgerParams) -> tuple[ValidatorPower, ...]:
+    """Every known validator with its power now, sorted by public key."""
+    return tuple((validator.public_key, power(validator, params))
+                 for _key, validator in overlay.records(layout.VALIDATOR, Validator))
+
+
+def validator_set(reader: StateReader, height: int) -> list[ValidatorPower]:
+    """The set in force at ``height`` (>= the reader's height + 1): (key, power), sorted by key.
+
+    Validators with power 0 (jailed, removed, under the minimum stake) are
+    listed with 0: they neither vote nor propose.
+    """
+    chosen: ValidatorSet | None = None
+    for key, entry in read_all(reader, layout.VALIDATOR_SET, ValidatorSet):
+        if int.from_bytes(key[len(layout.VALIDATOR_SET):], "big") > height:
+            break
+        chosen = entry
+    if chosen is None:
+        raise ValueError(f"no validator set is recorded for height {height}")
+    return [tuple(entry) for entry in chosen.entries]  # type: ignore[misc]
+
+
+def schedule_changes(overlay: Overlay, height: int, params: LedgerParams) -> tuple[ValidatorPower, ...]:
+    """End-block: record the set for ``height + 2`` if powers changed; returns the changed entries.
+
+    Keeps only the entries still needed to answer heights >= height + 1.
+    """
+    scheduled = list(overlay.records(layout.VALIDATOR_SET, ValidatorSet))
+    latest = dict(scheduled[-1][1].entries) if scheduled else {}
+    now = current_powers(overlay, params)
+    updates = tuple((key, value) for key, value in now if latest.get(key, 0) != value)
+    if updates:
+        overlay.put(layout.validator_set(height + 2), ValidatorSet(now))
+    in_force = [key for key, _entry in scheduled
+                if int.from_bytes(key[len(layout.VALIDATOR_SET):], "big") <= height + 1]
+    for key in in_force[:-1]:
+        overlay.delete(key)
+    return updates
+
+
+def distribute_rewards(book: Book) -> None:
+    """End-block: pay each validators' pool pro rata of power (floor); the remainder waits."""
+    overlay = book.overlay
+    pools = [(key, entry.value) for key, entry in overlay.records(layout.POOL + layout.POOL_VALIDATORS, Amount)]
+    if not pools:
+        return
+    powers = [(key, value) for key, value in current_powers(overlay, book.params) if value]
+    total = sum(value for _key, value in powers)
+    if total == 0:
+        return
+    start = len(layout.POOL + layout.POOL_VALIDATORS)
+    for key, amount in pools:
+        asset = overlay.record(layout.asset(key[start:].decode()), Asset)
+        assert asset is not None, "a pool always has its asset"
+        for public_key, value in powers:
+            share = amount * value // total
+            if share:
+                book.add_to_pool(layout.POOL_VALIDATORS, asset.id, -share)
+                book.credit(public_key, asset, share)
+
+
+def slash(book: Book, offenders: Sequence[bytes], fed: Asset) -> None:
+    """Begin-block: each piece of committed evidence takes ``slash_fraction_ppm`` of the
+    offender's locked stake (floor) into the common fund, and jails it."""
+    overlay = book.overlay
+    for public_key in offenders:
+        validator = overlay.record(layout.validator(public_key), Validator)
+        if validator is None:
+            log.warning("slash_unknown_validator", public_key=public_key.hex())
+            continue
+        penalty = validator.stake * book.params.slash_fraction_ppm // PPM
+        overlay.put(layout.validator(public_key), replace(validator, stake=validator.stake - penalty, jailed=True))
+        book.adjust_held(fed.id, -penalty)
+        book.add_to_pool(layout.POOL_COMMON, fed.id, penalty)
+        log.info("validator_slashed", public_key=public_key.hex(), penalty=penalty)
