@@ -261,20 +261,17 @@ class _Reader:
         if entry is None:
             return None
         origin = entry["origin_place"]
-        parts = (
-            self.text(entry["id"], f"{where}.id", ASSET_ID_RE, "[A-Z0-9_-]{1,16}"),
-            self.text(entry["name"], f"{where}.name"),
-            self.choice(entry["category"], f"{where}.category", CATEGORIES),
-            "" if origin is None else self.text(origin, f"{where}.origin_place", OBJECT_ID_RE,
-                                                "[a-z0-9][a-z0-9-]{0,49} or null"),
-            self.flag(entry["melting"], f"{where}.melting"),
-        )
-        if any(part is None for part in parts):
+        origin_ok = origin is None or self.object_id(origin, f"{where}.origin_place") is not None
+        parts = (self.asset_id(entry["id"], f"{where}.id"), self.text(entry["name"], f"{where}.name"),
+                 self.choice(entry["category"], f"{where}.category", CATEGORIES),
+                 self.flag(entry["melting"], f"{where}.melting"))
+        if None in parts or not origin_ok:
             return None
-        return AssetSpec(parts[0], parts[1], parts[2], origin, parts[4])  # type: ignore[arg-type]
+        asset_id, name, category, melting = parts
+        return AssetSpec(asset_id, name, category, origin, melting)  # type: ignore[arg-type]
 
     def choice(self, value: Any, where: str, allowed: tuple[str, ...]) -> str | None:
-        if value not in allowed or not isinstance(value, str):
+        if not isinstance(value, str) or value not in allowed:
             self.fail(where, f"{value!r} is not one of {' '.join(allowed)}")
             return None
         return value

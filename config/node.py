@@ -287,9 +287,9 @@ def _from_env_text(text: str, kind: Any) -> Any:
         return int(text)
     if kind is bool:
         flags = {"true": True, "1": True, "false": False, "0": False}
-        if text.strip().lower() not in flags:
+        if (flag := flags.get(text.strip().lower())) is None:
             raise ValueError(f"{text!r} is not a boolean (true, false, 1 or 0)")
-        return flags[text.strip().lower()]
+        return flag
     if kind == tuple[str, ...]:
         return [item.strip() for item in text.split(",") if item.strip()]
     return text
@@ -313,7 +313,8 @@ def _build_section(name: str, cls: type, raw: dict[str, _Raw], base: Path,
         except ValueError as exc:
             problems.append(Problem(where, str(exc)))
             continue
-        reason = spec.metadata["check"](value) if spec.metadata["check"] and value is not None else None
+        check: Check | None = spec.metadata["check"]
+        reason = check(value) if check is not None and value is not None else None
         if reason:
             problems.append(Problem(where, reason))
         else:

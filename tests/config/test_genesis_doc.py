@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from config import ChainParams, ConfigError, load_genesis, parse_genesis
 from genesis_samples import KEYS, sample_genesis
@@ -191,3 +193,32 @@ def test_load_genesis_refuses_ambiguous_json(tmp_path: Path, text: str, reason: 
 def test_load_genesis_names_a_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_genesis(tmp_path / "absent.json")
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=70),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    max_leaves=8)
+
+
+def _paths(value: Any, prefix: tuple = ()) -> list[tuple]:
+    """Every path (tuple of keys/indexes) inside a decoded JSON value."""
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else []
+    return [prefix] + [path for key, child in children for path in _paths(child, prefix + (key,))]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data(), JSON_VALUES)
+def test_any_replaced_value_is_accepted_or_refused_with_named_problems(data: st.DataObject, value: Any) -> None:
+    document = sample_genesis()
+    path = data.draw(st.sampled_from(_paths(document)[1:]))
+    target: Any = document
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    try:
+        doc = parse_genesis(document)
+    except ConfigError as exc:
+        assert exc.problems and all(problem.where and problem.reason for problem in exc.problems)
+    else:
+        assert parse_genesis(json.loads(doc.to_json())) == doc
