@@ -10,7 +10,6 @@ Relative paths are relative to the config file's folder. Secrets are
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 import tomllib
@@ -20,6 +19,7 @@ from typing import Any, Callable, Mapping, get_type_hints
 
 import tomli_w
 
+from config.addresses import bind_problem, listen_problem, optional_bind_problem, optional_url_problem, peers_problem
 from config.errors import ConfigError, Problem, raise_if_any
 
 ENV_PREFIX = "FEDOW_"
@@ -28,22 +28,34 @@ Check = Callable[[Any], "str | None"]
 """A field check returns the reason a (well-typed) value is refused, or None."""
 
 
-@dataclass(frozen=True)
 class Secret:
-    """A string that prints as ``Secret(set)`` / ``Secret(unset)``; :meth:`reveal` gives it."""
+    """A string that prints as ``Secret(set)`` / ``Secret(unset)``; :meth:`reveal` gives it.
 
-    value: str = field(default="", repr=False)
+    Deliberately not a dataclass, so that :func:`dataclasses.asdict` of a
+    configuration keeps it wrapped instead of spilling the value into a log.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str = "") -> None:
+        self._value = value
 
     def __repr__(self) -> str:
-        return "Secret(set)" if self.value else "Secret(unset)"
+        return "Secret(set)" if self._value else "Secret(unset)"
 
     __str__ = __repr__
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
     def __bool__(self) -> bool:
-        return bool(self.value)
+        return bool(self._value)
 
     def reveal(self) -> str:
-        return self.value
+        return self._value
 
 
 def _setting(default: Any, check: Check | None = None) -> Any:
@@ -66,67 +78,6 @@ def _name(value: str) -> str | None:
     return None
 
 
-_HOSTNAME_RE = re.compile(r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")
-_MULTIADDR_RE = re.compile(r"/(ip4|ip6|dns|dns4|dns6)/([^/]+)/tcp/([0-9]{1,5})(?:/p2p/([^/]+))?")
-_BASE58_RE = re.compile(r"[1-9A-HJ-NP-Za-km-z]{32,128}")
-
-
-def _host_problem(kind: str, host: str) -> str | None:
-    try:
-        if kind == "ip4":
-            ipaddress.IPv4Address(host)
-        elif kind == "ip6":
-            ipaddress.IPv6Address(host)
-        elif not _HOSTNAME_RE.fullmatch(host):
-            return f"{host!r} is not a host name"
-    except ValueError:
-        return f"{host!r} is not an {kind} address"
-    return None
-
-
-def _port_problem(port: str, lowest: int) -> str | None:
-    return None if lowest <= int(port) <= 65535 else f"port {port} is outside {lowest}-65535"
-
-
-def _multiaddr_problem(text: str, peer: bool) -> str | None:
-    match = _MULTIADDR_RE.fullmatch(text)
-    form = "/ip4|ip6|dns|dns4|dns6/<host>/tcp/<port>" + ("/p2p/<peer id>" if peer else "")
-    if match is None or bool(match.group(4)) != peer:
-        return f"{text!r} is not a multiaddr of the form {form}"
-    kind, host, port, peer_id = match.groups()
-    if peer_id is not None and not _BASE58_RE.fullmatch(peer_id):
-        return f"{peer_id!r} is not a base58 libp2p peer id"
-    return _host_problem(kind, host) or _port_problem(port, 1 if peer else 0)
-
-
-def _listen(value: str) -> str | None:
-    return _multiaddr_problem(value, peer=False)
-
-
-def _peers(value: tuple[str, ...]) -> str | None:
-    return next(filter(None, (_multiaddr_problem(peer, peer=True) for peer in value)), None)
-
-
-def _bind(value: str) -> str | None:
-    host, _, port = value.rpartition(":")
-    if not host or not port.isdigit():
-        return f"{value!r} is not of the form host:port"
-    if host.startswith("[") and host.endswith("]"):
-        return _host_problem("ip6", host[1:-1]) or _port_problem(port, 1)
-    kind = "ip4" if host.replace(".", "").isdigit() else "dns"
-    return _host_problem(kind, host) or _port_problem(port, 1)
-
-
-def _optional_bind(value: str) -> str | None:
-    return _bind(value) if value else None
-
-
-def _optional_url(value: str) -> str | None:
-    if value and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
-        return f"{value!r} is not an http(s) URL"
-    return None
-
-
 @dataclass(frozen=True)
 class NodeSection:
     data_dir: Path = _setting(Path("data"))
@@ -146,20 +97,20 @@ class KeysSection:
 
 @dataclass(frozen=True)
 class P2PSection:
-    listen: str = _setting("/ip4/127.0.0.1/tcp/26656", _listen)
-    peers: tuple[str, ...] = _setting((), _peers)
+    listen: str = _setting("/ip4/127.0.0.1/tcp/26656", listen_problem)
+    peers: tuple[str, ...] = _setting((), peers_problem)
     max_message_bytes: int = _setting(4 * 1024 * 1024, _positive)
 
 
 @dataclass(frozen=True)
 class ApiSection:
-    bind: str = _setting("127.0.0.1:8442", _bind)
+    bind: str = _setting("127.0.0.1:8442", bind_problem)
     max_body_bytes: int = _setting(64 * 1024, _positive)
 
 
 @dataclass(frozen=True)
 class MetricsSection:
-    bind: str = _setting("127.0.0.1:9442", _optional_bind)
+    bind: str = _setting("127.0.0.1:9442", optional_bind_problem)
     """Prometheus endpoint; empty disables it."""
 
 
@@ -186,10 +137,10 @@ class ReaderSection:
 class StripeSection:
     secret_key: Secret = _setting(Secret())
     webhook_secret: Secret = _setting(Secret())
-    api_base: str = _setting("", _optional_url)
+    api_base: str = _setting("", optional_url_problem)
     """Empty: Stripe's own API; a URL: a local stub (tests, devnets)."""
-    success_url: str = _setting("", _optional_url)
-    cancel_url: str = _setting("", _optional_url)
+    success_url: str = _setting("", optional_url_problem)
+    cancel_url: str = _setting("", optional_url_problem)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -126,6 +127,7 @@ def test_secrets_never_show_in_repr_or_logs(tmp_path: Path) -> None:
     config = load_node_config(None, env={"FEDOW_STRIPE_SECRET_KEY": "sk_live_SECRET",
                                          "FEDOW_STRIPE_WEBHOOK_SECRET": "whsec_SECRET"})
     assert "SECRET" not in repr(config) and "SECRET" not in str(config.stripe)
+    assert "SECRET" not in repr(dataclasses.asdict(config))
     with structlog.testing.capture_logs() as logs:
         structlog.get_logger("test").info("config_loaded", config=config, stripe=config.stripe.secret_key)
     rendered = structlog.processors.JSONRenderer(default=repr)(None, "info", dict(logs[0]))
