@@ -1,0 +1,293 @@
+"""The replicated state machine as consensus sees it: the ledger (wallet/) over LevelDB (storage/).
+
+This is the ABCI border: :class:`LedgerApplication` implements
+``consensus.Application``. Consensus hands it opaque bytes (transactions, blocks)
+and certificates; it answers with ledger verdicts translated into consensus
+errors. Each proposed block is executed once (when built or verified) and the
+outcome is kept until the block is committed, so a commit only writes.
+
+Signatures are verified once per node: a transaction that passed :meth:`check_tx`
+is remembered decoded and verified, and blocks made of such transactions skip
+the expensive Ed25519 check.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import structlog
+
+import wallet
+from consensus import (BlockContext, BuiltBlock, Certificate, ChainTip, CommitResult, Evidence, TxInfo,
+                       ValidatorSet, block_id_of, block_time_ms, decode_certificate, encode_certificate,
+                       verify_certificate)
+from consensus.errors import Rejected, TxRejected
+from consensus.evidence import verify_evidence
+from storage import CommitBatch, Store, next_state_hash
+from wallet.block import EMPTY_HASH, Block, decode_block, make_block
+from wallet.codec import pack, unpack
+from wallet.params import LedgerParams
+from wallet.rules.common import params as read_params
+
+log = structlog.get_logger(__name__)
+
+MAX_CACHED_TXS = 400_000
+MAX_CACHED_OUTCOMES = 16
+
+
+@dataclass(frozen=True)
+class _Executed:
+    """A block executed against the current tip, waiting to be committed."""
+
+    block: Block
+    outcome: wallet.BlockOutcome
+    state_hash: bytes
+    evidence: tuple[Evidence, ...]
+
+
+def _translate(exc: wallet.Rejected) -> Rejected:
+    return Rejected(exc.code, exc.detail)
+
+
+class LedgerApplication:
+    """consensus.Application backed by wallet rules and a Store; one instance per node."""
+
+    def __init__(self, store: Store, chain_id: str, genesis_time_ms: int) -> None:
+        self.store = store
+        self.chain_id = chain_id
+        self.genesis_time_ms = genesis_time_ms
+        self._verified: OrderedDict[bytes, wallet.Tx] = OrderedDict()
+        self._executed: OrderedDict[bytes, _Executed] = OrderedDict()
+        self._tip_validators: ValidatorSet | None = None
+        self._tip_header = self._read_tip_header()
+
+    # --- reading the chain ------------------------------------------------------------
+
+    @property
+    def params(self) -> LedgerParams:
+        return read_params(wallet.Overlay(self.store))
+
+    def _read_tip_header(self) -> tuple[bytes, int]:
+        """(block hash, block time) of the tip; zero hash and genesis time at height 0."""
+        height = self.store.height
+        if height == 0:
+            return EMPTY_HASH, self.genesis_time_ms
+        raw = self.store.block(height)
+        assert raw is not None, "the store's head names a block it does not hold"
+        block = decode_block(raw, chain_id=self.chain_id, max_bytes=len(raw))
+        return block_id_of(raw), block.header.time_ms
+
+    def validator_powers(self, height: int) -> Mapping[bytes, int]:
+        return dict(wallet.validator_set(self.store, height))
+
+    def validator_set(self, height: int) -> ValidatorSet:
+        """The set of ``height`` (the tip's set is cached: the state keeps only sets from tip + 1 on)."""
+        if height == self.store.height and self._tip_validators is not None:
+            return self._tip_validators
+        return ValidatorSet.from_powers(self.validator_powers(height))
+
+    def chain_tip(self) -> ChainTip:
+        height = self.store.height
+        raw_cert = self.store.certificate(height) if height else None
+        certificate = decode_certificate(raw_cert) if raw_cert else None
+        return ChainTip(height, self.store.state_hash, self._tip_header[1], certificate)
+
+    def decided_block(self, height: int) -> tuple[bytes, Certificate] | None:
+        raw = self.store.block(height)
+        raw_cert = self.store.certificate(height)
+        if raw is None or raw_cert is None:
+            return None
+        return raw, decode_certificate(raw_cert)
+
+    # --- transactions -----------------------------------------------------------------
+
+    def decode_tx(self, tx: bytes) -> wallet.Tx:
+        try:
+            return wallet.decode_tx(tx, self.params.max_tx_bytes)
+        except wallet.Rejected as exc:
+            raise TxRejected(exc.code, exc.detail) from None
+
+    def check_tx(self, tx: bytes, signature_verified: bool) -> TxInfo:
+        """Decode, verify the signature once, and dry-run the transaction on the committed state."""
+        decoded = self._verified.get(tx)
+        if decoded is None:
+            decoded = self.decode_tx(tx)
+            if not (signature_verified or decoded.verify_signature(self.chain_id)):
+                raise TxRejected("bad_signature", f"signature of transaction {decoded.txid.hex()} does not verify "
+                                                  f"for signer {decoded.signer.hex()} on chain {self.chain_id!r}")
+        height = self.store.height + 1
+        ctx = wallet.BlockContext(self.chain_id, height, self._tip_header[1], EMPTY_HASH)
+        try:
+            wallet.apply_tx(wallet.Overlay(self.store), ctx, decoded)
+        except wallet.Rejected as exc:
+            raise TxRejected(exc.code, exc.detail) from None
+        self._remember(tx, decoded)
+        return TxInfo(decoded.txid, decoded.signer)
+
+    def _remember(self, tx: bytes, decoded: wallet.Tx) -> None:
+        self._verified[tx] = decoded
+        self._verified.move_to_end(tx)
+        while len(self._verified) > MAX_CACHED_TXS:
+            self._verified.popitem(last=False)
+
+    def _decoded_txs(self, txs: Sequence[bytes]) -> tuple[list[wallet.Tx], set[bytes]]:
+        """Decode a block's transactions; the txids whose signature this node already verified."""
+        decoded, verified = [], set()
+        for tx in txs:
+            known = self._verified.get(tx)
+            if known is not None:
+                verified.add(known.txid)
+                decoded.append(known)
+            else:
+                decoded.append(self.decode_tx(tx))
+        return decoded, verified
+
+    # --- blocks -----------------------------------------------------------------------
+
+    def _ledger_context(self, context: BlockContext, time_ms: int,
+                        evidence: Sequence[Evidence]) -> wallet.BlockContext:
+        return wallet.BlockContext(self.chain_id, context.height, time_ms, context.proposer,
+                                   tuple(ev.validator for ev in evidence))
+
+    def _block_time(self, height: int, last_certificate: Certificate | None) -> int:
+        if height == 1:
+            return self.genesis_time_ms
+        return block_time_ms(last_certificate, self.validator_set(height - 1), self.genesis_time_ms)
+
+    def _check_context(self, context: BlockContext) -> None:
+        if context.height != self.store.height + 1:
+            raise Rejected("wrong_height", f"block height {context.height} does not follow the tip "
+                                           f"{self.store.height}")
+
+    def build_block(self, context: BlockContext, last_certificate: Certificate | None, txs: Sequence[bytes],
+                    evidence: Sequence[Evidence]) -> BuiltBlock:
+        self._check_context(context)
+        params = self.params
+        time_ms = self._block_time(context.height, last_certificate)
+        candidates, verified = self._decoded_txs(txs)
+        raw_by_txid = {decoded.txid: raw for decoded, raw in zip(candidates, txs)}
+        built = wallet.build_block(self.store, self._ledger_context(context, time_ms, evidence), candidates,
+                                   params.max_block_txs, params.max_block_bytes, verified)
+        for txid, why in built.dropped:
+            log.debug("tx_dropped_from_block", txid=txid.hex(), code=why.code, detail=why.detail)
+        state_hash = next_state_hash(self.store.state_hash, context.height, built.outcome.changes)
+        block = make_block(chain_id=self.chain_id, height=context.height, time_ms=time_ms,
+                           prev_block_hash=self._tip_header[0], proposer=context.proposer,
+                           txs=[raw_by_txid[tx.txid] for tx in built.txs], state_hash=state_hash,
+                           last_commit=encode_certificate(last_certificate) if last_certificate else None,
+                           evidence=[pack(ev.to_wire()) for ev in evidence])
+        encoded = block.encode()
+        self._keep(block_id_of(encoded), _Executed(block, built.outcome, state_hash, tuple(evidence)))
+        return BuiltBlock(encoded, time_ms)
+
+    def verify_block(self, context: BlockContext, block: bytes) -> int:
+        key = block_id_of(block)
+        known = self._executed.get(key)
+        if known is not None:
+            return known.block.header.time_ms
+        self._check_context(context)
+        executed = self._execute(block, expected_proposer=context.proposer)
+        self._keep(key, executed)
+        return executed.block.header.time_ms
+
+    def _execute(self, raw: bytes, expected_proposer: bytes | None) -> _Executed:
+        """Check a block against the tip and run it; Rejected names the first discrepancy."""
+        params = self.params
+        try:
+            block = decode_block(raw, chain_id=self.chain_id, max_bytes=params.max_block_bytes + 1024 * 1024)
+        except wallet.Rejected as exc:
+            raise _translate(exc) from None
+        header = block.header
+        height = self.store.height + 1
+        if header.height != height:
+            raise Rejected("wrong_height", f"block height {header.height} does not follow the tip {height - 1}")
+        if header.prev_block_hash != self._tip_header[0]:
+            raise Rejected("wrong_parent", f"block {height} does not link to the tip's hash")
+        if expected_proposer is not None and header.proposer != expected_proposer:
+            raise Rejected("wrong_proposer", f"block {height} names proposer {header.proposer.hex()}, "
+                                             f"expected {expected_proposer.hex()}")
+        last_certificate = self._check_last_commit(block)
+        expected_time = self._block_time(height, last_certificate)
+        if header.time_ms != expected_time:
+            raise Rejected("wrong_time", f"block time {header.time_ms} is not the certified time {expected_time}")
+        evidence = self._check_evidence(block, params)
+        if len(block.txs) > params.max_block_txs or sum(map(len, block.txs)) > params.max_block_bytes:
+            raise Rejected("block_too_large", f"block {height} exceeds max_block_txs or max_block_bytes")
+        txs, verified = self._decoded_txs(block.txs)
+        ctx = wallet.BlockContext(self.chain_id, height, header.time_ms, header.proposer,
+                                  tuple(ev.validator for ev in evidence))
+        try:
+            outcome = wallet.execute_block(self.store, ctx, txs, verified)
+        except wallet.Rejected as exc:
+            raise _translate(exc) from None
+        state_hash = next_state_hash(self.store.state_hash, height, outcome.changes)
+        if state_hash != header.state_hash:
+            raise Rejected("wrong_state_hash", f"block {height} claims state hash {header.state_hash.hex()}, "
+                                               f"execution gives {state_hash.hex()}")
+        return _Executed(block, outcome, state_hash, evidence)
+
+    def _check_last_commit(self, block: Block) -> Certificate | None:
+        height = block.header.height
+        if height == 1:
+            if block.last_commit is not None:
+                raise Rejected("unexpected_last_commit", "block 1 cannot carry a last commit")
+            return None
+        if block.last_commit is None:
+            raise Rejected("missing_last_commit", f"block {height} must carry the certificate of block {height - 1}")
+        certificate = decode_certificate(block.last_commit)
+        verify_certificate(certificate, self.validator_set(height - 1), self.chain_id, height - 1,
+                           self._tip_header[0])
+        return certificate
+
+    def _check_evidence(self, block: Block, params: LedgerParams) -> tuple[Evidence, ...]:
+        evidence = []
+        seen: set[bytes] = set()
+        for raw in block.evidence:
+            try:
+                item = Evidence.from_wire(unpack(raw, 64 * 1024))
+            except wallet.Rejected as exc:
+                raise _translate(exc) from None
+            if item.hash in seen:
+                raise Rejected("duplicate_evidence", "a block cannot carry the same evidence twice")
+            seen.add(item.hash)
+            verify_evidence(item, self.validator_set_at(item.height), self.chain_id, block.header.height,
+                            params.evidence_max_age_blocks)
+            evidence.append(item)
+        return tuple(evidence)
+
+    def validator_set_at(self, height: int) -> ValidatorSet:
+        """The set of a past height, for judging evidence; the tip's set when the state no longer has it."""
+        try:
+            return self.validator_set(height)
+        except ValueError:
+            return self.validator_set(self.store.height)
+
+    def _keep(self, key: bytes, executed: _Executed) -> None:
+        self._executed[key] = executed
+        while len(self._executed) > MAX_CACHED_OUTCOMES:
+            self._executed.popitem(last=False)
+
+    def commit_block(self, block: bytes, certificate: Certificate) -> CommitResult:
+        key = block_id_of(block)
+        executed = self._executed.pop(key, None) or self._execute(block, expected_proposer=None)
+        height = executed.block.header.height
+        if certificate.height != height or certificate.block_id != key:
+            raise Rejected("certificate_mismatch", f"certificate for height {certificate.height} does not "
+                                                   f"certify block {height}")
+        next_set = ValidatorSet.from_powers(self.validator_powers(height))
+        results = executed.outcome.results
+        self.store.commit(CommitBatch(
+            height=height, block_hash=key, block=block, certificate=encode_certificate(certificate),
+            changes=executed.outcome.changes, state_hash=executed.state_hash,
+            txids=[result.txid for result in results],
+            wallet_touches=[(wallet_id, result.txid) for result in results for wallet_id in result.touched]))
+        self._tip_validators = next_set
+        self._tip_header = (key, executed.block.header.time_ms)
+        self._executed.clear()
+        for tx in executed.block.txs:
+            self._verified.pop(tx, None)
+        log.debug("block_committed", height=height, txs=len(results), state_hash=executed.state_hash.hex())
+        return CommitResult(executed.state_hash, tuple(result.txid for result in results),
+                            tuple(ev.hash for ev in executed.evidence))
