@@ -44,8 +44,8 @@ class CardUnreadable:
     """A card arrived on ``reader`` but gave no usable UID; ``code`` says why.
 
     Codes: ``status_word`` (an error status word, e.g. ``6A81``), ``bad_uid``
-    (wrong length), ``card_mute`` (no ATR), ``card_gone`` (removed before it
-    could be read), ``pcsc_error`` (connect or transmit failed).
+    (wrong length), ``card_gone`` (removed before it could be read),
+    ``pcsc_error`` (connect or transmit failed, e.g. an unresponsive card).
     """
 
     reader: str

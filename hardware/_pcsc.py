@@ -22,14 +22,13 @@ PNP_NOTIFICATION = "\\\\?PnP?\\Notification"
 """The pseudo reader whose state changes when a reader is plugged in or out."""
 
 STATE_CHANGED = 0x0002
-STATE_UNKNOWN = 0x0004
 STATE_PRESENT = 0x0020
-STATE_MUTE = 0x0200
 
 # SCARD_E_NO_SERVICE, SCARD_E_SERVICE_STOPPED, SCARD_F_COMM_ERROR (pcscd vanished mid-call)
 _NO_SERVICE_CODES = frozenset({0x8010001D, 0x8010001E, 0x80100013})
 _NO_READERS_AVAILABLE = 0x8010002E
 _TIMEOUT = 0x8010000A
+_UNKNOWN_READER = 0x80100009
 _CARD_GONE_CODES = frozenset({0x8010000C, 0x80100069})  # SCARD_E_NO_SMARTCARD, SCARD_W_REMOVED_CARD
 
 
@@ -85,10 +84,10 @@ class PcscContext:
         """Block until one of the ``(name, last event state)`` pairs changes or ``timeout_ms`` passes.
 
         Returns the new state of every reader passed in (unchanged ones too), or
-        an empty list on timeout.
+        an empty list on timeout or when one of the readers is gone.
         """
         hresult, states = scard.SCardGetStatusChange(self._handle, timeout_ms, known)
-        if hresult == _TIMEOUT:
+        if hresult in (_TIMEOUT, _UNKNOWN_READER):  # a reader left since the list: list again
             return []
         _check(hresult, "SCardGetStatusChange")
         return [ReaderStatus(name, event_state, bytes(atr)) for name, event_state, atr in states]

@@ -10,7 +10,9 @@ doubling delay capped at ``max_backoff_ms``: it never crashes and never spins.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import structlog
 import trio
@@ -30,7 +32,6 @@ from hardware._events import (
 from hardware._pcsc import (
     PNP_NOTIFICATION,
     STATE_CHANGED,
-    STATE_MUTE,
     STATE_PRESENT,
     PcscContext,
     ReaderStatus,
@@ -39,8 +40,10 @@ from hardware._pcsc import (
 from hardware._uid import GET_DATA_UID, parse_uid_response
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
 
 _EVENT_COUNTER_SHIFT = 16
+_CLOSE_WITHIN_S = 2
 
 
 @dataclass
@@ -94,7 +97,7 @@ class ReaderService:
 
     async def _run_session(self, send: trio.MemorySendChannel[ReaderEvent], backoff: _Backoff) -> None:
         try:
-            context = await trio.to_thread.run_sync(PcscContext.establish)
+            context = await _blocking(PcscContext.establish)
         except HardwareError as error:
             await self._report(send, _state_of(error), error.detail)
             return
@@ -106,18 +109,19 @@ class ReaderService:
             await self._forget_readers(send)
             await self._report(send, _state_of(error), error.detail)
         finally:
-            with trio.CancelScope(shield=True):
-                await trio.to_thread.run_sync(context.close)
+            # Runs even when cancelled, but a frozen pcscd must not hold the node's shutdown.
+            with trio.CancelScope(shield=True, deadline=trio.current_time() + _CLOSE_WITHIN_S):
+                await _blocking(context.close)
 
     async def _watch(self, context: PcscContext, send: trio.MemorySendChannel[ReaderEvent],
                      backoff: _Backoff) -> None:
         while True:
-            names = await trio.to_thread.run_sync(context.list_readers)
+            names = await _blocking(context.list_readers)
             await self._sync_reader_list(sorted(n for n in names if self._config.accepts(n)), send)
             known = [(name, watched.event_state) for name, watched in self._readers.items()]
-            statuses = await trio.to_thread.run_sync(
-                context.wait_for_change, [*known, (PNP_NOTIFICATION, self._pnp_state)],
-                self._config.poll_interval_ms, abandon_on_cancel=True)
+            statuses = await _blocking(context.wait_for_change,
+                                       [*known, (PNP_NOTIFICATION, self._pnp_state)],
+                                       self._config.poll_interval_ms)
             backoff.reset()
             for status in statuses:
                 if status.name == PNP_NOTIFICATION:
@@ -164,11 +168,8 @@ class ReaderService:
             await send.send(await self._read_card(context, status))
 
     async def _read_card(self, context: PcscContext, status: ReaderStatus) -> CardTapped | CardUnreadable:
-        if status.event_state & STATE_MUTE:
-            return _unreadable(status, "card_mute", f"the card on {status.name!r} gives no ATR")
         try:
-            response = await trio.to_thread.run_sync(
-                context.transmit, status.name, GET_DATA_UID, abandon_on_cancel=True)
+            response = await _blocking(context.transmit, status.name, GET_DATA_UID)
             uid = parse_uid_response(response)
         except (CardReadError, PcscError) as error:
             return _unreadable(status, error.code, error.detail)
@@ -183,6 +184,11 @@ class ReaderService:
         self._status = status
         (log.info if state == "ok" else log.warning)("reader_service_status", state=state, detail=detail)
         await send.send(status)
+
+
+async def _blocking(function: Callable[..., T], *args: object) -> T:
+    """Run a pyscard call in a worker thread; on cancellation the thread is left to finish alone."""
+    return await trio.to_thread.run_sync(function, *args, abandon_on_cancel=True)
 
 
 def _state_of(error: HardwareError) -> ServiceState:

@@ -14,6 +14,7 @@ from hardware import (
     CardRemoved,
     CardTapped,
     CardUnreadable,
+    PcscUnavailable,
     ReaderAttached,
     ReaderConfig,
     ReaderDetached,
@@ -26,6 +27,7 @@ FAST = ReaderConfig(enabled=True, poll_interval_ms=50, max_backoff_ms=400)
 EVENT_WITHIN_S = 3
 UID_4 = bytes.fromhex("DEADBEEF")
 UID_7 = bytes.fromhex("04A1B2C3D4E5F6")
+UNKNOWN_CARD_ATR = bytes.fromhex("3B8180018080")  # an ISO 14443-4 card, not a MIFARE Classic
 OK = ReaderServiceStatus("ok", "connected to pcscd")
 
 Events = trio.MemoryReceiveChannel[ReaderEvent]
@@ -79,15 +81,19 @@ async def test_two_readers_one_card_each(pcscd: Pcscd) -> None:
         assert removals == {CardRemoved(READER_0), CardRemoved(READER_1)}
 
 
-async def test_card_refusing_get_data_is_reported_and_the_service_goes_on(pcscd: Pcscd) -> None:
+@pytest.mark.parametrize(("card", "code", "named"), [
+    (VirtualCard(None, atr=UNKNOWN_CARD_ATR), "status_word", "6A81"),
+    (VirtualCard(bytes.fromhex("0102030405")), "bad_uid", "5 bytes"),
+], ids=["6A81", "5-byte-uid"])
+async def test_unreadable_card_is_reported_and_the_service_goes_on(
+        pcscd: Pcscd, card: VirtualCard, code: str, named: str) -> None:
     async with running_service() as events:
         await expect_both_readers(events)
-        with VirtualCard(None, port=READER_0_PORT):
+        with card:
             unreadable = await next_event(events)
             assert isinstance(unreadable, CardUnreadable)
-            assert (unreadable.reader, unreadable.atr, unreadable.code) == (
-                READER_0, ACR122U_CARD_ATR, "status_word")
-            assert "6A81" in unreadable.detail
+            assert (unreadable.reader, unreadable.atr, unreadable.code) == (READER_0, card.atr, code)
+            assert named in unreadable.detail
         assert await next_event(events) == CardRemoved(READER_0)
         with VirtualCard(UID_4, port=READER_0_PORT):
             assert await next_event(events) == CardTapped(READER_0, UID_4, ACR122U_CARD_ATR)
@@ -143,3 +149,11 @@ async def test_cancel_during_a_long_wait_returns_promptly_and_closes_the_channel
             await trio.sleep(0.2)  # let the service block in its 60 s wait on pcscd
             nursery.cancel_scope.cancel()
         assert [event async for event in receive] == []
+
+
+async def test_missing_pyscard_is_reported_before_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("hardware._pcsc.scard", None)
+    send, _receive = trio.open_memory_channel[ReaderEvent](1)
+    with pytest.raises(PcscUnavailable) as caught:
+        await ReaderService(FAST).run(send)
+    assert caught.value.code == "pyscard_missing"
