@@ -284,7 +284,8 @@ def _typed(value: Any, kind: Any, base: Path) -> Any:
             raise ValueError(f"must be a list of strings, got {value!r}")
         return tuple(value)
     if not isinstance(value, str):
-        raise ValueError(f"must be a string, got {value!r}")
+        shown = type(value).__name__ if kind is Secret else repr(value)  # never echo a secret
+        raise ValueError(f"must be a string, got {shown}")
     if kind is Secret:
         return Secret(value)
     if kind is Path or kind == (Path | None):

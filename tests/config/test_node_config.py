@@ -100,7 +100,7 @@ def test_bad_environment_variables_are_named(env: dict, where: str, reason: str)
     ("[keys]\nnode_key = ''", "keys.node_key", "must be a path"),
     ("[node]\nmoniker = ''", "node.moniker", "1 to 64 printable characters"),
     ("[stripe]\napi_base = 'localhost:12111'", "stripe.api_base", "not an http(s) URL"),
-    ("[stripe]\nsecret_key = 5", "stripe.secret_key", "must be a string"),
+    ("[stripe]\nsecret_key = 123456789", "stripe.secret_key", "must be a string, got int"),
     ("[node\n", "", "not valid TOML"),
 ])
 def test_bad_file_values_name_file_field_and_reason(tmp_path: Path, toml: str, where: str, reason: str) -> None:
