@@ -38,6 +38,8 @@ MAX_TIME_MS = 2**63 - 1
 
 @dataclass(frozen=True)
 class AssetSpec:
+    """An asset at genesis; ``origin_place`` is the issuing place (None for FED)."""
+
     id: str
     name: str
     category: str
@@ -47,6 +49,8 @@ class AssetSpec:
 
 @dataclass(frozen=True)
 class PlaceSpec:
+    """A venue and the key it signs with."""
+
     id: str
     name: str
     public_key: bytes
@@ -54,6 +58,8 @@ class PlaceSpec:
 
 @dataclass(frozen=True)
 class FederationSpec:
+    """Places that accept each other's listed assets."""
+
     id: str
     name: str
     places: tuple[str, ...]
@@ -62,6 +68,8 @@ class FederationSpec:
 
 @dataclass(frozen=True)
 class ValidatorSpec:
+    """A validator key (also its libp2p identity), its place and its FED stake."""
+
     public_key: bytes
     place: str
     stake: int
@@ -69,6 +77,8 @@ class ValidatorSpec:
 
 @dataclass(frozen=True)
 class BalanceSpec:
+    """An opening balance in an asset's minor unit."""
+
     owner: bytes
     """A 32-byte wallet id (not required to be a key: a card's anonymous wallet has none)."""
     asset: str
@@ -142,7 +152,7 @@ def read_genesis_json(path: Path | str) -> Any:
                           parse_constant=refuse_float, object_pairs_hook=unique_keys)
     except OSError as exc:
         raise ConfigError("bad_genesis", [Problem(str(path), f"cannot read: {exc}")]) from None
-    except ValueError as exc:  # includes JSONDecodeError and UnicodeDecodeError
+    except (ValueError, RecursionError) as exc:  # ValueError covers JSONDecodeError, UnicodeDecodeError
         raise ConfigError("bad_genesis", [Problem(str(path), f"not valid JSON: {exc}")]) from None
 
 

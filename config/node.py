@@ -80,6 +80,8 @@ def _name(value: str) -> str | None:
 
 @dataclass(frozen=True)
 class NodeSection:
+    """``[node]``: where the node keeps its data and finds the genesis."""
+
     data_dir: Path = _setting(Path("data"))
     genesis: Path = _setting(Path("genesis.json"))
     """The chain's genesis document, the same file on every node."""
@@ -88,6 +90,8 @@ class NodeSection:
 
 @dataclass(frozen=True)
 class KeysSection:
+    """``[keys]``: key files and whether this node validates."""
+
     node_key: Path = _setting(Path("node.key"))
     """Validator key and libp2p identity (hex seed file, mode 0600)."""
     place_key: Path | None = _setting(None)
@@ -97,6 +101,8 @@ class KeysSection:
 
 @dataclass(frozen=True)
 class P2PSection:
+    """``[p2p]``: libp2p listen address, bootstrap peers, message limit."""
+
     listen: str = _setting("/ip4/127.0.0.1/tcp/26656", listen_problem)
     peers: tuple[str, ...] = _setting((), peers_problem)
     max_message_bytes: int = _setting(4 * 1024 * 1024, _positive)
@@ -104,30 +110,40 @@ class P2PSection:
 
 @dataclass(frozen=True)
 class ApiSection:
+    """``[api]``: the POS HTTP API."""
+
     bind: str = _setting("127.0.0.1:8442", bind_problem)
     max_body_bytes: int = _setting(64 * 1024, _positive)
 
 
 @dataclass(frozen=True)
 class MetricsSection:
+    """``[metrics]``: the Prometheus endpoint."""
+
     bind: str = _setting("127.0.0.1:9442", optional_bind_problem)
     """Prometheus endpoint; empty disables it."""
 
 
 @dataclass(frozen=True)
 class LogSection:
+    """``[log]``: structlog renderer and level."""
+
     format: str = _setting("auto", _one_of("auto", "json", "console"))
     level: str = _setting("info", _one_of("debug", "info", "warning", "error", "critical"))
 
 
 @dataclass(frozen=True)
 class MempoolSection:
+    """``[mempool]``: bounds of the pending-transaction pool."""
+
     max_txs: int = _setting(10_000, _positive)
     max_bytes: int = _setting(32 * 1024 * 1024, _positive)
 
 
 @dataclass(frozen=True)
 class ReaderSection:
+    """``[reader]``: the PC/SC NFC card reader."""
+
     enabled: bool = _setting(False)
     name_filter: str = _setting("")
     """Use the first PC/SC reader whose name contains this text (empty: the first reader)."""
@@ -135,6 +151,8 @@ class ReaderSection:
 
 @dataclass(frozen=True)
 class StripeSection:
+    """``[stripe]``: the Stripe bridge for euro refills."""
+
     secret_key: Secret = _setting(Secret())
     webhook_secret: Secret = _setting(Secret())
     api_base: str = _setting("", optional_url_problem)

@@ -181,6 +181,7 @@ def test_load_genesis_reads_a_file(tmp_path: Path) -> None:
     ('{"genesis_time_ms": 1.5}', "1.5 is not an integer"),
     ('{"genesis_time_ms": NaN}', "NaN is not an integer"),
     ('{"chain_id": ', "not valid JSON"),
+    ("[" * 100_000, "not valid JSON"),
 ])
 def test_load_genesis_refuses_ambiguous_json(tmp_path: Path, text: str, reason: str) -> None:
     path = tmp_path / "genesis.json"
