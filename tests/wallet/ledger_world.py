@@ -132,3 +132,29 @@ CAFE_WALLET = layout.place_wallet_id("cafe")
 
 def card_wallet(n: int) -> bytes:
     return layout.card_wallet_id(card_uid(n))
+
+
+def rejected_code(chain: Chain, tx: Tx) -> str:
+    """Apply ``tx`` on an overlay; assert it is rejected without changes, as a whole block too.
+
+    Returns the rejection code (the detail is checked to be a sentence).
+    """
+    from wallet.errors import BlockTxRejected, Rejected
+    overlay = Overlay(chain.state)
+    before = chain.state.snapshot()
+    try:
+        apply_tx(overlay, chain.ctx(), tx)
+    except Rejected as exc:
+        assert overlay.changes() == {}, "a rejected transaction must change nothing"
+        assert len(exc.detail) > 10
+        code = exc.code
+    else:
+        raise AssertionError(f"{tx.kind} was applied, a rejection was expected")
+    try:
+        execute_block(chain.state, chain.ctx(), [tx])
+    except BlockTxRejected as exc:
+        assert exc.index == 0 and exc.code == code and exc.txid == tx.txid
+    else:
+        raise AssertionError("a block with a rejected transaction must be invalid")
+    assert chain.state.snapshot() == before
+    return code

@@ -49,9 +49,6 @@ def link_card(book: Book, tx: Tx) -> None:
     card = require_active_card(overlay, pointer.target)
     if card.owner is not None:
         raise Rejected("card_owned", f"card {card.uid.hex()} is already linked to a wallet")
-    info = overlay.record(layout.wallet(tx.signer), WalletInfo)
-    if info is not None and info.kind != WALLET_USER:
-        raise Rejected("not_user_wallet", f"signer {tx.signer.hex()} is a {info.kind} wallet, not a user's")
     overlay.put(layout.card(card.uid), replace(card, owner=tx.signer))
     overlay.put(layout.wallet(tx.signer), WalletInfo(WALLET_USER, card.uid))
     for asset in _assets_held(book, card.wallet):
