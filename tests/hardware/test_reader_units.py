@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import pytest
+import trio
 from hypothesis import given
 from hypothesis import strategies as st
 
 import hardware
-from hardware import CardReadError, ReaderConfig, ReaderConfigError, parse_uid_response
+from hardware import (
+    CardReadError,
+    CardRemoved,
+    CardTapped,
+    ReaderAttached,
+    ReaderConfig,
+    ReaderConfigError,
+    ReaderEvent,
+    ReaderService,
+    parse_uid_response,
+)
+from hardware._pcsc import ReaderStatus
 from hardware._service import _Backoff
 
 
@@ -73,3 +85,26 @@ def test_backoff_doubles_from_the_poll_interval_up_to_the_cap_and_resets() -> No
     assert [backoff.take_ms() for _ in range(6)] == [50, 100, 200, 400, 400, 400]
     backoff.reset()
     assert backoff.take_ms() == 50
+
+
+class _CardAlwaysAnswering:
+    """Stands in for a PC/SC context: every card answers GET DATA with the same UID."""
+
+    def transmit(self, reader: str, apdu: bytes) -> bytes:
+        return bytes.fromhex("01020304") + b"\x90\x00"
+
+
+async def test_card_swapped_between_two_waits_is_removed_then_tapped_again() -> None:
+    reader, atr, present = "R", bytes.fromhex("3B00"), 0x0020 | 0x0002
+    service = ReaderService(ReaderConfig(enabled=True))
+    send, receive = trio.open_memory_channel[ReaderEvent](10)
+    await service._sync_reader_list([reader], send)
+    # pcscd's upper 16 bits count card arrivals and departures: 1 = first card, 3 = another one.
+    for event_counter, card_state in [(1, present), (1, present), (3, present), (4, 0x0010 | 0x0002)]:
+        status = ReaderStatus(reader, (event_counter << 16) | card_state, atr)
+        await service._on_reader_status(_CardAlwaysAnswering(), status, send)  # type: ignore[arg-type]
+    tap = CardTapped(reader, bytes.fromhex("01020304"), atr)
+    assert [receive.receive_nowait() for _ in range(5)] == [
+        ReaderAttached(reader), tap, CardRemoved(reader), tap, CardRemoved(reader)]
+    with pytest.raises(trio.WouldBlock):
+        receive.receive_nowait()
