@@ -115,3 +115,10 @@ def test_editing_a_broken_file_names_its_problems(tmp_path: Path, capsys: pytest
     out.write_text(json.dumps({"chain_id": "x"}))
     assert genesis("add-authority", str(out), "--key", KEYS[0]) == 2
     assert "genesis_time_ms: missing" in capsys.readouterr().err
+
+
+def test_genesis_new_refuses_a_bad_chain_id(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "genesis.json"
+    assert genesis("new", "--out", str(out), "--chain-id", "Fedow Festival") == 2
+    assert "chain_id: 'Fedow Festival' does not have the form" in capsys.readouterr().err
+    assert not out.exists()
