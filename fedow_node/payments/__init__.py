@@ -25,7 +25,7 @@ from fedow_node.payments._errors import (
     StripeUnavailable,
     WebhookRejected,
 )
-from fedow_node.payments._ledger import LedgerGateway, Submitted
+from fedow_node.payments._ledger import LedgerGateway, Recorded, Submitted
 from fedow_node.payments._requests import (
     MIN_CHARGE_CENTS,
     CheckoutLink,
@@ -52,6 +52,7 @@ __all__ = [
     "PaymentError",
     "PayoutReceipt",
     "PayoutRequest",
+    "Recorded",
     "RefillRequest",
     "RefundReceipt",
     "RefundRequest",

@@ -29,6 +29,9 @@ from wallet.keys import encode_address
 
 log = structlog.get_logger(__name__)
 
+REFUND_ID_KEY, PAYOUT_ID_KEY = "fedow_refund_id", "fedow_payout_id"
+"""Metadata naming our request on Stripe refunds and transfers (found again after a lost answer)."""
+
 RECENT_EVENTS = 10_000
 """Webhook event ids remembered per node (Stripe retries one event for up to three days)."""
 
@@ -125,42 +128,57 @@ class StripeBridge:
     async def refund(self, request: RefundRequest) -> RefundReceipt:
         """Refund to the bank card, then burn the FED; retry the same request after any failure."""
         ref = refund_ref(request.refund_id)
-        if not await self._gateway.reference_recorded(ref):
-            balance = await self._gateway.wallet_fed_balance(request.wallet)
-            if balance < request.amount_cents:
-                raise InvalidPaymentInput(
-                    "insufficient_fed", f"wallet {encode_address(request.wallet)} holds {balance} FED cents, "
-                                        f"refund asks {request.amount_cents}")
-        refund = await self._stripe.create_refund({
-            "payment_intent": request.payment_intent,
-            "amount": request.amount_cents,
-            "metadata": {"fedow_refund_id": request.refund_id, WALLET_KEY: encode_address(request.wallet)},
-        }, ref)
+        recorded = await self._gateway.recorded(ref)
+        if recorded is not None:
+            return RefundReceipt(request.refund_id, recorded.stripe_id, recorded.amount_cents,
+                                 Submitted.DUPLICATE_REFERENCE)
+        balance = await self._gateway.wallet_fed_balance(request.wallet)
+        if balance < request.amount_cents:
+            raise InvalidPaymentInput(
+                "insufficient_fed", f"wallet {encode_address(request.wallet)} holds {balance} FED cents, "
+                                    f"refund asks {request.amount_cents}")
+        refund = await self._stripe.find_refund(request.payment_intent, REFUND_ID_KEY, request.refund_id) \
+            or await self._stripe.create_refund({
+                "payment_intent": request.payment_intent,
+                "amount": request.amount_cents,
+                "metadata": {REFUND_ID_KEY: request.refund_id, WALLET_KEY: encode_address(request.wallet)},
+            }, ref)
         stripe_refund_id = _stripe_id(refund, "refund")
+        amount = _stripe_amount(refund, "refund")  # an earlier attempt's refund decides the amount
         try:
-            submitted = await self._gateway.submit_fed_refund(
-                request.wallet, request.amount_cents, ref, stripe_refund_id)
+            submitted = await self._gateway.submit_fed_refund(request.wallet, amount, ref, stripe_refund_id)
         except LedgerRefused as err:
             raise _out_of_step("refund", request.refund_id, stripe_refund_id, err) from err
         log.info("refund_done", refund_id=request.refund_id, stripe_refund_id=stripe_refund_id,
-                 amount_cents=request.amount_cents, ledger=submitted.value)
-        return RefundReceipt(request.refund_id, stripe_refund_id, request.amount_cents, submitted)
+                 amount_cents=amount, ledger=submitted.value)
+        return RefundReceipt(request.refund_id, stripe_refund_id, amount, submitted)
 
     # -- payouts ---------------------------------------------------------------------------
 
     async def payout(self, request: PayoutRequest) -> PayoutReceipt:
         """Transfer a place's FED to its Connect account, then burn it with a bank deposit."""
         ref = payout_ref(request.payout_id)
-        amount = await self._payout_amount(request, ref)
+        recorded = await self._gateway.recorded(ref)
+        if recorded is not None:
+            return PayoutReceipt(request.payout_id, request.place_id, recorded.stripe_id, recorded.amount_cents,
+                                 Submitted.DUPLICATE_REFERENCE)
+        balance = await self._gateway.place_fed_balance(request.place_id)
+        amount = balance if request.amount_cents is None else request.amount_cents
+        if amount <= 0:
+            raise InvalidPaymentInput("nothing_to_pay_out", f"place {request.place_id} holds no FED")
+        if amount > balance:
+            raise InvalidPaymentInput(
+                "insufficient_fed", f"place {request.place_id} holds {balance} FED cents, payout asks {amount}")
         account = await self._gateway.place_payout_account(request.place_id)
-        transfer = await self._stripe.create_transfer({
+        transfer = await self._stripe.find_transfer(ref) or await self._stripe.create_transfer({
             "amount": amount,
             "currency": "eur",
             "destination": account,
             "transfer_group": ref,
-            "metadata": {"fedow_payout_id": request.payout_id, PLACE_KEY: request.place_id},
+            "metadata": {PAYOUT_ID_KEY: request.payout_id, PLACE_KEY: request.place_id},
         }, ref)
         transfer_id = _stripe_id(transfer, "transfer")
+        amount = _stripe_amount(transfer, "transfer")  # an earlier attempt's transfer decides the amount
         try:
             submitted = await self._gateway.submit_bank_deposit(request.place_id, amount, ref, transfer_id)
         except LedgerRefused as err:
@@ -169,28 +187,18 @@ class StripeBridge:
                  stripe_transfer_id=transfer_id, amount_cents=amount, ledger=submitted.value)
         return PayoutReceipt(request.payout_id, request.place_id, transfer_id, amount, submitted)
 
-    async def _payout_amount(self, request: PayoutRequest, ref: str) -> int:
-        """The amount to pay out, checked against the balance unless this payout is already recorded."""
-        if await self._gateway.reference_recorded(ref):
-            if request.amount_cents is None:
-                raise InvalidPaymentInput(
-                    "amount_required", f"payout {request.payout_id} is already recorded: "
-                                       "give its amount_cents to get its receipt")
-            return request.amount_cents
-        balance = await self._gateway.place_fed_balance(request.place_id)
-        amount = balance if request.amount_cents is None else request.amount_cents
-        if amount <= 0:
-            raise InvalidPaymentInput("nothing_to_pay_out", f"place {request.place_id} holds no FED")
-        if amount > balance:
-            raise InvalidPaymentInput(
-                "insufficient_fed", f"place {request.place_id} holds {balance} FED cents, payout asks {amount}")
-        return amount
-
 
 def _stripe_id(obj: dict[str, Any], what: str) -> str:
     value = obj.get("id")
     if not isinstance(value, str) or not value:
         raise StripeFailure("stripe_answer_invalid", f"Stripe answered a {what} without an id")
+    return value
+
+
+def _stripe_amount(obj: dict[str, Any], what: str) -> int:
+    value = obj.get("amount")
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise StripeFailure("stripe_answer_invalid", f"Stripe answered a {what} without a positive amount")
     return value
 
 

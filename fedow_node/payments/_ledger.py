@@ -12,6 +12,7 @@ event loop that runs the HTTP API (asyncio).
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from typing import Protocol
 
 
@@ -22,6 +23,15 @@ class Submitted(enum.Enum):
     """Committed now."""
     DUPLICATE_REFERENCE = "duplicate_reference"
     """The reference was already used: the same money movement is already on the chain."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A money movement already on the chain under an external reference."""
+
+    stripe_id: str
+    """The Stripe object recorded with it: checkout session, refund or transfer id."""
+    amount_cents: int
 
 
 class LedgerGateway(Protocol):
@@ -55,6 +65,6 @@ class LedgerGateway(Protocol):
         """Burn ``amount_cents`` FED of the place, paid to its bank by ``stripe_transfer_id``."""
         ...
 
-    async def reference_recorded(self, ref: str) -> bool:
-        """Whether a refill, refund or deposit with this external reference is on the chain."""
+    async def recorded(self, ref: str) -> Recorded | None:
+        """The refill, refund or deposit on the chain under this external reference, if any."""
         ...

@@ -86,10 +86,7 @@ class RefundReceipt:
 
 @dataclass(frozen=True)
 class PayoutRequest:
-    """Pay a place's FED out to its bank: ``amount_cents``, or its whole balance when None.
-
-    A retry of a payout whose ledger side is already recorded must give the amount.
-    """
+    """Pay a place's FED out to its bank: ``amount_cents``, or its whole balance when None."""
 
     payout_id: str
     place_id: str

@@ -67,6 +67,24 @@ class StripeApi:
                 dict(params), {"idempotency_key": idempotency_key})  # type: ignore[arg-type]
         return transfer.to_dict()
 
+    async def find_refund(self, payment_intent: str, metadata_key: str, metadata_value: str) -> dict[str, Any] | None:
+        """A refund of ``payment_intent`` tagged with this metadata, if one exists.
+
+        Covers retries after Stripe has forgotten an idempotency key (kept at least 24 h).
+        A payment has few refunds: one page of 100 holds them all.
+        """
+        with _translated("list refunds"):
+            page = await self._client.v1.refunds.list_async({"payment_intent": payment_intent, "limit": 100})
+        refunds = [refund.to_dict() for refund in page.data]
+        return next((refund for refund in refunds
+                     if (refund.get("metadata") or {}).get(metadata_key) == metadata_value), None)
+
+    async def find_transfer(self, transfer_group: str) -> dict[str, Any] | None:
+        """The transfer made for ``transfer_group`` (one per payout), if one exists."""
+        with _translated("list transfers"):
+            page = await self._client.v1.transfers.list_async({"transfer_group": transfer_group, "limit": 1})
+        return page.data[0].to_dict() if page.data else None
+
     def verified_event(self, raw_body: bytes, signature_header: str | None, webhook_secret: str) -> dict[str, Any]:
         """The webhook event in ``raw_body`` once its ``Stripe-Signature`` checks out."""
         try:

@@ -53,6 +53,8 @@ class FakeStripe:
         app.router.add_post("/v1/checkout/sessions", self._create_session)
         app.router.add_post("/v1/refunds", self._create_refund)
         app.router.add_post("/v1/transfers", self._create_transfer)
+        app.router.add_get("/v1/refunds", self._list_refunds)
+        app.router.add_get("/v1/transfers", self._list_transfers)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -67,8 +69,12 @@ class FakeStripe:
 
     # -- what tests look at ----------------------------------------------------------------
 
-    def calls_to(self, path: str) -> list[ReceivedCall]:
-        return [call for call in self.calls if call.path == path]
+    def calls_to(self, path: str, method: str = "POST") -> list[ReceivedCall]:
+        return [call for call in self.calls if (call.method, call.path) == (method, path)]
+
+    def forget_idempotency_keys(self) -> None:
+        """What Stripe does after 24 hours."""
+        self._idempotent.clear()
 
     def pay(self, session_id: str) -> dict[str, Any]:
         """The customer pays: the session completes paid with a new payment intent."""
@@ -98,6 +104,24 @@ class FakeStripe:
 
     async def _create_transfer(self, request: web.Request) -> web.Response:
         return await self._answer(request, self._new_transfer)
+
+    async def _list_refunds(self, request: web.Request) -> web.Response:
+        return self._list(request, self.refunds, "payment_intent")
+
+    async def _list_transfers(self, request: web.Request) -> web.Response:
+        return self._list(request, self.transfers, "transfer_group")
+
+    def _list(self, request: web.Request, objects: dict[str, dict[str, Any]], filter_key: str) -> web.Response:
+        params = dict(request.query)
+        self.calls.append(ReceivedCall(request.method, request.path, params, None))
+        if request.headers.get("Authorization") != f"Bearer {self._secret_key}":
+            return _error(401, ERROR_BODIES[401])
+        if self.fail_with is not None:
+            return _error(self.fail_with, ERROR_BODIES[self.fail_with])
+        wanted = [obj for obj in objects.values() if obj.get(filter_key) == params.get(filter_key)]
+        limit = int(params.get("limit", "10"))
+        return web.json_response({"object": "list", "url": request.path, "has_more": len(wanted) > limit,
+                                  "data": list(reversed(wanted))[:limit]})
 
     async def _answer(self, request: web.Request, create: Any) -> web.Response:
         params = {key: str(value) for key, value in (await request.post()).items()}

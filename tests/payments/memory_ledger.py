@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from typing import Any
 
-from fedow_node.payments import LedgerRefused, LedgerUnavailable, Submitted
+from fedow_node.payments import LedgerRefused, LedgerUnavailable, Recorded, Submitted
 
 
 class MemoryLedger:
@@ -15,7 +16,7 @@ class MemoryLedger:
         self.wallets: Counter[bytes] = Counter()
         self.places: Counter[str] = Counter()
         self.payout_accounts: dict[str, str] = {}
-        self.references: set[str] = set()
+        self.references: dict[str, Recorded] = {}
         self.genesis_fed = 0
         self.refilled = 0
         self.refunded = 0
@@ -45,16 +46,16 @@ class MemoryLedger:
         if not self.available:
             raise LedgerUnavailable("ledger_unavailable", "no commit within the deadline (test ledger is down)")
 
-    def _first_use(self, ref: str) -> bool:
+    def _first_use(self, ref: str, stripe_id: str, amount: int) -> bool:
         if ref in self.references:
             return False
-        self.references.add(ref)
+        self.references[ref] = Recorded(stripe_id, amount)
         self.applied += 1
         return True
 
     async def submit_fed_refill(self, target_wallet: bytes, amount_cents: int, payment_ref: str) -> Submitted:
         await self._reachable()
-        if not self._first_use(payment_ref):
+        if not self._first_use(payment_ref, payment_ref, amount_cents):
             return Submitted.DUPLICATE_REFERENCE
         self.wallets[target_wallet] += amount_cents
         self.refilled += amount_cents
@@ -66,15 +67,10 @@ class MemoryLedger:
 
     async def submit_fed_refund(self, wallet: bytes, amount_cents: int, refund_ref: str,
                                 stripe_refund_id: str) -> Submitted:
-        await self._reachable()
-        if refund_ref in self.references:
-            return Submitted.DUPLICATE_REFERENCE
-        if self.wallets[wallet] < amount_cents:
-            raise LedgerRefused("overdraft", f"wallet holds {self.wallets[wallet]}, refund burns {amount_cents}")
-        self._first_use(refund_ref)
-        self.wallets[wallet] -= amount_cents
-        self.refunded += amount_cents
-        return Submitted.APPLIED
+        submitted = await self._burn(self.wallets, wallet, amount_cents, refund_ref, stripe_refund_id)
+        if submitted is Submitted.APPLIED:
+            self.refunded += amount_cents
+        return submitted
 
     async def place_fed_balance(self, place_id: str) -> int:
         await self._reachable()
@@ -88,16 +84,22 @@ class MemoryLedger:
 
     async def submit_bank_deposit(self, place_id: str, amount_cents: int, payout_ref: str,
                                   stripe_transfer_id: str) -> Submitted:
+        submitted = await self._burn(self.places, place_id, amount_cents, payout_ref, stripe_transfer_id)
+        if submitted is Submitted.APPLIED:
+            self.deposited += amount_cents
+        return submitted
+
+    async def _burn(self, balances: Counter[Any], owner: object, amount: int, ref: str, stripe_id: str) -> Submitted:
+        """FED leaving the system (refund, bank deposit): once per reference, never an overdraft."""
         await self._reachable()
-        if payout_ref in self.references:
+        if ref in self.references:
             return Submitted.DUPLICATE_REFERENCE
-        if self.places[place_id] < amount_cents:
-            raise LedgerRefused("overdraft", f"place holds {self.places[place_id]}, deposit burns {amount_cents}")
-        self._first_use(payout_ref)
-        self.places[place_id] -= amount_cents
-        self.deposited += amount_cents
+        if balances[owner] < amount:
+            raise LedgerRefused("overdraft", f"{owner!r} holds {balances[owner]} FED cents, burn asks {amount}")
+        self._first_use(ref, stripe_id, amount)
+        balances[owner] -= amount
         return Submitted.APPLIED
 
-    async def reference_recorded(self, ref: str) -> bool:
+    async def recorded(self, ref: str) -> Recorded | None:
         await self._reachable()
-        return ref in self.references
+        return self.references.get(ref)

@@ -18,7 +18,10 @@ import stripe
 from aiohttp import web
 
 from fake_stripe import FakeStripe
-from fedow_node.payments import RefillRequest, StripeBridge, StripeConfig, webhook_routes
+from fedow_node.payments import (
+    CardDeclined, RefillRequest, StripeAuthFailed, StripeBridge, StripeConfig, StripeRequestInvalid,
+    StripeUnavailable, webhook_routes,
+)
 from memory_ledger import MemoryLedger
 
 SECRET_KEY = "sk_test_FEDOWsecretKEYneverLOGGED42"
@@ -26,6 +29,10 @@ WEBHOOK_SECRET = "whsec_FEDOWwebhookSECRETneverLOGGED7"
 WALLET = bytes(range(32))
 OTHER_WALLET = bytes(range(1, 33))
 SCENARIO_DEADLINE_S = 20
+
+STRIPE_ERROR_MODES = [(402, CardDeclined), (400, StripeRequestInvalid), (401, StripeAuthFailed),
+                      (500, StripeUnavailable)]
+"""The fake's error modes and the payment error each must become."""
 
 T = TypeVar("T")
 

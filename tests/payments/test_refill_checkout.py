@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from fedow_node.payments import (
-    CardDeclined, InvalidPaymentInput, RefillRequest, StripeAuthFailed, StripeFailure, StripeRequestInvalid,
-    StripeUnavailable, checkout_key,
-)
-from payments_world import SECRET_KEY, WALLET, run, stripe_world
+from fedow_node.payments import InvalidPaymentInput, RefillRequest, StripeFailure, StripeUnavailable, checkout_key
+from payments_world import SECRET_KEY, STRIPE_ERROR_MODES, WALLET, run, stripe_world
 from wallet.keys import encode_address
 
 
@@ -67,19 +64,18 @@ def test_refill_wallet_must_be_32_bytes() -> None:
         RefillRequest("refill-1", b"short", 1_000)
 
 
-@pytest.mark.parametrize(("status", "error_class", "code"), [
-    (402, CardDeclined, "card_declined"),
-    (400, StripeRequestInvalid, "parameter_invalid"),
-    (401, StripeAuthFailed, "stripe_authentication"),
-    (500, StripeUnavailable, "stripe_unavailable"),
-])
-def test_stripe_errors_become_payment_errors(status: int, error_class: type[StripeFailure], code: str) -> None:
+STRIPE_CODES = {402: "card_declined", 400: "parameter_invalid", 401: "stripe_authentication",
+                500: "stripe_unavailable"}
+
+
+@pytest.mark.parametrize(("status", "error_class"), STRIPE_ERROR_MODES)
+def test_stripe_errors_become_payment_errors(status: int, error_class: type[StripeFailure]) -> None:
     async def scenario() -> None:
         async with stripe_world() as world:
             world.stripe.fail_with = status
             with pytest.raises(error_class) as info:
                 await world.bridges[0].start_refill(RefillRequest("refill-1", WALLET, 1_000))
-            assert info.value.code == code
+            assert info.value.code == STRIPE_CODES[status]
             assert info.value.http_status == status
             assert "create checkout session" in info.value.detail
             assert SECRET_KEY not in str(info.value)

@@ -24,7 +24,7 @@ def test_paid_session_credits_the_wallet_once() -> None:
             status, body = await world.deliver(world.stripe.event(session))
             assert (status, body["status"], body["session_id"]) == (200, "credited", session["id"])
             assert world.ledger.wallets[WALLET] == 2_500
-            assert world.ledger.references == {session["id"]}
+            assert set(world.ledger.references) == {session["id"]}
             assert world.ledger.fed_conserved()
     run(scenario)
 
