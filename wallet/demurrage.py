@@ -16,9 +16,10 @@ from wallet.records import Asset
 MAX_CHARGES_PER_BLOCK = 1000
 
 
-def charge_due(book: Book, limit: int = MAX_CHARGES_PER_BLOCK) -> int:
-    """Charge up to ``limit`` due balances; returns how many were charged."""
+def charge_due(book: Book) -> int:
+    """Charge up to ``MAX_CHARGES_PER_BLOCK`` due balances; returns how many were charged."""
     overlay = book.overlay
+    limit = MAX_CHARGES_PER_BLOCK
     due = []
     for key, _value in overlay.iter_prefix(layout.DEMURRAGE_DUE):
         due_ms, wallet_id, asset_id = layout.split_demurrage_due(key)

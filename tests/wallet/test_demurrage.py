@@ -1,0 +1,107 @@
+"""Demurrage: golden vectors (changing any is a hard fork), shares, the due index and its cap."""
+
+from __future__ import annotations
+
+import pytest
+from ledger_world import BAR, BAR_WALLET, CAFE, CAFE_WALLET, DAY, VAL1, VAL2, Chain, card_uid, card_wallet
+
+from wallet import demurrage, layout
+from wallet.invariants import check_full
+from wallet.melting import Shares, melt, periods_due, split
+from wallet.records import Amount
+from wallet.state import read_one
+
+IDLE, PERIOD = 90 * DAY, 30 * DAY
+
+
+@pytest.mark.parametrize("amount, rate_ppm, periods, left", [
+    (100_000, 10_000, 0, 100_000),
+    (100_000, 10_000, 1, 99_000),
+    (100_000, 10_000, 3, 97_030),          # 1000, then 990, then floor(980.1) = 980
+    (99, 10_000, 5, 99),                   # 0.99 floors to 0: a small balance never melts
+    (12_345, 25_000, 2, 11_737),           # floor(308.625) = 308, then floor(300.925) = 300
+    (10**12, 1_000_000, 1, 0),
+    (10**12, 1, 2, 10**12 - 2_000_000 + 1),  # 1_000_000, then floor(999_999.000...) = 999_999
+])
+def test_melt_golden(amount: int, rate_ppm: int, periods: int, left: int) -> None:
+    assert melt(amount, rate_ppm, periods) == left
+
+
+@pytest.mark.parametrize("now_offset, expected", [
+    (IDLE, 0), (IDLE + PERIOD - 1, 0), (IDLE + PERIOD, 1), (IDLE + 3 * PERIOD + 5, 3), (-5, 0),
+])
+def test_periods_due_golden(now_offset: int, expected: int) -> None:
+    assert periods_due(1_000_000 + now_offset, 1_000_000, IDLE, PERIOD) == expected
+
+
+@pytest.mark.parametrize("charge, has_place, shares", [
+    (1000, True, Shares(place=333, common=334, dev=0, validators=333)),
+    (1000, False, Shares(place=0, common=667, dev=0, validators=333)),
+    (1, True, Shares(place=0, common=1, dev=0, validators=0)),
+    (7, True, Shares(place=2, common=3, dev=0, validators=2)),
+])
+def test_split_golden(charge: int, has_place: bool, shares: Shares) -> None:
+    assert split(charge, 333_333, 0, 333_334, has_place) == shares
+
+
+def test_idle_balance_melts_and_shares_go_to_place_funds_and_validators() -> None:
+    chain = Chain.start()
+    chain.register(1)
+    chain.block(chain.tx(BAR, "cash_refill", card_wallet(1), "MELT", 100_000),
+                chain.tx(CAFE, "set_primary_card", card_uid(1), True))
+    chain.block(advance_ms=IDLE + PERIOD - 1)    # one ms before the first period is due
+    assert chain.balance(card_wallet(1), "MELT") == 100_000
+    chain.block(advance_ms=1)
+    assert chain.balance(card_wallet(1), "MELT") == 99_000
+    assert chain.balance(CAFE_WALLET, "MELT") == 333
+    assert read_one(chain.state, layout.pool(layout.POOL_COMMON, "MELT"), Amount) == Amount(334)
+    # the validators' 333 are paid in the same block, pro rata 3:1, the remainder waits
+    assert (chain.balance(VAL1.public_key, "MELT"), chain.balance(VAL2.public_key, "MELT")) == (249, 83)
+    assert read_one(chain.state, layout.pool(layout.POOL_VALIDATORS, "MELT"), Amount) == Amount(1)
+    check_full(chain.state)
+    chain.block(advance_ms=2 * PERIOD)
+    assert chain.balance(card_wallet(1), "MELT") == 97_030
+
+
+def test_activity_resets_the_idle_clock_after_settling_what_is_due() -> None:
+    chain = Chain.start()
+    chain.register(1)
+    chain.block(chain.tx(BAR, "cash_refill", card_wallet(1), "MELT", 100_000))
+    demurrage.MAX_CHARGES_PER_BLOCK, saved = 0, demurrage.MAX_CHARGES_PER_BLOCK   # nothing charged by the index
+    try:
+        chain.block(chain.tx(BAR, "sale", card_uid(1), "MELT", 10_000), advance_ms=IDLE + 2 * PERIOD)
+    finally:
+        demurrage.MAX_CHARGES_PER_BLOCK = saved
+    assert chain.balance(card_wallet(1), "MELT") == 98_010 - 10_000   # two periods settled, then the sale
+    assert chain.balance(BAR_WALLET, "MELT") == 10_000
+    chain.block(advance_ms=IDLE + PERIOD - 1)
+    assert chain.balance(card_wallet(1), "MELT") == 88_010            # the idle clock restarted at the sale
+    check_full(chain.state)
+
+
+def run_with_cap(cap: int, cards: int) -> Chain:
+    saved = demurrage.MAX_CHARGES_PER_BLOCK
+    demurrage.MAX_CHARGES_PER_BLOCK = cap
+    try:
+        chain = Chain.start()
+        chain.register(*range(1, cards + 1))
+        chain.block(*[chain.tx(BAR, "cash_refill", card_wallet(n), "MELT", 10_000 * n) for n in range(1, cards + 1)])
+        chain.block(advance_ms=IDLE + PERIOD)
+        chain.block(chain.tx(BAR, "sale", card_uid(cards), "MELT", 5))
+        for _ in range(cards):
+            chain.block()
+        return chain
+    finally:
+        demurrage.MAX_CHARGES_PER_BLOCK = saved
+
+
+def test_per_block_cap_carries_over_without_changing_what_anyone_pays() -> None:
+    unlimited, capped = run_with_cap(1000, 6), run_with_cap(2, 6)
+    for n in range(1, 7):
+        assert capped.balance(card_wallet(n), "MELT") == unlimited.balance(card_wallet(n), "MELT")
+        assert unlimited.balance(card_wallet(n), "MELT") < 10_000 * n
+    due_now = [key for key, _ in capped.state.iter_prefix(layout.DEMURRAGE_DUE)
+               if layout.split_demurrage_due(key)[0] <= capped.time_ms]
+    assert due_now == []
+    check_full(capped.state)
+    check_full(unlimited.state)

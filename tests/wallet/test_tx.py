@@ -1,0 +1,142 @@
+"""The envelope: canonical decoding, field checks, txid, signatures, chain ids, replay and expiry."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings, strategies as st
+from ledger_world import ALICE, BAR, CHAIN, MAX_TX, Chain, card_uid, key, rejected_code
+
+from wallet.bodies import BODY_TYPES, Sale, Transfer
+from wallet.codec import pack, unpack
+from wallet.errors import Rejected
+from wallet.tx import decode_tx, sign_tx
+
+NONCE = b"\1" * 16
+
+
+def signed_sale(expires_at: int = 5) -> bytes:
+    return sign_tx(BAR, CHAIN, "sale", Sale(card_uid(1), "FED", 100), NONCE, expires_at)
+
+
+def envelope(**changes: object) -> list[object]:
+    items = unpack(signed_sale())
+    order = ["version", "kind", "signer", "nonce", "expires_at", "body", "signature"]
+    for name, value in changes.items():
+        items[order.index(name)] = value
+    return items
+
+
+def code_of(data: bytes) -> str:
+    with pytest.raises(Rejected) as caught:
+        decode_tx(data, MAX_TX)
+    return caught.value.code
+
+
+def test_round_trip_txid_and_signature() -> None:
+    tx = decode_tx(signed_sale(), MAX_TX)
+    assert tx.body == Sale(card_uid(1), "FED", 100) and tx.signer == BAR.public_key
+    assert tx.unsigned == pack([1, "sale", BAR.public_key, NONCE, 5, [card_uid(1), "FED", 100]])
+    import hashlib
+    assert tx.txid == hashlib.sha256(tx.unsigned).digest()
+    assert tx.verify_signature(CHAIN)
+    assert not tx.verify_signature("another-chain")
+
+
+def test_tampered_body_fails_signature() -> None:
+    tampered = pack(envelope(body=[card_uid(1), "FED", 101]))
+    assert not decode_tx(tampered, MAX_TX).verify_signature(CHAIN)
+    stolen = pack(envelope(signer=ALICE.public_key))
+    assert not decode_tx(stolen, MAX_TX).verify_signature(CHAIN)
+
+
+@pytest.mark.parametrize("changes, code", [
+    ({"version": 2}, "bad_version"),
+    ({"kind": "steal"}, "unknown_kind"),
+    ({"kind": 7}, "bad_envelope"),
+    ({"signer": b"\1" * 31}, "bad_envelope"),
+    ({"nonce": b"\1" * 8}, "bad_envelope"),
+    ({"expires_at": -1}, "bad_envelope"),
+    ({"expires_at": "5"}, "bad_envelope"),
+    ({"signature": b"\0" * 63}, "bad_envelope"),
+    ({"body": [card_uid(1), "FED"]}, "bad_body"),
+    ({"body": [card_uid(1), "fed!", 100]}, "bad_field"),
+    ({"body": [card_uid(1), "FED", 0]}, "bad_amount"),
+])
+def test_envelope_field_rejections(changes: dict[str, object], code: str) -> None:
+    assert code_of(pack(envelope(**changes))) == code
+
+
+def test_non_canonical_and_oversize() -> None:
+    data = signed_sale()
+    # expires_at 5 encoded as uint16 instead of a fixint: same value, not the shortest form
+    items = unpack(data)
+    long_form = pack(items[:4]).replace(b"\x94", b"\x97", 1) + b"\xcd\x00\x05" + pack(items[5]) + pack(items[6])
+    assert code_of(long_form) == "non_canonical"
+    assert code_of(pack(envelope()[:6])) == "bad_envelope"
+    assert code_of(data + b"\x00") == "malformed"
+    with pytest.raises(Rejected) as caught:
+        decode_tx(data, len(data) - 1)
+    assert caught.value.code == "oversize"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300))
+def test_random_bytes_never_crash(data: bytes) -> None:
+    try:
+        decode_tx(data, MAX_TX)
+    except Rejected as exc:
+        assert exc.code and exc.detail
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(sorted(BODY_TYPES)), st.lists(st.one_of(st.integers(), st.binary(max_size=40),
+                                                               st.text(max_size=20), st.none(), st.booleans()),
+                                                     max_size=6))
+def test_random_bodies_are_rejected_with_a_reason_or_accepted(kind: str, fields: list[object]) -> None:
+    try:
+        body = BODY_TYPES[kind].from_list(fields)
+    except Rejected as exc:
+        assert exc.code in ("bad_body", "bad_field", "bad_amount") and exc.detail
+    else:
+        assert BODY_TYPES[kind].from_list(body.to_list()) == body
+
+
+def test_replay_and_expiry_windows() -> None:
+    chain = Chain.start()
+    tx = chain.tx(ALICE, "transfer", key("z").public_key, "FED", 10, expires_in=3)
+    chain.block(tx)
+    assert rejected_code(chain, tx) == "replay"
+    chain.block()
+    chain.block()
+    chain.block()
+    assert rejected_code(chain, tx) == "expired"
+    assert rejected_code(chain, chain.tx(ALICE, "transfer", key("z").public_key, "FED", 1, expires_in=101)) \
+        == "expiry_too_far"
+
+
+def test_expired_txids_are_forgotten() -> None:
+    from wallet import layout
+    chain = Chain.start()
+    tx = chain.tx(ALICE, "transfer", key("z").public_key, "FED", 10, expires_in=0)
+    chain.block(tx)
+    assert chain.state.get(layout.txid(tx.txid)) is not None
+    chain.block()
+    assert chain.state.get(layout.txid(tx.txid)) is None
+
+
+def test_bad_signature_makes_the_block_invalid() -> None:
+    from wallet.errors import BlockTxRejected
+    from wallet.execute import execute_block
+    chain = Chain.start()
+    good = chain.tx(ALICE, "transfer", key("z").public_key, "FED", 10)
+    items = unpack(sign_tx(key("mallory"), CHAIN, "transfer", Transfer(key("m").public_key, "FED", 10), NONCE, 5))
+    items[2] = ALICE.public_key  # claims to be Alice, signed by mallory
+    forged = decode_tx(pack(items), MAX_TX)
+    with pytest.raises(BlockTxRejected) as caught:
+        execute_block(chain.state, chain.ctx(), [good, forged])
+    assert (caught.value.index, caught.value.code) == (1, "bad_signature")
+    wrong_chain = decode_tx(sign_tx(ALICE, "other-chain", "transfer", Transfer(key("z").public_key, "FED", 1),
+                                    NONCE, 5), MAX_TX)
+    with pytest.raises(BlockTxRejected) as caught:
+        execute_block(chain.state, chain.ctx(), [wrong_chain])
+    assert caught.value.code == "bad_signature"
