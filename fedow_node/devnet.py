@@ -1,0 +1,178 @@
+"""A local multi-validator devnet: N node homes sharing one genesis, run as N processes on 127.0.0.1.
+
+:func:`prepare_devnet` writes (once) a folder that any auditor or operator can
+reuse: ``genesis.json``, the federation authority key, and one home per
+validator (``node<i>/``: node key = validator key and libp2p identity, place key
+of its venue, ``config.toml`` listing every other validator as a static peer).
+:class:`Devnet` starts the processes, and stops them all (SIGTERM, then SIGKILL
+after a grace period) — only the processes it started, by their pid.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import structlog
+
+from config import (ApiSection, AssetSpec, ChainParams, FederationSpec, GenesisDoc, KeysSection, MetricsSection,
+                    NodeConfig, NodeSection, P2PSection, PlaceSpec, ValidatorSpec, dump_node_config, load_genesis,
+                    write_atomically)
+from p2p import peer_multiaddr
+from wallet.keys import SigningKey, read_key_file, write_key_file
+
+log = structlog.get_logger(__name__)
+
+HOST = "127.0.0.1"
+VALIDATOR_STAKE = 100_000
+"""1,000.00 FED staked by each devnet validator at genesis."""
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Base ports; node ``i`` uses base + i for each service."""
+
+    p2p: int = 26656
+    api: int = 8442
+    metrics: int = 9442
+
+
+@dataclass(frozen=True)
+class NodeHome:
+    index: int
+    home: Path
+    api_url: str
+    public_key: bytes
+    place_id: str
+
+    @property
+    def config_file(self) -> Path:
+        return self.home / "config.toml"
+
+
+def _key(path: Path) -> SigningKey:
+    """The key stored at ``path``, created on first use."""
+    if not path.exists():
+        write_key_file(path, SigningKey.generate())
+    return read_key_file(path)
+
+
+def _genesis(chain_id: str, time_ms: int, authority: SigningKey, nodes: list[SigningKey],
+             places: list[SigningKey], params: ChainParams) -> GenesisDoc:
+    place_ids = [f"venue-{i}" for i in range(len(nodes))]
+    return GenesisDoc(
+        chain_id=chain_id,
+        genesis_time_ms=time_ms,
+        authorities=(authority.public_key,),
+        params=params,
+        assets=(
+            AssetSpec("FED", "Euro fédéré", "FED", None, False),
+            AssetSpec("MLT", "Monnaie locale fondante", "TLF", place_ids[0], True),
+            AssetSpec("MEMBER", "Adhésion association", "SUB", place_ids[0], False),
+            AssetSpec("BADGE", "Badgeuse", "BDG", place_ids[0], False),
+        ),
+        places=tuple(PlaceSpec(pid, f"Venue {i}", key.public_key) for i, (pid, key) in enumerate(zip(place_ids, places))),
+        federations=(FederationSpec("devnet", "Devnet federation", tuple(place_ids), ("FED", "MLT", "MEMBER", "BADGE")),),
+        validators=tuple(ValidatorSpec(key.public_key, pid, VALIDATOR_STAKE) for key, pid in zip(nodes, place_ids)),
+    )
+
+
+def prepare_devnet(root: Path, validators: int, ports: Ports = Ports(), chain_id: str = "fedow-devnet",
+                   params: ChainParams | None = None) -> list[NodeHome]:
+    """Create (or reuse) the devnet folder; returns the node homes. Existing keys are never replaced."""
+    root = root.absolute()
+    root.mkdir(parents=True, exist_ok=True)
+    genesis_file = root / "genesis.json"
+    nodes = [_key(root / f"node{i}" / "node.key") for i in range(validators)]
+    places = [_key(root / f"node{i}" / "place.key") for i in range(validators)]
+    if genesis_file.exists():
+        existing = load_genesis(genesis_file)
+        if len(existing.validators) != validators:
+            raise ValueError(f"{root} holds a devnet of {len(existing.validators)} validators, not {validators}: "
+                             "use another --data folder or the same --validators")
+    else:
+        doc = _genesis(chain_id, int(time.time() * 1000), _key(root / "authority.key"), nodes, places,
+                       params or ChainParams.devnet())
+        write_atomically(genesis_file, doc.to_json(), mode=0o644)
+    peers = [peer_multiaddr(HOST, ports.p2p + i, key.public_key) for i, key in enumerate(nodes)]
+    homes = []
+    for i, key in enumerate(nodes):
+        home = root / f"node{i}"
+        config = NodeConfig(
+            node=NodeSection(data_dir=Path("data"), genesis=Path("../genesis.json"), moniker=f"devnet-{i}"),
+            keys=KeysSection(node_key=Path("node.key"), place_key=Path("place.key"), validator=True),
+            p2p=P2PSection(listen=f"/ip4/{HOST}/tcp/{ports.p2p + i}",
+                           peers=tuple(peer for j, peer in enumerate(peers) if j != i)),
+            api=ApiSection(bind=f"{HOST}:{ports.api + i}"),
+            metrics=MetricsSection(bind=f"{HOST}:{ports.metrics + i}"),
+        )
+        write_atomically(home / "config.toml", dump_node_config(config), mode=0o644)
+        homes.append(NodeHome(i, home, f"http://{HOST}:{ports.api + i}", key.public_key, f"venue-{i}"))
+    return homes
+
+
+class Devnet:
+    """The node processes of a prepared devnet; a context manager that always stops them."""
+
+    def __init__(self, homes: list[NodeHome], log_format: str = "json", extra_env: dict[str, str] | None = None):
+        self.homes = homes
+        self.log_format = log_format
+        self.extra_env = extra_env or {}
+        self.processes: dict[int, subprocess.Popen[bytes]] = {}
+
+    def command(self, home: NodeHome) -> list[str]:
+        return [sys.executable, "-m", "fedow_node.cli", "--log-format", self.log_format, "run",
+                "--home", str(home.home)]
+
+    def start(self, index: int) -> None:
+        home = self.homes[index]
+        log_file = open(home.home / "node.log", "ab")
+        env = {**os.environ, **self.extra_env}
+        self.processes[index] = subprocess.Popen(self.command(home), stdout=log_file, stderr=subprocess.STDOUT,
+                                                 stdin=subprocess.DEVNULL, env=env)
+        log_file.close()
+        log.info("devnet.node_started", node=index, pid=self.processes[index].pid, api=home.api_url)
+
+    def start_all(self) -> None:
+        for index in range(len(self.homes)):
+            self.start(index)
+
+    def kill(self, index: int) -> None:
+        """SIGKILL one node (a crash), and reap it."""
+        process = self.processes.pop(index)
+        process.kill()
+        process.wait()
+
+    def stop(self, index: int, grace_seconds: float = 10.0) -> int:
+        """SIGTERM one node, SIGKILL it after ``grace_seconds``; returns its exit code."""
+        process = self.processes.pop(index)
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(grace_seconds)
+            except subprocess.TimeoutExpired:
+                log.warning("devnet.node_killed", node=index, pid=process.pid, reason="no exit after SIGTERM")
+                process.kill()
+                process.wait()
+        return process.returncode
+
+    def stop_all(self) -> dict[int, int]:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        return {index: self.stop(index) for index in list(self.processes)}
+
+    def exited(self) -> dict[int, int]:
+        """Nodes that died by themselves: index -> exit code."""
+        return {i: p.returncode for i, p in self.processes.items() if p.poll() is not None}
+
+    def __enter__(self) -> "Devnet":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop_all()

@@ -1,0 +1,147 @@
+"""The node's two gossip topics over p2p: consensus messages, and batches of transactions.
+
+Every message is decoded and checked in the topic validator, before p2p relays
+it (CometBFT's reactors do the same): bad bytes or signatures are REJECTed, which
+costs the sending peer score points. The decoded object is kept for the
+subscriber, so a signature is never checked twice.
+
+Transactions travel in batches (``[tx, tx, ...]``): libp2p's cost is per message,
+not per byte (notes/libp2p.md), so a node gathers what its POS terminals submit
+for ``flush_interval`` and publishes it as one message.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+import structlog
+import trio
+
+from consensus import Message, decode_message, encode_message
+from consensus.errors import Rejected, TxRejected
+from consensus.mempool import Mempool
+from p2p import ACCEPT, IGNORE, REJECT, P2PNode, Verdict
+from wallet.codec import pack, unpack
+from wallet.errors import Rejected as CodecRejected
+
+log = structlog.get_logger(__name__)
+
+PEER_FAULTS = frozenset({"malformed", "non_canonical", "oversize", "bad_signature", "bad_envelope", "bad_version",
+                         "bad_body", "bad_field", "bad_amount", "unknown_kind"})
+"""Rejection codes that only a faulty or malicious peer causes (an overdraft can be an honest race)."""
+
+
+def consensus_topic(chain_id: str) -> str:
+    return f"/fedow/{chain_id}/consensus/1"
+
+
+def txs_topic(chain_id: str) -> str:
+    return f"/fedow/{chain_id}/txs/1"
+
+
+class _DecodedCache:
+    """Decoded objects handed from a topic validator to the subscriber, by their bytes (bounded)."""
+
+    def __init__(self, capacity: int = 4096) -> None:
+        self._items: OrderedDict[bytes, Any] = OrderedDict()
+        self._capacity = capacity
+
+    def put(self, data: bytes, value: Any) -> None:
+        self._items[data] = value
+        if len(self._items) > self._capacity:
+            self._items.popitem(last=False)
+
+    def pop(self, data: bytes) -> Any:
+        return self._items.pop(data, None)
+
+
+class ConsensusGossip:
+    """consensus.Transport over the consensus topic; deliveries go into the driver's inbox."""
+
+    def __init__(self, network: P2PNode, chain_id: str, max_block_bytes: int) -> None:
+        self.network = network
+        self.chain_id = chain_id
+        self.max_block_bytes = max_block_bytes
+        self.topic = consensus_topic(chain_id)
+        self._decoded = _DecodedCache()
+
+    def validate(self, data: bytes, peer_id: str) -> Verdict:
+        try:
+            self._decoded.put(data, decode_message(data, self.chain_id, self.max_block_bytes))
+        except Rejected as exc:
+            return REJECT(f"{exc.code}: {exc.detail}")
+        return ACCEPT
+
+    async def broadcast(self, message: Message) -> None:
+        await self.network.publish(self.topic, encode_message(message))
+
+    async def deliver(self, inbox: trio.MemorySendChannel[Message]) -> None:
+        """Forward validated messages of the topic to the consensus inbox, forever."""
+        async for item in self.network.subscribe(self.topic, self.validate):
+            message = self._decoded.pop(item.data)
+            if message is None:  # evicted from the cache under load: decode again
+                try:
+                    message = decode_message(item.data, self.chain_id, self.max_block_bytes)
+                except Rejected:
+                    continue
+            await inbox.send(message)
+
+
+class TxGossip:
+    """Admits transactions into the mempool, locally or from peers, and gossips them in batches."""
+
+    def __init__(self, network: P2PNode, chain_id: str, mempool: Mempool, *, max_batch: int = 1000,
+                 flush_interval: float = 0.05, max_tx_bytes: int = 64 * 1024) -> None:
+        self.network = network
+        self.mempool = mempool
+        self.topic = txs_topic(chain_id)
+        self.max_batch = max_batch
+        self.flush_interval = flush_interval
+        self.max_tx_bytes = max_tx_bytes
+        self._outbox: list[bytes] = []
+        self._wake = trio.Event()
+
+    def submit(self, tx: bytes) -> bytes:
+        """Admit a transaction from this node's API; raises TxRejected; returns its txid."""
+        info = self.mempool.add(tx)
+        self._outbox.append(tx)
+        if len(self._outbox) >= self.max_batch:
+            self._wake.set()
+        return info.txid
+
+    def validate(self, data: bytes, peer_id: str) -> Verdict:
+        """Admit a peer's batch; REJECT only for faults an honest peer cannot cause."""
+        try:
+            batch = unpack(data, self.max_batch * (self.max_tx_bytes + 8) + 64)
+        except CodecRejected as exc:
+            return REJECT(f"tx batch: {exc.code}: {exc.detail}")
+        if not isinstance(batch, list) or not batch or len(batch) > self.max_batch:
+            return REJECT(f"tx batch must be an array of 1..{self.max_batch} transactions")
+        admitted = 0
+        for tx in batch:
+            if not isinstance(tx, bytes):
+                return REJECT("tx batch items must be byte strings")
+            try:
+                self.mempool.add(tx)
+                admitted += 1
+            except TxRejected as exc:
+                if exc.code in PEER_FAULTS:
+                    return REJECT(f"transaction refused: {exc.code}: {exc.detail}")
+        return ACCEPT if admitted else IGNORE
+
+    async def run(self) -> None:
+        """Drain the topic (its messages were handled by the validator) and publish our batches."""
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._drain)
+            while True:
+                with trio.move_on_after(self.flush_interval):
+                    await self._wake.wait()
+                self._wake = trio.Event()
+                while self._outbox:
+                    batch, self._outbox = self._outbox[:self.max_batch], self._outbox[self.max_batch:]
+                    await self.network.publish(self.topic, pack(batch))
+
+    async def _drain(self) -> None:
+        async for _item in self.network.subscribe(self.topic, self.validate):
+            pass
