@@ -164,8 +164,8 @@ class ReaderService:
             log.info("card_removed", reader=status.name)
             await send.send(CardRemoved(status.name))
         if present and not watched.card_reported:
-            watched.card_reported = True
             await send.send(await self._read_card(context, status))
+            watched.card_reported = True  # only now: losing pcscd mid-read reports no removal
 
     async def _read_card(self, context: PcscContext, status: ReaderStatus) -> CardTapped | CardUnreadable:
         try:
