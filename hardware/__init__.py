@@ -18,7 +18,6 @@ from hardware._events import (
     ServiceState,
 )
 from hardware._service import ReaderService
-from hardware._uid import parse_uid_response
 
 __all__ = [
     "CardReadError",
@@ -36,5 +35,4 @@ __all__ = [
     "ReaderService",
     "ReaderServiceStatus",
     "ServiceState",
-    "parse_uid_response",
 ]

@@ -17,10 +17,10 @@ from hardware import (
     ReaderConfigError,
     ReaderEvent,
     ReaderService,
-    parse_uid_response,
 )
 from hardware._pcsc import ReaderStatus
 from hardware._service import _Backoff
+from hardware._uid import parse_uid_response
 
 
 def test_public_surface_is_importable() -> None:
