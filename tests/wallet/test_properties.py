@@ -1,0 +1,97 @@
+"""Properties over random valid and invalid sequences: money is conserved, execution is deterministic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+from ledger_world import (ALICE, BAR, BOB, CAFE, DAY, VAL1, VAL2, Chain, card_uid, card_wallet, genesis_doc,
+                          key)
+
+from wallet.execute import build_block, execute_block
+from wallet.genesis import genesis_state
+from wallet.invariants import check_full, recount
+from wallet.state import DictReader
+
+CARDS = 4
+USERS = [ALICE, BOB]
+PLACES = [BAR, CAFE]
+amounts = st.integers(1, 30_000)
+assets = st.sampled_from(["FED", "MELT", "BARCOIN"])
+card = st.integers(1, CARDS)
+
+actions = st.one_of(
+    st.tuples(st.just("cash_refill"), st.sampled_from(PLACES), card, assets, amounts),
+    st.tuples(st.just("sale"), st.sampled_from(PLACES), card, assets, amounts),
+    st.tuples(st.just("refund"), st.sampled_from(PLACES), card, assets, amounts),
+    st.tuples(st.just("transfer"), st.sampled_from(USERS), st.sampled_from(USERS), assets, amounts),
+    st.tuples(st.just("qr_sale"), st.sampled_from(USERS), st.sampled_from(["bar", "cafe"]), assets, amounts),
+    st.tuples(st.just("link_card"), st.sampled_from(USERS), card),
+    st.tuples(st.just("void_card"), st.sampled_from(PLACES), card),
+    st.tuples(st.just("settlement"), st.sampled_from(PLACES), st.sampled_from(["bar", "cafe"]), assets, amounts),
+    st.tuples(st.just("bank_deposit"), st.sampled_from(PLACES), amounts),
+    st.tuples(st.just("fed_refill"), st.sampled_from(PLACES), st.sampled_from(USERS), amounts),
+    st.tuples(st.just("stake"), st.sampled_from([VAL1, VAL2]), amounts),
+    st.tuples(st.just("unstake"), st.sampled_from([VAL1, VAL2]), amounts),
+    st.tuples(st.just("primary"), st.sampled_from(PLACES), card),
+    st.tuples(st.just("mint"), st.just(BAR), st.sampled_from(["MELT", "BARCOIN"]), amounts),
+)
+blocks = st.lists(st.tuples(st.lists(actions, max_size=8), st.sampled_from([1000, 40 * DAY, 130 * DAY]),
+                            st.booleans()), min_size=1, max_size=6)
+
+
+def to_tx(chain: Chain, action: tuple[Any, ...], serial: int) -> Any:
+    kind = action[0]
+    if kind in ("cash_refill",):
+        return chain.tx(action[1], kind, card_wallet(action[2]), action[3], action[4])
+    if kind in ("sale", "refund"):
+        return chain.tx(action[1], kind, card_uid(action[2]), action[3], action[4])
+    if kind == "transfer":
+        return chain.tx(action[1], kind, action[2].public_key, action[3], action[4])
+    if kind in ("qr_sale", "settlement"):
+        return chain.tx(action[1], kind, action[2], action[3], action[4])
+    if kind == "link_card":
+        return chain.tx(action[1], kind, f"{action[2]:08d}")
+    if kind == "void_card":
+        return chain.tx(action[1], kind, card_uid(action[2]))
+    if kind == "bank_deposit":
+        return chain.tx(action[1], kind, action[2], f"payout-{serial}")
+    if kind == "fed_refill":
+        return chain.tx(action[1], kind, action[2].public_key, action[3], f"checkout-{serial % 7}")
+    if kind in ("stake", "unstake"):
+        return chain.tx(action[1], kind, action[2])
+    if kind == "primary":
+        return chain.tx(action[1], "set_primary_card", card_uid(action[2]), True)
+    return chain.tx(action[1], kind, action[2], action[3])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(blocks)
+def test_random_blocks_conserve_money_and_replay_identically(plan: list[Any]) -> None:
+    chain = Chain.start(demurrage_idle_ms=30 * DAY)
+    chain.register(*range(1, CARDS + 1))
+    chain.block(*[chain.tx(BAR, "cash_refill", card_wallet(n), "MELT", 20_000) for n in range(1, CARDS + 1)])
+    replica = DictReader(chain.state.snapshot())
+    serial = 0
+    for actions_in_block, advance_ms, slash in plan:
+        candidates = []
+        for action in actions_in_block:
+            serial += 1
+            candidates.append(to_tx(chain, action, serial))
+        ctx = chain.ctx(advance_ms, (VAL2.public_key,) if slash else ())
+        built = build_block(chain.state, ctx, candidates, max_txs=100, max_bytes=1 << 20)
+        replayed = execute_block(replica, ctx, list(built.txs))
+        assert replayed.changes == built.outcome.changes
+        assert replayed.validator_updates == built.outcome.validator_updates
+        chain.state.apply(built.outcome.changes)
+        replica.apply(replayed.changes)
+        chain.height, chain.time_ms = ctx.height, ctx.time_ms
+        check_full(chain.state)
+        assert all(amount >= 0 for amount in recount(chain.state).values())
+    assert replica.snapshot() == chain.state.snapshot()
+
+
+def test_genesis_is_deterministic() -> None:
+    assert genesis_state(genesis_doc()) == genesis_state(genesis_doc())
+    check_full(DictReader(genesis_state(genesis_doc())))
+    _ = key
