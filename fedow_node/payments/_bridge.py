@@ -1,16 +1,17 @@
 """The Stripe bridge: card refills minted on verified webhooks, refunds, payouts to venues.
 
-Ordering rule for money going out (refunds, payouts): read-only ledger checks first, then the
-Stripe call under an idempotency key derived from our request id, then the ledger transaction
-under a reference derived from the same id. A Stripe failure therefore leaves the ledger
-untouched, and a failure after Stripe succeeded is finished by retrying the same request:
-Stripe answers with the same object and the ledger either applies or reports the reference
-as already used. See docs/stripe.md for the full reasoning.
+Ordering rule for money going out (refunds, payouts): read-only ledger checks first (is this
+request already recorded? is the balance there?), then Stripe (an earlier attempt's object
+found by its metadata, else created under an idempotency key derived from our request id),
+then the ledger transaction under a reference derived from the same id. A Stripe failure
+therefore leaves the ledger untouched, and a failure after Stripe succeeded is finished by
+retrying the same request: Stripe's object is found again and the ledger either applies or
+reports the reference as already used. See docs/stripe.md for the full reasoning.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 import structlog
 
@@ -143,14 +144,9 @@ class StripeBridge:
                 "amount": request.amount_cents,
                 "metadata": {REFUND_ID_KEY: request.refund_id, WALLET_KEY: encode_address(request.wallet)},
             }, ref)
-        stripe_refund_id = _stripe_id(refund, "refund")
-        amount = _stripe_amount(refund, "refund")  # an earlier attempt's refund decides the amount
-        try:
-            submitted = await self._gateway.submit_fed_refund(request.wallet, amount, ref, stripe_refund_id)
-        except LedgerRefused as err:
-            raise _out_of_step("refund", request.refund_id, stripe_refund_id, err) from err
-        log.info("refund_done", refund_id=request.refund_id, stripe_refund_id=stripe_refund_id,
-                 amount_cents=amount, ledger=submitted.value)
+        stripe_refund_id, amount, submitted = await _record_on_ledger(
+            "refund", request.refund_id, refund,
+            lambda amount, stripe_id: self._gateway.submit_fed_refund(request.wallet, amount, ref, stripe_id))
         return RefundReceipt(request.refund_id, stripe_refund_id, amount, submitted)
 
     # -- payouts ---------------------------------------------------------------------------
@@ -177,28 +173,39 @@ class StripeBridge:
             "transfer_group": ref,
             "metadata": {PAYOUT_ID_KEY: request.payout_id, PLACE_KEY: request.place_id},
         }, ref)
-        transfer_id = _stripe_id(transfer, "transfer")
-        amount = _stripe_amount(transfer, "transfer")  # an earlier attempt's transfer decides the amount
-        try:
-            submitted = await self._gateway.submit_bank_deposit(request.place_id, amount, ref, transfer_id)
-        except LedgerRefused as err:
-            raise _out_of_step("payout", request.payout_id, transfer_id, err) from err
-        log.info("payout_done", payout_id=request.payout_id, place_id=request.place_id,
-                 stripe_transfer_id=transfer_id, amount_cents=amount, ledger=submitted.value)
+        transfer_id, amount, submitted = await _record_on_ledger(
+            "payout", request.payout_id, transfer,
+            lambda amount, stripe_id: self._gateway.submit_bank_deposit(request.place_id, amount, ref, stripe_id))
         return PayoutReceipt(request.payout_id, request.place_id, transfer_id, amount, submitted)
 
 
-def _stripe_id(obj: dict[str, Any], what: str) -> str:
+async def _record_on_ledger(
+    kind: str, request_id: str, stripe_object: dict[str, Any],
+    submit: Callable[[int, str], Awaitable[Submitted]],
+) -> tuple[str, int, Submitted]:
+    """Burn on the ledger what Stripe moved (its id and amount decide, even from an earlier attempt)."""
+    stripe_id = _stripe_id(stripe_object, kind)
+    amount = _stripe_amount(stripe_object, kind)
+    try:
+        submitted = await submit(amount, stripe_id)
+    except LedgerRefused as err:
+        raise _out_of_step(kind, request_id, stripe_id, err) from err
+    log.info(f"{kind}_done", request_id=request_id, stripe_id=stripe_id, amount_cents=amount,
+             ledger=submitted.value)
+    return stripe_id, amount, submitted
+
+
+def _stripe_id(obj: dict[str, Any], kind: str) -> str:
     value = obj.get("id")
     if not isinstance(value, str) or not value:
-        raise StripeFailure("stripe_answer_invalid", f"Stripe answered a {what} without an id")
+        raise StripeFailure("stripe_answer_invalid", f"Stripe answered a {kind} without an id")
     return value
 
 
-def _stripe_amount(obj: dict[str, Any], what: str) -> int:
+def _stripe_amount(obj: dict[str, Any], kind: str) -> int:
     value = obj.get("amount")
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise StripeFailure("stripe_answer_invalid", f"Stripe answered a {what} without a positive amount")
+        raise StripeFailure("stripe_answer_invalid", f"Stripe answered a {kind} without a positive amount")
     return value
 
 

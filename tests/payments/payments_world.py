@@ -23,6 +23,7 @@ from fedow_node.payments import (
     StripeUnavailable, webhook_routes,
 )
 from memory_ledger import MemoryLedger
+from wallet.keys import encode_address
 
 SECRET_KEY = "sk_test_FEDOWsecretKEYneverLOGGED42"
 WEBHOOK_SECRET = "whsec_FEDOWwebhookSECRETneverLOGGED7"
@@ -101,6 +102,16 @@ async def stripe_world(nodes: int = 1) -> AsyncIterator[World]:
         for runner in runners:
             await runner.cleanup()
         await fake.stop()
+
+
+def paid_session_event(event_id: str, session_id: str, amount: int, wallet: bytes,
+                       event_type: str = "checkout.session.completed") -> dict[str, Any]:
+    """A webhook event for a paid FED refill session, built without the fake server."""
+    return {"id": event_id, "object": "event", "type": event_type, "data": {"object": {
+        "id": session_id, "object": "checkout.session", "payment_status": "paid", "currency": "eur",
+        "amount_total": amount, "metadata": {
+            "fedow_purpose": "fed_refill", "fedow_refill_id": f"refill-{session_id}",
+            "fedow_wallet": encode_address(wallet), "fedow_place": "place-0"}}}}
 
 
 def stale_timestamp() -> int:

@@ -15,8 +15,7 @@ from hypothesis import strategies as st
 
 from fedow_node.payments import LedgerUnavailable, StripeBridge
 from memory_ledger import MemoryLedger
-from payments_world import config_for
-from wallet.keys import encode_address
+from payments_world import config_for, paid_session_event
 
 SESSIONS = 4
 AMOUNTS = [100 * (index + 1) for index in range(SESSIONS)]
@@ -25,15 +24,10 @@ VARIANTS = ("completed", "completed-replay", "async-succeeded")
 
 def paid_event(session: int, variant: str) -> dict[str, Any]:
     """Stripe's events for one paid session: the completion (maybe replayed) and a later success."""
-    event_type = "checkout.session.async_payment_succeeded" if variant == "async-succeeded" \
-        else "checkout.session.completed"
-    event_id = f"evt_{session}_{'b' if variant == 'async-succeeded' else 'a'}"
-    wallet = bytes([session]) * 32
-    return {"id": event_id, "object": "event", "type": event_type, "data": {"object": {
-        "id": f"cs_test_{session}", "object": "checkout.session", "payment_status": "paid", "currency": "eur",
-        "amount_total": AMOUNTS[session], "metadata": {
-            "fedow_purpose": "fed_refill", "fedow_refill_id": f"refill-{session}",
-            "fedow_wallet": encode_address(wallet), "fedow_place": "place-0"}}}}
+    later = variant == "async-succeeded"
+    return paid_session_event(f"evt_{session}_{'b' if later else 'a'}", f"cs_test_{session}", AMOUNTS[session],
+                              bytes([session]) * 32,
+                              "checkout.session.async_payment_succeeded" if later else "checkout.session.completed")
 
 
 deliveries = st.lists(st.tuples(st.integers(0, SESSIONS - 1), st.sampled_from(VARIANTS),

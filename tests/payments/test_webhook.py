@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import AsyncIterator
 
 import stripe
 from structlog.testing import capture_logs
@@ -87,11 +88,16 @@ def test_malformed_payloads_are_refused_with_the_field_named() -> None:
     run(scenario)
 
 
-def test_oversized_body_is_refused_before_reading() -> None:
+def test_oversized_or_unsized_body_is_refused_before_reading() -> None:
     async def scenario() -> None:
         async with stripe_world() as world:
             status, body = await world.post(0, b"x" * (MAX_WEBHOOK_BYTES + 1), {"Stripe-Signature": "t=1,v1=00"})
             assert (status, body["error"]) == (413, "payload_too_large")
+
+            async def chunks() -> AsyncIterator[bytes]:
+                yield b"{}"
+            async with world.http.post(world.webhook_urls[0], data=chunks()) as response:  # chunked: no length
+                assert (response.status, (await response.json())["error"]) == (411, "length_required")
     run(scenario)
 
 
