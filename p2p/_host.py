@@ -45,7 +45,11 @@ def route_libp2p_logs() -> None:
     The TCP transport logs every failed dial as an error; a validator that is
     down is routine, and our redial loop reports it once as ``peer_unreachable``.
     """
+    level = max(logging.WARNING, logging.getLogger().level)
     libp2p_logger = logging.getLogger("libp2p")
     libp2p_logger.propagate = True
-    libp2p_logger.setLevel(max(logging.WARNING, logging.getLogger().level))
+    libp2p_logger.setLevel(level)
+    for name in sorted(logging.root.manager.loggerDict):
+        if name.startswith("libp2p."):  # some modules set INFO on their own logger
+            logging.getLogger(name).setLevel(logging.NOTSET)
     logging.getLogger("libp2p.transport.tcp.tcp").setLevel(logging.CRITICAL)
