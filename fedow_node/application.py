@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import structlog
 
@@ -47,6 +47,19 @@ class _Executed:
     evidence: tuple[Evidence, ...]
 
 
+@dataclass(frozen=True)
+class Committed:
+    """What a commit tells the rest of the node (API waiters, event streams, metrics)."""
+
+    height: int
+    block_hash: bytes
+    time_ms: int
+    results: tuple[wallet.TxResult, ...]
+
+
+CommitListener = Callable[[Committed], None]
+
+
 def _translate(exc: wallet.Rejected) -> Rejected:
     return Rejected(exc.code, exc.detail)
 
@@ -62,6 +75,8 @@ class LedgerApplication:
         self._executed: OrderedDict[bytes, _Executed] = OrderedDict()
         self._tip_validators: ValidatorSet | None = None
         self._tip_header = self._read_tip_header()
+        self.commit_listeners: list[CommitListener] = []
+        """Called after every commit (consensus or block sync); they must not raise or block."""
 
     # --- reading the chain ------------------------------------------------------------
 
@@ -289,5 +304,8 @@ class LedgerApplication:
         for tx in executed.block.txs:
             self._verified.pop(tx, None)
         log.debug("block_committed", height=height, txs=len(results), state_hash=executed.state_hash.hex())
+        committed = Committed(height, key, executed.block.header.time_ms, results)
+        for listener in self.commit_listeners:
+            listener(committed)
         return CommitResult(executed.state_hash, tuple(result.txid for result in results),
                             tuple(ev.hash for ev in executed.evidence))

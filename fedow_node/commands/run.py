@@ -1,0 +1,58 @@
+"""``fedow-node run --home DIR``: run one node (p2p, sync, consensus, POS API, metrics) until SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Awaitable, Callable
+
+import structlog
+import trio
+from aiohttp import web
+
+from fedow_node.api import build_app
+from fedow_node.guest import run_guest
+from fedow_node.node import FedowNode
+from fedow_node.node_api import NodeApi
+
+log = structlog.get_logger(__name__)
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("run", help="run a node from its home folder", description=__doc__)
+    parser.add_argument("--home", required=True, type=Path, help="the node's folder (made by `fedow-node init`)")
+    parser.set_defaults(func=run)
+
+
+async def _serve(app: web.Application, bind: str) -> web.AppRunner:
+    host, port = bind.rsplit(":", 1)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, int(port)).start()
+    return runner
+
+
+def run(args: argparse.Namespace) -> int:
+    node = FedowNode.from_home(args.home)
+    node.open()
+
+    async def trio_main(_scope: trio.CancelScope) -> None:
+        await node.run()
+
+    async def start_http() -> Callable[[], Awaitable[None]]:
+        runners = [await _serve(build_app(NodeApi(node), node.config.api), node.config.api.bind)]
+        if node.config.metrics.bind:
+            runners.append(await _serve(node.metrics.app(), node.config.metrics.bind))
+        log.info("node.http", api=node.config.api.bind, metrics=node.config.metrics.bind or None)
+
+        async def cleanup() -> None:
+            for runner in runners:
+                await runner.cleanup()
+
+        return cleanup
+
+    try:
+        run_guest(trio_main, start_http)
+    finally:
+        node.close()
+    return 0

@@ -1,0 +1,222 @@
+"""The daemon: one venue's node, wiring storage, the ledger application, p2p, consensus and the APIs.
+
+:class:`FedowNode` owns every long-lived task in one trio nursery (structured
+concurrency: when one fails or SIGTERM arrives, all stop, and the store is closed
+last). Order at start: open the store (writing genesis on first start), start
+p2p, catch up with the peers by block sync, then join consensus. A node that
+later falls far behind (a peer is more than a few heights ahead) leaves consensus,
+syncs, and joins again.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+import trio
+
+import wallet
+from config import GenesisDoc, NodeConfig, load_genesis, load_node_config
+from consensus import ConsensusParams, Message
+from consensus.driver import run_consensus
+from consensus.evidence import EvidencePool
+from consensus.mempool import Mempool
+from consensus.node import Node, NodeConfig as ConsensusNodeConfig
+from consensus.signer import FileLastSignStore, Signer
+from consensus.wal import FileWal
+from fedow_node.application import Committed, LedgerApplication
+from fedow_node.gossip import ConsensusGossip, TxGossip
+from fedow_node.metrics import NodeMetrics
+from fedow_node.sync import BlockSyncer, SyncServer, protocol_id
+from p2p import P2PConfig, P2PNode
+from storage import GenesisMismatch, Store, genesis_state_hash
+from wallet.keys import SigningKey, read_key_file
+
+log = structlog.get_logger(__name__)
+
+CATCH_UP_CHECK_SECONDS = 3.0
+FALLEN_BEHIND_BLOCKS = 3
+"""A peer this many heights ahead means consensus gossip cannot catch us up fast enough: block-sync."""
+
+
+class WallClock:
+    """consensus.Clock: the local time stamps votes only; block time comes from the votes."""
+
+    def now_ms(self) -> int:
+        return int(time.time() * 1000)
+
+
+@dataclass(frozen=True)
+class NodeFiles:
+    """Where a node keeps what it must not lose, under its data folder."""
+
+    data_dir: Path
+
+    @property
+    def store(self) -> Path:
+        return self.data_dir / "chain"
+
+    @property
+    def wal(self) -> Path:
+        return self.data_dir / "consensus.wal"
+
+    @property
+    def last_sign(self) -> Path:
+        return self.data_dir / "last_sign_state"
+
+
+def open_store(files: NodeFiles, genesis: GenesisDoc) -> Store:
+    """Open the chain store, writing the genesis state on first start; refuse another chain's data."""
+    store = Store.open(files.store)
+    if not store.initialised:
+        state = wallet.genesis_state(genesis)
+        store.init_genesis(genesis.canonical_bytes(), state, genesis_state_hash(state))
+    elif store.genesis_doc() != genesis.canonical_bytes():
+        store.close()
+        raise GenesisMismatch(f"{files.store} holds another chain than the genesis file describes")
+    return store
+
+
+def _listen(multiaddr: str) -> tuple[str, int]:
+    parts = multiaddr.strip("/").split("/")
+    return parts[1], int(parts[3])
+
+
+class FedowNode:
+    """A full node (validator when configured so) for one home folder."""
+
+    def __init__(self, config: NodeConfig, genesis: GenesisDoc, node_key: SigningKey,
+                 place_key: SigningKey | None) -> None:
+        self.config = config
+        self.genesis = genesis
+        self.node_key = node_key
+        self.place_key = place_key
+        self.files = NodeFiles(config.node.data_dir)
+        self.metrics = NodeMetrics()
+        self.store: Store | None = None
+        self.app: LedgerApplication | None = None
+        self.consensus: Node | None = None
+        self.mempool: Mempool | None = None
+        self.network: P2PNode | None = None
+        self.txs: TxGossip | None = None
+
+    @classmethod
+    def from_home(cls, home: Path) -> "FedowNode":
+        config = load_node_config(home / "config.toml")
+        place_key = read_key_file(config.keys.place_key) if config.keys.place_key else None
+        return cls(config, load_genesis(config.node.genesis), read_key_file(config.keys.node_key), place_key)
+
+    @property
+    def chain_id(self) -> str:
+        return self.genesis.chain_id
+
+    def status(self) -> dict[str, object]:
+        """What `fedow-node status` and GET /v1/status show."""
+        assert self.store is not None
+        state = self.consensus.state if self.consensus else None
+        return {
+            "chain_id": self.chain_id,
+            "moniker": self.config.node.moniker,
+            "validator": self.config.keys.validator,
+            "public_key": self.node_key.public_key.hex(),
+            "height": self.store.height,
+            "state_hash": self.store.state_hash.hex(),
+            "round": state.round if state else None,
+            "mempool_txs": len(self.mempool) if self.mempool else 0,
+            "peers": len(self.network.connected_peers()) if self.network else 0,
+            "peer_id": self.network.peer_id if self.network else None,
+        }
+
+    def open(self) -> None:
+        """Open the store (writing genesis on first start) and build the application and mempool.
+
+        Synchronous and before any event loop, so the HTTP API can be wired to them.
+        """
+        self.files.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = open_store(self.files, self.genesis)
+        self.app = LedgerApplication(self.store, self.chain_id, self.genesis.genesis_time_ms)
+        self.app.commit_listeners.append(self._on_commit)
+        self.mempool = Mempool(self.app.check_tx, self.config.mempool.max_txs, self.config.mempool.max_bytes,
+                               self.app.params.max_tx_bytes)
+        host, port = _listen(self.config.p2p.listen)
+        self.network = P2PNode(P2PConfig(seed=self.node_key.seed, listen_host=host, listen_port=port,
+                                         static_peers=self.config.p2p.peers,
+                                         max_message_bytes=self.config.p2p.max_message_bytes))
+        self.txs = TxGossip(self.network, self.chain_id, self.mempool, max_tx_bytes=self.app.params.max_tx_bytes)
+        self.metrics.on_scrape(self._refresh_metrics)
+
+    def close(self) -> None:
+        if self.store is not None:
+            log.info("node.stopped", height=self.store.height)
+            self.store.close()
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Serve p2p, sync and consensus until cancelled; call :meth:`open` first."""
+        assert self.store is not None and self.network is not None and self.txs is not None and self.app
+        async with trio.open_nursery() as nursery:
+            await nursery.start(self.network.run)
+            self.network.set_handler(protocol_id(self.chain_id), SyncServer(self.app).handle)
+            nursery.start_soon(self.txs.run)
+            log.info("node.started", chain_id=self.chain_id, height=self.store.height, peer_id=self.network.peer_id,
+                     validator=self.config.keys.validator)
+            task_status.started()
+            await self._wait_for_peers()
+            while True:
+                await self._sync_until_caught_up()
+                await self._run_consensus_until_behind()
+
+    async def _wait_for_peers(self) -> None:
+        assert self.network is not None
+        with trio.move_on_after(3):
+            while self.config.p2p.peers and not self.network.connected_peers():
+                await trio.sleep(0.05)
+
+    async def _sync_until_caught_up(self) -> None:
+        assert self.app is not None and self.network is not None
+        syncer = BlockSyncer(self.app, self.network)
+        while (await syncer.run_once()).blocks:
+            pass
+
+    async def _run_consensus_until_behind(self) -> None:
+        """Run consensus; return when a peer is far enough ahead that block sync must take over."""
+        assert self.app is not None and self.network is not None and self.mempool is not None
+        signer = (Signer(self.node_key, self.chain_id, FileLastSignStore(self.files.last_sign))
+                  if self.config.keys.validator else None)
+        params = ConsensusParams.from_chain_params(self.app.params)
+        wal = FileWal(self.files.wal)
+        self.consensus = Node(ConsensusNodeConfig(self.chain_id, params), self.app, WallClock(), wal, self.mempool,
+                              EvidencePool(params.evidence_max_age_blocks), signer)
+        gossip = ConsensusGossip(self.network, self.chain_id, params.max_block_bytes)
+        send, receive = trio.open_memory_channel[Message](4096)
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(gossip.deliver, send)
+                nursery.start_soon(run_consensus, self.consensus, gossip, receive, send)
+                await self._watch_for_lag()
+                nursery.cancel_scope.cancel()
+        finally:
+            wal.close()
+            self.consensus = None
+
+    async def _watch_for_lag(self) -> None:
+        assert self.app is not None and self.network is not None
+        syncer = BlockSyncer(self.app, self.network)
+        while True:
+            await trio.sleep(CATCH_UP_CHECK_SECONDS)
+            best = await syncer.best_peer()
+            if best is not None and best[1] >= self.app.store.height + FALLEN_BEHIND_BLOCKS:
+                log.info("node.fallen_behind", height=self.app.store.height, peer_height=best[1])
+                return
+
+    def _on_commit(self, committed: Committed) -> None:
+        self.metrics.committed_blocks.inc()
+        self.metrics.committed_txs.inc(len(committed.results))
+
+    def _refresh_metrics(self) -> None:
+        status = self.status()
+        self.metrics.height.set(status["height"])  # type: ignore[arg-type]
+        self.metrics.round.set(status["round"] or 0)  # type: ignore[arg-type]
+        self.metrics.mempool_txs.set(status["mempool_txs"])  # type: ignore[arg-type]
+        self.metrics.peers.set(status["peers"])  # type: ignore[arg-type]
