@@ -41,7 +41,7 @@ def plan_writes(batch: CommitBatch, head: layout.Head) -> list[tuple[bytes, byte
     _check_header(batch, head)
     _check_changes(batch.changes)
     positions = _tx_positions(batch.txids)
-    touches = _history_locations(batch.wallet_touches, positions)
+    _check_touches(batch.wallet_touches, positions)
     expected = next_state_hash(head.state_hash, batch.height, batch.changes)
     if batch.state_hash != expected:
         raise InvalidInput(
@@ -56,14 +56,14 @@ def plan_writes(batch: CommitBatch, head: layout.Head) -> list[tuple[bytes, byte
         (layout.CERTIFICATE + height_key, batch.certificate),
     ]
     writes.extend((layout.STATE + key, value) for key, value in batch.changes.items())
-    writes.extend(
-        (layout.TX + txid, layout.encode_location(batch.height, position))
-        for txid, position in positions.items()
-    )
-    writes.extend(
-        (layout.history_key(wallet_id, batch.height, position), txid)
-        for wallet_id, txid, position in touches
-    )
+    locations = {txid: layout.encode_location(batch.height, position) for txid, position in positions.items()}
+    writes.extend((layout.TX + txid, location) for txid, location in locations.items())
+    history_prefixes: dict[bytes, bytes] = {}
+    for wallet_id, txid in batch.wallet_touches:
+        prefix = history_prefixes.get(wallet_id)
+        if prefix is None:
+            prefix = history_prefixes[wallet_id] = layout.history_prefix(wallet_id)
+        writes.append((prefix + locations[txid], txid))
     new_head = layout.Head(batch.height, batch.block_hash, batch.state_hash)
     writes.append((layout.HEAD, new_head.encode()))
     return writes
@@ -105,14 +105,9 @@ def _tx_positions(txids: Sequence[bytes]) -> dict[bytes, int]:
     return positions
 
 
-def _history_locations(
-    touches: Sequence[tuple[bytes, bytes]], positions: Mapping[bytes, int]
-) -> list[tuple[bytes, bytes, int]]:
-    located = []
+def _check_touches(touches: Sequence[tuple[bytes, bytes]], positions: Mapping[bytes, int]) -> None:
     for index, (wallet_id, txid) in enumerate(touches):
         if not isinstance(wallet_id, bytes) or not 0 < len(wallet_id) <= layout.MAX_WALLET_ID_BYTES:
             raise InvalidInput(f"wallet id of touch {index} must be 1 to 255 bytes")
         if txid not in positions:
             raise InvalidInput(f"touch {index} names txid {txid!r}, which is not in txids")
-        located.append((wallet_id, txid, positions[txid]))
-    return located

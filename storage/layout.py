@@ -15,7 +15,7 @@ BLOCK_HASH = b"k/"  # k/<height 8>         -> block hash
 HEIGHT_BY_HASH = b"h/"  # h/<block hash>   -> height 8
 CERTIFICATE = b"c/"  # c/<height 8>        -> certificate bytes
 TX = b"t/"  # t/<txid>                     -> height 8 + position 4
-HISTORY = b"w/"  # w/<len 1><wallet id><height 8><position 4> -> txid
+HISTORY = b"w/"  # history_prefix(wallet id) + <height 8><position 4> -> txid
 META = b"m/"  # m/<key>                    -> node-local bytes (not state)
 GENESIS_DOC = b"g/doc"
 GENESIS_HASH = b"g/hash"
@@ -71,6 +71,3 @@ def history_prefix(wallet_id: bytes) -> bytes:
     """Length-prefixed so that one wallet id is never a prefix of another's keys."""
     return HISTORY + bytes([len(wallet_id)]) + wallet_id
 
-
-def history_key(wallet_id: bytes, height: int, position: int) -> bytes:
-    return history_prefix(wallet_id) + encode_location(height, position)
