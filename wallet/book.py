@@ -51,12 +51,15 @@ class Book:
         record = self.overlay.record(key, Balance)
         if record is not None and asset.melting:
             record = self._settle(wallet_id, asset, key, record)
-        amount = (0 if record is None else record.amount) + delta
+        amount = delta if record is None else record.amount + delta
         if amount < 0:
             raise Rejected("overdraft", f"wallet {wallet_id.hex()} holds {amount - delta} {asset.id}, "
                            f"{-delta} needed")
-        due = self._due(asset, amount, self.time_ms, 0)
-        self._write(wallet_id, asset.id, key, record, Balance(amount, self.time_ms, 0, due))
+        if asset.melting or record is None or amount == 0 or record.due_ms:
+            due = self._due(asset, amount, self.time_ms, 0)
+            self._write(wallet_id, asset.id, key, record, Balance(amount, self.time_ms, 0, due))
+        else:  # the hot path: a non-melting balance that stays positive
+            self.overlay.put(key, Balance(amount, self.time_ms, 0, 0))
         held = self._held_delta
         held[asset.id] = held.get(asset.id, 0) + delta
         self.touched.append(wallet_id)
@@ -178,12 +181,11 @@ class Book:
 
     def flush(self) -> None:
         """Write the net change of held money per asset into the running totals."""
-        for asset_id in sorted(self._held_delta):
-            delta = self._held_delta[asset_id]
-            if delta:
-                key = layout.supply(asset_id)
-                supply = self.overlay.record(key, Supply) or Supply(0, 0, 0)
-                self.overlay.put(key, Supply(supply.minted, supply.burnt, supply.held + delta))
+        changed = [(asset_id, delta) for asset_id, delta in self._held_delta.items() if delta]
+        for asset_id, delta in sorted(changed):
+            key = layout.supply(asset_id)
+            supply = self.overlay.record(key, Supply) or Supply(0, 0, 0)
+            self.overlay.put(key, Supply(supply.minted, supply.burnt, supply.held + delta))
         self._held_delta.clear()
 
     def touched_wallets(self) -> tuple[bytes, ...]:

@@ -15,7 +15,8 @@ from wallet.records import CATEGORIES
 MAX_AMOUNT = 10**12
 MAX_NAME_CHARS = 100
 MAX_REFERENCE_CHARS = 128
-MAX_CARDS_PER_TX = 500
+MAX_CARDS_PER_TX = 100
+"""About 34 bytes per card: 100 cards fit the default max_tx_bytes (4096)."""
 MAX_PARAM_CHANGES = 32
 PERIOD_UNITS = ("hour", "day", "week", "month", "year")
 MAX_PERIOD_COUNT = 1000

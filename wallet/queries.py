@@ -1,0 +1,168 @@
+"""Read-only questions about committed state, for the HTTP API and tools.
+
+Pure functions over a :class:`~wallet.state.StateReader`: they decode records
+and never write. Lists come from sorted prefix scans, so their order is the
+key order (ids, or wallet then asset), never a dict's. Nothing here decides
+state: :func:`projected_amount` estimates demurrage for display only; the
+ledger charges it at block time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeVar
+
+from wallet import layout, melting
+from wallet.params import LedgerParams
+from wallet.records import (Amount, Asset, Badge, Balance, Card, FedTotals, Federation, Membership, Place,
+                            Pointer, Record, Supply, Validator, WalletInfo)
+from wallet.state import StateReader, read_all, read_one
+
+R = TypeVar("R", bound=Record)
+
+__all__ = [
+    "AssetAmount", "asset", "assets", "badges", "balances", "card", "card_by_number", "card_by_qr",
+    "federation", "federations", "fed_totals", "membership", "memberships", "params", "place",
+    "place_by_key", "places", "pool", "projected_amount", "supply", "validator", "validators",
+    "wallet_info",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class AssetAmount:
+    """One balance of a wallet: the asset id and its record."""
+
+    asset_id: str
+    balance: Balance
+
+
+def params(reader: StateReader) -> LedgerParams:
+    """The chain parameters in force (governance may have changed the genesis ones)."""
+    found = read_one(reader, layout.PARAMS, LedgerParams)
+    if found is None:
+        raise ValueError("state has no chain parameters: was it built by genesis_state?")
+    return found
+
+
+# -- cards -----------------------------------------------------------------------
+def card(reader: StateReader, uid: bytes) -> Card | None:
+    return read_one(reader, layout.card(uid), Card)
+
+
+def _card_by_pointer(reader: StateReader, index_key: bytes) -> Card | None:
+    pointer = read_one(reader, index_key, Pointer)
+    return None if pointer is None else card(reader, pointer.target)
+
+
+def card_by_number(reader: StateReader, number: str) -> Card | None:
+    """The card whose printed number is ``number`` (8 characters)."""
+    return _card_by_pointer(reader, layout.card_by_number(number))
+
+
+def card_by_qr(reader: StateReader, qr_id: bytes) -> Card | None:
+    """The card whose QR code carries ``qr_id`` (16 bytes)."""
+    return _card_by_pointer(reader, layout.card_by_qr(qr_id))
+
+
+# -- wallets ---------------------------------------------------------------------
+def wallet_info(reader: StateReader, wallet_id: bytes) -> WalletInfo | None:
+    return read_one(reader, layout.wallet(wallet_id), WalletInfo)
+
+
+def balances(reader: StateReader, wallet_id: bytes) -> list[AssetAmount]:
+    """Every non-zero balance of a wallet, by asset id."""
+    return [AssetAmount(layout.split_balance(key)[1], record)
+            for key, record in read_all(reader, layout.balances_of(wallet_id), Balance)]
+
+
+def projected_amount(reader: StateReader, wallet_id: bytes, asset_id: str, now_ms: int) -> int:
+    """What a balance would be after the demurrage due at ``now_ms`` (display only)."""
+    record = read_one(reader, layout.balance(wallet_id, asset_id), Balance)
+    if record is None:
+        return 0
+    found = asset(reader, asset_id)
+    if found is None or not found.melting:
+        return record.amount
+    chain = params(reader)
+    due = melting.periods_due(now_ms, record.last_activity_ms, chain.demurrage_idle_ms,
+                              chain.demurrage_period_ms)
+    if due <= record.periods_charged:
+        return record.amount
+    return melting.melt(record.amount, chain.demurrage_rate_ppm, due - record.periods_charged)
+
+
+def _by_asset(reader: StateReader, prefix: bytes, wallet_id: bytes, cls: type[R]) -> list[tuple[str, R]]:
+    """(asset id, record) under a ``prefix + wallet id + asset id`` key family."""
+    start = len(prefix) + len(wallet_id)
+    return [(key[start:].decode(), record) for key, record in read_all(reader, prefix + wallet_id, cls)]
+
+
+def memberships(reader: StateReader, wallet_id: bytes) -> list[tuple[str, Membership]]:
+    """(asset id, membership) of every membership a wallet ever had, by asset id."""
+    return _by_asset(reader, layout.MEMBERSHIP, wallet_id, Membership)
+
+
+def membership(reader: StateReader, wallet_id: bytes, asset_id: str) -> Membership | None:
+    return read_one(reader, layout.membership(wallet_id, asset_id), Membership)
+
+
+def badges(reader: StateReader, wallet_id: bytes) -> list[tuple[str, Badge]]:
+    """(asset id, passages) of every badge asset a wallet checked in with, by asset id."""
+    return _by_asset(reader, layout.BADGE, wallet_id, Badge)
+
+
+# -- places, assets, federations ---------------------------------------------------
+def place(reader: StateReader, place_id: str) -> Place | None:
+    return read_one(reader, layout.place(place_id), Place)
+
+
+def place_by_key(reader: StateReader, public_key: bytes) -> Place | None:
+    """The place whose current key is ``public_key``."""
+    pointer = read_one(reader, layout.place_by_key(public_key), Pointer)
+    return None if pointer is None else place(reader, pointer.target)
+
+
+def places(reader: StateReader) -> list[Place]:
+    return [record for _key, record in read_all(reader, layout.PLACE, Place)]
+
+
+def asset(reader: StateReader, asset_id: str) -> Asset | None:
+    return read_one(reader, layout.asset(asset_id), Asset)
+
+
+def assets(reader: StateReader) -> list[Asset]:
+    return [record for _key, record in read_all(reader, layout.ASSET, Asset)]
+
+
+def supply(reader: StateReader, asset_id: str) -> Supply | None:
+    """Running totals of an asset (minted, burnt, held)."""
+    return read_one(reader, layout.supply(asset_id), Supply)
+
+
+def pool(reader: StateReader, kind: bytes, asset_id: str) -> int:
+    """An undistributed pool (``layout.POOL_COMMON`` / ``POOL_DEV`` / ``POOL_VALIDATORS``)."""
+    record = read_one(reader, layout.pool(kind, asset_id), Amount)
+    return 0 if record is None else record.value
+
+
+def fed_totals(reader: StateReader) -> FedTotals:
+    """FED refilled, refunded and deposited since genesis."""
+    return read_one(reader, layout.FED_TOTALS, FedTotals) or FedTotals(0, 0, 0)
+
+
+def federation(reader: StateReader, federation_id: str) -> Federation | None:
+    return read_one(reader, layout.federation(federation_id), Federation)
+
+
+def federations(reader: StateReader) -> list[Federation]:
+    return [record for _key, record in read_all(reader, layout.FEDERATION, Federation)]
+
+
+# -- validators --------------------------------------------------------------------
+def validator(reader: StateReader, public_key: bytes) -> Validator | None:
+    return read_one(reader, layout.validator(public_key), Validator)
+
+
+def validators(reader: StateReader) -> list[Validator]:
+    """Every validator record (active, removed or jailed), by public key."""
+    return [record for _key, record in read_all(reader, layout.VALIDATOR, Validator)]
