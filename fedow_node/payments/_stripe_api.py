@@ -50,22 +50,13 @@ class StripeApi:
         return f"StripeApi(api_base={self._api_base or 'stripe'!r})"
 
     async def create_checkout_session(self, params: Mapping[str, Any], idempotency_key: str) -> dict[str, Any]:
-        with _translated("create checkout session"):
-            session = await self._client.v1.checkout.sessions.create_async(
-                dict(params), {"idempotency_key": idempotency_key})  # type: ignore[arg-type]
-        return session.to_dict()
+        return await _create(self._client.v1.checkout.sessions, "create checkout session", params, idempotency_key)
 
     async def create_refund(self, params: Mapping[str, Any], idempotency_key: str) -> dict[str, Any]:
-        with _translated("create refund"):
-            refund = await self._client.v1.refunds.create_async(
-                dict(params), {"idempotency_key": idempotency_key})  # type: ignore[arg-type]
-        return refund.to_dict()
+        return await _create(self._client.v1.refunds, "create refund", params, idempotency_key)
 
     async def create_transfer(self, params: Mapping[str, Any], idempotency_key: str) -> dict[str, Any]:
-        with _translated("create transfer"):
-            transfer = await self._client.v1.transfers.create_async(
-                dict(params), {"idempotency_key": idempotency_key})  # type: ignore[arg-type]
-        return transfer.to_dict()
+        return await _create(self._client.v1.transfers, "create transfer", params, idempotency_key)
 
     async def find_refund(self, payment_intent: str, metadata_key: str, metadata_value: str) -> dict[str, Any] | None:
         """A refund of ``payment_intent`` tagged with this metadata, if one exists.
@@ -103,6 +94,13 @@ class StripeApi:
     async def aclose(self) -> None:
         """Close the HTTP session; call on shutdown."""
         await self._http.close_async()
+
+
+async def _create(service: Any, action: str, params: Mapping[str, Any], idempotency_key: str) -> dict[str, Any]:
+    """``service.create_async`` under an idempotency key: the same key answers the same object."""
+    with _translated(action):
+        created = await service.create_async(dict(params), {"idempotency_key": idempotency_key})
+    return created.to_dict()
 
 
 @contextmanager

@@ -31,6 +31,7 @@ def webhook_routes(bridge: StripeBridge, path: str = WEBHOOK_PATH) -> list[web.R
 
 
 async def handle_webhook(bridge: StripeBridge, request: web.Request) -> web.Response:
+    """Verify the raw body as Stripe signed it (never re-serialised JSON), then let the bridge act."""
     if request.content_length is None:
         return _error(411, "length_required", "webhook requests must carry a Content-Length")
     if request.content_length > MAX_WEBHOOK_BYTES:
