@@ -142,6 +142,18 @@ class SetParams(Body):
                                      f.MAX_PARAM_CHANGES)),)
 
 
+@_kind("fund_payout")
+@dataclass(frozen=True, slots=True)
+class FundPayout(Body):
+    """Pay from the common or the development fund (fed by demurrage and slashing)."""
+
+    fund: str
+    asset_id: str
+    to_wallet: bytes
+    amount: int
+    SCHEMA = (("fund", f.fund_name), ("asset_id", f.asset_id), ("to_wallet", f.key32), ("amount", f.amount))
+
+
 # -- cards ---------------------------------------------------------------------
 @_kind("register_cards")
 @dataclass(frozen=True, slots=True)

@@ -99,6 +99,15 @@ def period_unit(name: str, value: Any) -> str:
     return value
 
 
+FUNDS = ("common", "dev")
+
+
+def fund_name(name: str, value: Any) -> str:
+    if value not in FUNDS:
+        raise _bad(name, f"must be one of {' '.join(FUNDS)}, got {value!r}")
+    return value
+
+
 def period_count(name: str, value: Any) -> int:
     if not _is_int(value) or not 1 <= value <= MAX_PERIOD_COUNT:
         raise _bad(name, f"must be an integer from 1 to {MAX_PERIOD_COUNT}, got {value!r}")

@@ -25,7 +25,8 @@ def test_every_governance_kind_needs_an_authority(chain: Chain) -> None:
                          ("federation_asset", ("festival", "FED", False)),
                          ("admit_validator", (ALICE.public_key, "bar")),
                          ("remove_validator", (ALICE.public_key,)),
-                         ("set_params", ([["tx_ttl_blocks", 5]],))]:
+                         ("set_params", ([["tx_ttl_blocks", 5]],)),
+                         ("fund_payout", ("common", "FED", ALICE.public_key, 1))]:
         assert rejected_code(chain, chain.tx(BAR, kind, *fields)) == "not_authority", kind
 
 

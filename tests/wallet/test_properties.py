@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings, strategies as st
-from ledger_world import (ALICE, BAR, BOB, CAFE, DAY, VAL1, VAL2, Chain, card_uid, card_wallet, genesis_doc,
-                          key)
+from ledger_world import ALICE, BAR, BOB, CAFE, DAY, VAL1, VAL2, Chain, card_uid, card_wallet, genesis_doc
 
 from wallet.execute import build_block, execute_block
 from wallet.genesis import genesis_state
@@ -94,4 +93,3 @@ def test_random_blocks_conserve_money_and_replay_identically(plan: list[Any]) ->
 def test_genesis_is_deterministic() -> None:
     assert genesis_state(genesis_doc()) == genesis_state(genesis_doc())
     check_full(DictReader(genesis_state(genesis_doc())))
-    _ = key

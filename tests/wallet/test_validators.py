@@ -114,3 +114,17 @@ def test_rewards_split_the_validators_pool_pro_rata_of_stake() -> None:
 def read_asset(overlay, asset_id):  # type: ignore[no-untyped-def]
     from wallet.rules.common import require_asset
     return require_asset(overlay, asset_id)
+
+
+def test_fund_payout_from_the_common_fund() -> None:
+    chain = Chain.start()
+    chain.block(slash=(VAL1.public_key,))                      # 15,000 FED into the common fund
+    chain.block(chain.tx(AUTHORITY, "fund_payout", "common", "FED", ALICE.public_key, 10_000))
+    assert chain.balance(ALICE.public_key, "FED") == 60_000
+    assert read_one(chain.state, layout.pool(layout.POOL_COMMON, "FED"), Amount) == Amount(5_000)
+    assert rejected_code(chain, chain.tx(AUTHORITY, "fund_payout", "common", "FED", ALICE.public_key, 5_001)) \
+        == "overdraft"
+    assert rejected_code(chain, chain.tx(AUTHORITY, "fund_payout", "dev", "FED", ALICE.public_key, 1)) == "overdraft"
+    assert rejected_code(chain, chain.tx(VAL1, "fund_payout", "common", "FED", ALICE.public_key, 1)) \
+        == "not_authority"
+    check_full(chain.state)

@@ -10,14 +10,15 @@ from dataclasses import replace
 
 from wallet import layout
 from wallet.bodies import (AdmitValidator, ArchiveAsset, ArchivePlace, CreateAsset, CreateFederation,
-                           CreatePlace, FederationAsset, FederationPlace, RemoveValidator, SetParams)
+                           CreatePlace, FederationAsset, FederationPlace, FundPayout, RemoveValidator,
+                           SetParams)
 from wallet.book import Book
 from wallet.errors import Rejected
 from wallet.records import (WALLET_PLACE, Asset, Federation, Place, Pointer, Supply, Validator,
                             WalletInfo)
 from wallet.rules.staking import start_unbonding
-from wallet.rules.common import (find_asset, find_place, require_asset, require_authority, require_place,
-                                 require_validator)
+from wallet.rules.common import (find_asset, find_place, require_asset, require_authority, require_money,
+                                 require_place, require_validator)
 from wallet.state import Overlay
 from wallet.tx import Tx
 
@@ -163,6 +164,21 @@ def remove_validator(book: Book, tx: Tx) -> None:
     validator = require_validator(book.overlay, body.public_key)
     validator = start_unbonding(book, validator, validator.stake)
     book.overlay.put(layout.validator(validator.public_key), replace(validator, active=False))
+
+
+_FUND_POOLS = {"common": layout.POOL_COMMON, "dev": layout.POOL_DEV}
+
+
+def fund_payout(book: Book, tx: Tx) -> None:
+    body: FundPayout = tx.body  # type: ignore[assignment]
+    overlay = book.overlay
+    require_authority(overlay, tx.signer)
+    asset = require_money(overlay, body.asset_id)
+    available = book.pool(_FUND_POOLS[body.fund], asset.id)
+    if body.amount > available:
+        raise Rejected("overdraft", f"the {body.fund} fund holds {available} {asset.id}, {body.amount} requested")
+    book.add_to_pool(_FUND_POOLS[body.fund], asset.id, -body.amount)
+    book.credit(body.to_wallet, asset, body.amount)
 
 
 def set_params(book: Book, tx: Tx) -> None:
