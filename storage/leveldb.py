@@ -45,7 +45,10 @@ def translated_errors(path: Path) -> Iterator[None]:
 
 def open_leveldb(path: Path) -> plyvel.DB:
     """Open (creating if missing) the LevelDB folder at ``path``."""
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StorageError(f"cannot create the data folder {path}: {error.strerror}") from error
     with translated_errors(path):
         return plyvel.DB(
             str(path),

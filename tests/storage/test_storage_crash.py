@@ -13,6 +13,7 @@ import select
 import signal
 import subprocess
 import sys
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -146,7 +147,7 @@ def test_sigkill_at_random_moments_leaves_previous_or_next_height(tmp_path: Path
             # Every 5th kill lands during start-up (open, genesis); the others mid-commit.
             if kill % 5 != 0:
                 _wait_open(child)
-            select.select([], [], [], rng.uniform(0.0, 0.4))
+            time.sleep(rng.uniform(0.0, 0.4))
         finally:
             _kill(child)
         with Store.open(path) as store:

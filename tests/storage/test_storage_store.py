@@ -25,6 +25,7 @@ from storage import (
     InvalidInput,
     NotInitialised,
     Store,
+    StorageError,
     StoreClosed,
     StoreCorrupted,
     StoreLocked,
@@ -87,6 +88,12 @@ def test_genesis_with_a_wrong_state_hash_writes_nothing(tmp_path: Path) -> None:
         with pytest.raises(InvalidInput, match="genesis state_hash"):
             store.init_genesis(GENESIS_DOC, GENESIS_STATE, b"\x07" * 32)
         assert (store.initialised, store.genesis_doc(), list(store.iter_prefix(b""))) == (False, None, [])
+
+
+def test_a_data_folder_that_cannot_be_created_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "file").write_bytes(b"")
+    with pytest.raises(StorageError, match="cannot create the data folder"):
+        Store.open(tmp_path / "file" / "data")
 
 
 def test_a_closed_store_says_so(tmp_path: Path) -> None:
