@@ -11,7 +11,7 @@ are the primitives other packages may import directly.
 from wallet.bodies import BODY_TYPES, Body
 from wallet.errors import BlockTxRejected, InvariantBroken, LedgerError, Rejected
 from wallet.execute import (BlockContext, BlockOutcome, BuiltBlock, TxResult, apply_tx, build_block,
-                            execute_block)
+                            current_params, execute_block)
 from wallet.genesis import GenesisDoc, genesis_state
 from wallet.invariants import check_block, check_full, recount
 from wallet.params import LedgerParams
@@ -22,6 +22,6 @@ from wallet.validators import validator_set
 __all__ = [
     "BODY_TYPES", "Body", "BlockContext", "BlockOutcome", "BlockTxRejected", "BuiltBlock", "DictReader",
     "GenesisDoc", "InvariantBroken", "LedgerError", "LedgerParams", "Overlay", "Rejected", "StateReader",
-    "TX_DOMAIN", "Tx", "TxResult", "apply_tx", "build_block", "check_block", "check_full", "decode_tx",
+    "TX_DOMAIN", "Tx", "TxResult", "apply_tx", "build_block", "check_block", "check_full", "current_params", "decode_tx",
     "execute_block", "genesis_state", "recount", "sign_tx", "validator_set",
 ]

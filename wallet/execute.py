@@ -40,7 +40,12 @@ class BlockContext:
     """Validator keys with evidence committed in this block, one entry per piece of evidence."""
 
 
-@dataclass(frozen=True)
+def current_params(reader: StateReader) -> LedgerParams:
+    """The chain parameters in force (governance may have changed the genesis ones)."""
+    return read_params(Overlay(reader))
+
+
+@dataclass(frozen=True, slots=True)
 class TxResult:
     txid: bytes
     kind: str
@@ -139,6 +144,9 @@ def execute_block(reader: StateReader, ctx: BlockContext, txs: Sequence[Tx],
     mempool's cache of transactions it already verified).
     """
     overlay = Overlay(reader)
+    limit = read_params(overlay).max_block_txs
+    if len(txs) > limit:
+        raise Rejected("too_many_txs", f"block holds {len(txs)} transactions, max_block_txs is {limit}")
     begin_block(overlay, ctx)
     results = []
     for index, tx in enumerate(txs):

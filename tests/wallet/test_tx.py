@@ -140,3 +140,13 @@ def test_bad_signature_makes_the_block_invalid() -> None:
     with pytest.raises(BlockTxRejected) as caught:
         execute_block(chain.state, chain.ctx(), [wrong_chain])
     assert caught.value.code == "bad_signature"
+
+
+def test_block_with_more_than_max_block_txs_is_invalid() -> None:
+    from wallet.execute import current_params, execute_block
+    chain = Chain.start(max_block_txs=2)
+    assert current_params(chain.state).max_block_txs == 2
+    txs = [chain.tx(ALICE, "transfer", key("z").public_key, "FED", n) for n in (1, 2, 3)]
+    with pytest.raises(Rejected) as caught:
+        execute_block(chain.state, chain.ctx(), txs)
+    assert caught.value.code == "too_many_txs"
