@@ -7,18 +7,25 @@ What this adds to the library (numbers refer to the pitfalls in notes/libp2p.md)
 - the seqno counter starts at ``time_ns`` so a quick restart is not "already seen" (5);
 - every subscription is drained at once into a bounded channel of our size (6);
 - each message is delivered at most once per process, our own never (7);
-- per-RPC size limits raised from the library's 1 MiB to ``max_message_bytes``.
+- per-RPC size limits raised from the library's 1 MiB to ``max_message_bytes``;
+- writes to one pubsub stream are serialised: the library writes a stream from
+  several tasks and yamux interleaves concurrent writes frame by frame, which
+  corrupts any RPC larger than the yamux window (256 KiB) and used to crash the
+  receiving node;
+- an undecodable RPC from a peer resets that stream and costs the peer points,
+  instead of propagating out of the library and stopping the node.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+import weakref
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
 import trio
-from libp2p.abc import IHost
+from libp2p.abc import IHost, INetStream
 from libp2p.peer.id import ID
 from libp2p.pubsub.gossipsub import PROTOCOL_ID_V11, GossipSub
 from libp2p.pubsub.pb import rpc_pb2
@@ -57,6 +64,21 @@ class _SizedQueues(dict[ID, Any]):
         super().__setitem__(peer_id, queue)
 
 
+WriteMsg = Callable[[INetStream, rpc_pb2.RPC], Awaitable[bool]]
+
+
+def _one_writer_per_stream(write_msg: WriteMsg) -> WriteMsg:
+    """Wrap ``Pubsub.write_msg`` so that whole RPCs, not yamux frames, are the unit of writing."""
+    locks: weakref.WeakKeyDictionary[INetStream, trio.Lock] = weakref.WeakKeyDictionary()
+
+    async def locked_write_msg(stream: INetStream, rpc: rpc_pb2.RPC) -> bool:
+        lock = locks.setdefault(stream, trio.Lock())
+        async with lock:
+            return await write_msg(stream, rpc)
+
+    return locked_write_msg
+
+
 class Gossip:
     """Topics of one node: subscribe with a validator, publish with back-pressure."""
 
@@ -75,6 +97,8 @@ class Gossip:
         )
         self._pubsub = Pubsub(host, self._router, max_inbound_rpc_size=max_rpc_bytes)
         self._pubsub.peer_queues = _SizedQueues(max_rpc_bytes)
+        self._pubsub.write_msg = _one_writer_per_stream(self._pubsub.write_msg)  # type: ignore[method-assign]
+        host.set_stream_handler(PROTOCOL_ID_V11, self._guarded_stream_handler)
         self._seen = SeenIds(config.dedup_capacity)
         self._pending: dict[str, trio.MemorySendChannel[Message]] = {}
         self._nursery: trio.Nursery | None = None
@@ -131,6 +155,18 @@ class Gossip:
             self._pubsub.add_to_blacklist(peer)
         else:
             self._pubsub.remove_from_blacklist(peer)
+
+    async def _guarded_stream_handler(self, stream: INetStream) -> None:
+        try:
+            await self._pubsub.stream_handler(stream)
+        except Exception as error:  # e.g. protobuf DecodeError, which the library lets escape
+            peer_id = stream.muxed_conn.peer_id.to_base58()
+            log.warning("pubsub_stream_undecodable", peer_id=peer_id, error=repr(error))
+            self._on_reject(peer_id, "pubsub", f"undecodable pubsub RPC: {error!r}")
+            try:
+                await stream.reset()
+            except Exception:  # the stream is already gone; nothing left to release
+                log.debug("pubsub_stream_reset_failed", peer_id=peer_id)
 
     def _longest_queue(self) -> int:
         return max((len(queue) for queue in self._pubsub.peer_queues.values()), default=0)

@@ -59,21 +59,26 @@ async def test_garbage_and_oversize_messages_never_crash_a_node(tmp_path: Path) 
     assert small.received("oversize") == [] and other.received("oversize") == []
 
 
-async def test_garbage_request_frame_gets_refused_without_crash(tmp_path: Path) -> None:
+async def test_garbage_on_request_and_pubsub_streams_is_refused_without_crash(tmp_path: Path) -> None:
     async with running(full_mesh_specs(1), tmp_path) as (node,):
+        target = info_from_p2p_addr(multiaddr.Multiaddr(node.spec.address))
         host, listen = build_host(os.urandom(32), "127.0.0.1", 0)
         with trio.fail_after(20):
             async with host.run([listen]):
-                await host.connect(info_from_p2p_addr(multiaddr.Multiaddr(node.spec.address)))
-                stream = await host.new_stream(info_from_p2p_addr(
-                    multiaddr.Multiaddr(node.spec.address)).peer_id, [TProtocol("/test/blob/1")])
-                await stream.write(b"\xff\xff\xff\xff" + os.urandom(1000))
-                answer = await stream.read(4096)
+                await host.connect(target)
+                request = await host.new_stream(target.peer_id, [TProtocol("/test/blob/1")])
+                await request.write(b"\xff\xff\xff\xff" + os.urandom(1000))
+                answer = await request.read(4096)
                 # the node answers "frame too large" (status 1) or simply resets the stream
                 assert answer == b"" or answer[4] == 1 and b"frame_too_large" in answer
+
+                pubsub = await host.new_stream(target.peer_id, [TProtocol("/meshsub/1.1.0")])
+                await pubsub.write(bytes([100]) + b"\xff" * 100)  # a length prefix, then no protobuf
+                while (await node.command("metrics"))["metrics"]["penalties"] == 0:
+                    await trio.sleep(0.05)
             await assert_alive(node)
-            reply = await node.command("metrics")
-            assert reply["metrics"]["requests_in"] == 1
+            metrics = (await node.command("metrics"))["metrics"]
+            assert metrics["requests_in"] == 1 and metrics["penalties"] == 1
 
 
 async def test_plaintext_peer_cannot_connect_but_noise_peer_can(
