@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import itertools
 from typing import Iterator, Mapping, Protocol, TypeVar
 
 from wallet.codec import pack, unpack_trusted
@@ -79,6 +80,8 @@ class Overlay:
         self._writes: dict[bytes, Record | bytes | None] = {}
         self._decoded: dict[bytes, Record | None] = {}
         """Root only: records decoded from the reader in this overlay's lifetime."""
+        self._sorted_keys: list[bytes] = []
+        """The written keys, sorted, as of the last scan (keys are never removed from writes)."""
 
     # -- reading ---------------------------------------------------------------
     def get(self, key: bytes) -> bytes | None:
@@ -121,8 +124,27 @@ class Overlay:
         for key, value in self._iter(prefix):
             yield key, value if isinstance(value, Record) else cls.from_list(unpack_trusted(value))
 
+    def _written_keys(self) -> list[bytes]:
+        """Sorted written keys; only keys added since the last call are sorted anew.
+
+        A dict keeps insertion order and a key once written stays (a delete
+        writes None), so the new keys are the tail of the dict.
+        """
+        keys = self._sorted_keys
+        if len(keys) != len(self._writes):
+            added = sorted(itertools.islice(self._writes, len(keys), None))
+            keys = self._sorted_keys = sorted(keys + added)  # two sorted runs: a linear merge
+        return keys
+
     def _iter(self, prefix: bytes) -> Iterator[tuple[bytes, Record | bytes]]:
-        mine = sorted((k, v) for k, v in self._writes.items() if k.startswith(prefix))
+        keys = self._written_keys()
+        writes = self._writes
+        mine = []
+        for index in range(bisect.bisect_left(keys, prefix), len(keys)):
+            key = keys[index]
+            if not key.startswith(prefix):
+                break
+            mine.append((key, writes[key]))
         below = self._parent._iter(prefix) if self._parent is not None else self._base.iter_prefix(prefix)
         merged = heapq.merge(((k, 0, v) for k, v in mine), ((k, 1, v) for k, v in below),
                              key=lambda item: (item[0], item[1]))
@@ -154,6 +176,7 @@ class Overlay:
             raise ValueError("only a child overlay can be committed into its parent")
         self._parent._writes.update(self._writes)
         self._writes = {}
+        self._sorted_keys = []
 
     def changes(self) -> dict[bytes, bytes | None]:
         """Every change, encoded, sorted by key (None = delete): what storage commits."""

@@ -56,9 +56,10 @@ def test_iter_prefix_equals_a_plain_merge(base: dict[bytes, int], first: list[tu
             else:
                 layer.put(key, Amount(value))
                 expected[key] = pack([value])
-        if layer is not root:
+            # scans between writes: the sorted-keys cache must follow every new key
             assert list(layer.iter_prefix(prefix)) == sorted((k, v) for k, v in expected.items()
                                                              if k.startswith(prefix))
+        if layer is not root:
             layer.commit()
     committed = DictReader({key: pack([value]) for key, value in base.items()})
     committed.apply(root.changes())
