@@ -81,7 +81,7 @@ class Store:
         except BaseException:
             db.close()
             raise
-        log.info("store_opened", path=str(path), height=None if head is None else head.height)
+        log.info("store.opened", path=str(path), height=None if head is None else head.height)
         return cls(db, path, head)
 
     def close(self) -> None:
@@ -152,7 +152,7 @@ class Store:
             batch.put(layout.GENESIS_HASH, doc_hash)
             batch.put(layout.HEAD, head.encode())
         self._head = head
-        log.info("genesis_stored", genesis=doc_hash.hex(), entries=len(state))
+        log.info("store.genesis_stored", genesis=doc_hash.hex(), entries=len(state))
 
     def genesis_doc(self) -> bytes | None:
         with translated_errors(self._path):
@@ -190,7 +190,7 @@ class Store:
                     else:
                         write_batch.put(key, value)
             self._head = layout.Head(batch.height, batch.block_hash, batch.state_hash)
-        log.debug("block_committed", height=batch.height, txs=len(batch.txids))
+        log.debug("store.committed", height=batch.height, txs=len(batch.txids))
 
     def store_certificate(self, height: int, certificate: bytes) -> None:
         """Replace the certificate of a committed height (e.g. the canonical one of block H+1)."""
