@@ -93,16 +93,40 @@ def distribute_rewards(book: Book) -> None:
 
 
 def slash(book: Book, offenders: Sequence[bytes], fed: Asset) -> None:
-    """Begin-block: each piece of committed evidence takes ``slash_fraction_ppm`` of the
-    offender's locked stake (floor) into the common fund, and jails it."""
+    """Begin-block: each piece of committed evidence takes ``slash_fraction_ppm`` (floor) of the
+    offender's locked stake and of each of its unbonding entries into the common fund, and jails it.
+
+    Unbonding stake is slashed too, so unstaking right after misbehaving does not escape.
+    """
     overlay = book.overlay
+    fraction = book.params.slash_fraction_ppm
     for public_key in offenders:
         validator = overlay.record(layout.validator(public_key), Validator)
         if validator is None:
             log.warning("slash_unknown_validator", public_key=public_key.hex())
             continue
-        penalty = validator.stake * book.params.slash_fraction_ppm // PPM
-        overlay.put(layout.validator(public_key), replace(validator, stake=validator.stake - penalty, jailed=True))
+        from_stake = validator.stake * fraction // PPM
+        from_unbonding = _slash_unbonding(overlay, public_key, fraction)
+        overlay.put(layout.validator(public_key),
+                    replace(validator, stake=validator.stake - from_stake,
+                            unbonding=validator.unbonding - from_unbonding, jailed=True))
+        penalty = from_stake + from_unbonding
         book.adjust_held(fed.id, -penalty)
         book.add_to_pool(layout.POOL_COMMON, fed.id, penalty)
         log.info("validator_slashed", public_key=public_key.hex(), penalty=penalty)
+
+
+def _slash_unbonding(overlay: Overlay, public_key: bytes, fraction: int) -> int:
+    taken = 0
+    start = len(layout.UNBONDING) + 8
+    for key, entry in list(overlay.records(layout.UNBONDING, Amount)):
+        if key[start:] != public_key:
+            continue
+        cut = entry.value * fraction // PPM
+        if cut:
+            taken += cut
+            if entry.value == cut:
+                overlay.delete(key)
+            else:
+                overlay.put(key, Amount(entry.value - cut))
+    return taken

@@ -128,3 +128,15 @@ def test_fund_payout_from_the_common_fund() -> None:
     assert rejected_code(chain, chain.tx(VAL1, "fund_payout", "common", "FED", ALICE.public_key, 1)) \
         == "not_authority"
     check_full(chain.state)
+
+
+def test_slashing_reaches_unbonding_stake() -> None:
+    chain = Chain.start()
+    chain.block(chain.tx(VAL2, "unstake", 60_000))
+    chain.block(slash=(VAL2.public_key,))
+    slashed = validator(chain, VAL2.public_key)
+    assert (slashed.stake, slashed.unbonding, slashed.jailed) == (38_000, 57_000, True)
+    assert read_one(chain.state, layout.pool(layout.POOL_COMMON, "FED"), Amount) == Amount(5_000)
+    chain.block(advance_ms=21 * DAY)
+    assert chain.balance(VAL2.public_key, "FED") == 57_000
+    check_full(chain.state)
