@@ -1,0 +1,84 @@
+"""The aiohttp application: the route table, the JSON error middleware, the server start-up."""
+
+from __future__ import annotations
+
+from typing import Awaitable, Callable
+
+import structlog
+from aiohttp import web
+
+from config import ApiSection
+from fedow_node.api import chain, directory, events, pos, submit, wallets
+from fedow_node.api.context import CONTEXT, ApiContext, json_response, wall_clock_ms
+from fedow_node.api.errors import ApiError
+from fedow_node.api.facade import NodeFacade
+from fedow_node.api.openapi import openapi_document
+from fedow_node.api.routes import Route
+from fedow_node.api.tokens import TokenFile
+
+__all__ = ["ROUTES", "build_app", "start_server"]
+
+log = structlog.get_logger(__name__)
+
+OPENAPI_KEY: web.AppKey[dict[str, object]] = web.AppKey("fedow_api_openapi", dict)
+
+
+async def get_openapi(request: web.Request) -> web.Response:
+    return json_response(request.app[OPENAPI_KEY])
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/v1/openapi.json", get_openapi, "This OpenAPI 3.1 document", "meta",
+          response={"type": "object"}),
+    *chain.ROUTES, *wallets.ROUTES, *directory.ROUTES, *submit.ROUTES, *pos.ROUTES, *events.ROUTES,
+)
+
+
+def _error(code: str, detail: str, status: int) -> web.Response:
+    return json_response({"error": code, "detail": detail}, status=status)
+
+
+@web.middleware
+async def json_errors(request: web.Request,
+                      handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+    """Every refusal leaves as ``{error, detail}`` with its status; nothing else leaks."""
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        log.debug("api_refused", path=request.path, code=exc.code, status=exc.status)
+        return _error(exc.code, exc.detail, exc.status)
+    except web.HTTPRequestEntityTooLarge as exc:
+        return _error("body_too_large", f"request body exceeds the limit of {exc.max_size} bytes "
+                      f"([api] max_body_bytes)", 413)
+    except web.HTTPNotFound:
+        return _error("not_found", f"no endpoint at {request.path[:120]} (see /v1/openapi.json)", 404)
+    except web.HTTPMethodNotAllowed as exc:
+        return _error("method_not_allowed", f"{request.method} is not allowed on {request.path[:120]}; "
+                      f"allowed: {', '.join(sorted(exc.allowed_methods))}", 405)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return _error("bad_request" if exc.status < 500 else "internal", exc.reason, exc.status)
+    except Exception:
+        log.exception("api_internal_error", path=request.path, method=request.method)
+        return _error("internal", "the node failed to answer this request; see its log", 500)
+
+
+def build_app(node: NodeFacade, config: ApiSection, *, clock: Callable[[], int] = wall_clock_ms) -> web.Application:
+    """The POS API over ``node``; ``clock`` (ms) only dates display fields such as membership 'active'."""
+    app = web.Application(client_max_size=config.max_body_bytes, middlewares=[json_errors])
+    app[CONTEXT] = ApiContext(node, config, TokenFile(node.api_tokens_path), clock)
+    app[OPENAPI_KEY] = openapi_document(ROUTES)
+    for route in ROUTES:
+        app.router.add_route(route.method, route.path, route.handler)
+    return app
+
+
+async def start_server(app: web.Application, bind: str) -> web.AppRunner:
+    """Serve ``app`` on ``host:port``; ``await runner.cleanup()`` stops it."""
+    host, _, port = bind.rpartition(":")
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host.strip("[]"), int(port)).start()
+    log.info("api_listening", bind=bind)
+    return runner

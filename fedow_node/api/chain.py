@@ -1,0 +1,90 @@
+"""The chain itself: node status, blocks by height or hash."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from fedow_node.api import ids, schema as s
+from fedow_node.api.context import context, json_response
+from fedow_node.api.errors import ApiError
+from fedow_node.api.facade import NodeFacade
+from fedow_node.api.routes import Route
+from fedow_node.api.views import block_view
+from wallet import queries
+from wallet.block import Block, block_id, decode_block
+from wallet.tx import decode_tx
+
+__all__ = ["ROUTES", "STATUS_SCHEMA", "committed_block"]
+
+STATUS_SCHEMA = {"type": "object", "required": ["chain_id", "height", "state_hash"], "properties": {
+    "chain_id": {"type": "string"}, "height": {"type": "integer"}, "state_hash": s.HEX32,
+    "block_hash": {"type": ["string", "null"]}, "time_ms": {"type": ["integer", "null"]},
+    "tx_ttl_blocks": {"type": "integer"}, "max_tx_bytes": {"type": "integer"},
+    "place": {"type": ["string", "null"], "description": "the place this node signs POS requests for"},
+    "place_key": {"type": ["string", "null"]},
+    "node": {"type": "object", "description": "peers, mempool, validator... as the node reports them"}}}
+BLOCK_SCHEMA = {"type": "object", "required": ["height", "hash", "txids"], "properties": {
+    "height": {"type": "integer"}, "hash": s.HEX32, "chain_id": {"type": "string"},
+    "time_ms": {"type": "integer"}, "prev_block_hash": s.HEX32, "proposer": s.HEX32, "txs_root": s.HEX32,
+    "state_hash": s.HEX32, "last_commit_hash": s.HEX32, "evidence_hash": s.HEX32,
+    "txids": {"type": "array", "items": s.HEX32}, "evidence": {"type": "integer"},
+    "certificate": {"type": ["string", "null"], "description": "commit certificate, hex"}}}
+
+
+def committed_block(node: NodeFacade, height: int) -> Block | None:
+    raw = node.store.block(height)
+    return None if raw is None else decode_block(raw, chain_id=node.chain_id, max_bytes=len(raw))
+
+
+async def status(request: web.Request) -> web.Response:
+    ctx = context(request)
+    node = ctx.node
+    height = node.store.height
+    params = queries.params(node.reader)
+    tip = committed_block(node, height) if height else None
+    key = node.place_key
+    place = None if key is None else queries.place_by_key(node.reader, key.public_key)
+    block_hash = node.store.block_hash(height) if height else None
+    return json_response({
+        "chain_id": node.chain_id, "height": height, "state_hash": node.store.state_hash.hex(),
+        "block_hash": None if block_hash is None else block_hash.hex(),
+        "time_ms": None if tip is None else tip.header.time_ms,
+        "tx_ttl_blocks": params.tx_ttl_blocks, "max_tx_bytes": params.max_tx_bytes,
+        "place": None if place is None else place.id,
+        "place_key": None if key is None else key.public_key.hex(),
+        "node": dict(node.status()),
+    })
+
+
+def _block_reply(node: NodeFacade, raw: bytes | None, named: str) -> web.Response:
+    if raw is None:
+        raise ApiError("unknown_block", f"no committed block has {named}")
+    block = decode_block(raw, chain_id=node.chain_id, max_bytes=len(raw))
+    certificate = node.store.certificate(block.height)
+    txids = [decode_tx(tx, len(tx)).txid.hex() for tx in block.txs]
+    return json_response({**block_view(block, block_id(raw), txids),
+                          "certificate": None if certificate is None else certificate.hex()})
+
+
+async def block_by_height(request: web.Request) -> web.Response:
+    text = request.match_info["height"]
+    if not text.isdigit() or not 1 <= int(text) < 2**63:
+        raise ApiError("bad_request", f"height must be a positive integer, got {text[:40]!r}")
+    node = context(request).node
+    return _block_reply(node, node.store.block(int(text)), f"height {text}")
+
+
+async def block_by_hash(request: web.Request) -> web.Response:
+    block_hash = ids.hash32(request.match_info["hash"], "hash")
+    node = context(request).node
+    return _block_reply(node, node.store.block_by_hash(block_hash), f"hash {block_hash.hex()}")
+
+
+ROUTES = (
+    Route("GET", "/v1/status", status, "Node status: chain, height, state hash, place, peers, mempool", "chain",
+          response=STATUS_SCHEMA),
+    Route("GET", "/v1/blocks/{height}", block_by_height, "Committed block by height", "chain",
+          response=BLOCK_SCHEMA, errors=(400, 404)),
+    Route("GET", "/v1/blocks/by-hash/{hash}", block_by_hash, "Committed block by hash", "chain",
+          response=BLOCK_SCHEMA, errors=(400, 404)),
+)

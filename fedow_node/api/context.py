@@ -1,0 +1,92 @@
+"""What every handler shares: the node, the limits, the clock, the tokens; JSON in and out."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from aiohttp import web
+
+from config import ApiSection
+from fedow_node.api.errors import ApiError
+from fedow_node.api.facade import NodeFacade
+from fedow_node.api.schema import validate
+from fedow_node.api.tokens import TokenFile, TokenFileError
+from wallet import queries
+
+__all__ = ["ApiContext", "CONTEXT", "context", "json_response", "read_json", "require_place_token",
+           "wall_clock_ms"]
+
+
+def wall_clock_ms() -> int:
+    """Now, for display only (membership 'active' flags, demurrage estimates); never decides state."""
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True)
+class ApiContext:
+    node: NodeFacade
+    config: ApiSection
+    tokens: TokenFile
+    clock: Callable[[], int]
+
+
+CONTEXT: web.AppKey[ApiContext] = web.AppKey("fedow_api_context", ApiContext)
+
+
+def context(request: web.Request) -> ApiContext:
+    return request.app[CONTEXT]
+
+
+def json_response(data: Any, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status, dumps=_dumps)
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+async def read_json(request: web.Request, schema: dict[str, Any]) -> dict[str, Any]:
+    """The request body as JSON, checked against ``schema`` (aiohttp enforces the size limit)."""
+    raw = await request.read()
+    try:
+        payload = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise ApiError("bad_json", f"request body is not valid JSON: {str(exc)[:120]}") from None
+    return validate(payload, schema)
+
+
+def _bearer(request: web.Request) -> str:
+    header = request.headers.get("Authorization")
+    if header is None:
+        raise ApiError("missing_token", "this request needs a POS API token: "
+                       "send 'Authorization: Bearer <token>'")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError("bad_token", "the Authorization header must be 'Bearer <token>'")
+    return token.strip()
+
+
+def require_place_token(request: web.Request) -> str:
+    """The node's place id, once the request's token is one of that place's; else 401/403."""
+    ctx = context(request)
+    token = _bearer(request)
+    try:
+        token_place = ctx.tokens.place_of(token)
+    except TokenFileError as exc:
+        raise ApiError("unavailable", f"POS tokens cannot be checked: {exc.detail}") from None
+    if token_place is None:
+        raise ApiError("bad_token", "the API token is unknown or revoked")
+    key = ctx.node.place_key
+    if key is None:
+        raise ApiError("no_place_key", "this node has no place key: it cannot sign POS requests; "
+                       "submit client-signed transactions to POST /v1/txs instead")
+    node_place = queries.place_by_key(ctx.node.reader, key.public_key)
+    if node_place is None:
+        raise ApiError("no_place_key", "this node's place key is not the key of any place on the chain")
+    if node_place.id != token_place:
+        raise ApiError("wrong_place", f"the token belongs to place {token_place!r}, but this node signs "
+                       f"for place {node_place.id!r}")
+    return node_place.id

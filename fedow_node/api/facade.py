@@ -1,0 +1,97 @@
+"""The border between the HTTP API and the node: what a handler may ask of the node.
+
+The API runs on asyncio in the node process (trio runs the node as a guest,
+see ``fedow_node/guest.py``); the node implements :class:`NodeFacade`, with
+asyncio-awaitable methods for anything that needs the trio side. Reads of
+committed state go straight to ``reader`` and ``store`` (same thread).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, AsyncIterator, Mapping, Protocol
+
+from storage import Store, TxLocation
+from wallet.keys import SigningKey
+from wallet.state import StateReader
+
+__all__ = ["CommittedTx", "NodeFacade", "SubmitRefused"]
+
+
+@dataclass(frozen=True)
+class CommittedTx:
+    """A transaction the chain committed, as the events stream reports it."""
+
+    txid: bytes
+    height: int
+    position: int
+    kind: str
+    signer: bytes
+    touched: tuple[bytes, ...]
+    """Wallets whose balances, memberships or passages changed (``TxResult.touched``)."""
+    tx: bytes
+    """The signed transaction bytes (the stream decodes the body to filter by card)."""
+
+
+class SubmitRefused(Exception):
+    """The node refused a transaction before it entered the mempool; nothing changed.
+
+    ``code`` is the stable code of the mempool or of the ledger's check
+    (``overdraft``, ``replay``, ``mempool_full``...), ``detail`` a sentence.
+    The node may raise ``consensus.TxRejected`` or ``wallet.Rejected`` instead:
+    the API reads ``code`` and ``detail`` from any of the three.
+    """
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
+
+
+class NodeFacade(Protocol):
+    """What the HTTP API needs from a running node."""
+
+    chain_id: str
+    reader: StateReader
+    """Committed state (the store itself is a StateReader)."""
+    store: Store
+    """Blocks, certificates, the txid index and wallet histories."""
+    place_key: SigningKey | None
+    """The venue key POS requests are signed with; None: only client-signed transactions."""
+    api_tokens_path: Path
+    """File of the POS API tokens (``fedow_node.api.tokens``); may not exist yet (no token)."""
+
+    def status(self) -> Mapping[str, Any]:
+        """JSON-able facts about the node: peers, mempool size, validator or not, sync state...
+
+        The API adds chain id, height, state hash and parameters itself.
+        """
+        ...
+
+    async def submit(self, tx: bytes) -> bytes:
+        """Check ``tx`` and put it in the mempool (and gossip it); return its txid.
+
+        Raises :class:`SubmitRefused` (or an error with ``code`` and ``detail``).
+        """
+        ...
+
+    def is_pending(self, txid: bytes) -> bool:
+        """True while ``txid`` waits in this node's mempool."""
+        ...
+
+    async def wait_committed(self, txid: bytes, timeout_s: float) -> TxLocation | None:
+        """Where ``txid`` was committed, once it is; None when ``timeout_s`` passes first."""
+        ...
+
+    def next_expiry(self) -> int:
+        """``expires_at`` for a transaction signed now (tip height + the chain's ttl)."""
+        ...
+
+    def subscribe_commits(self) -> AsyncIterator[CommittedTx]:
+        """Every transaction committed from now on, in chain order, until the iterator is closed.
+
+        A slow consumer may be dropped by the node (the iterator ends): the
+        stream then closes and the client reconnects.
+        """
+        ...

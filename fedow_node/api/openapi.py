@@ -1,0 +1,67 @@
+"""The OpenAPI 3 document, built from the same route table the router uses."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Sequence
+
+from fedow_node.api.routes import Route
+
+__all__ = ["ERROR_SCHEMA", "openapi_document"]
+
+ERROR_SCHEMA = {"type": "object", "required": ["error", "detail"], "properties": {
+    "error": {"type": "string", "description": "stable code: overdraft, replay, unknown_card..."},
+    "detail": {"type": "string", "description": "a sentence naming the field and the reason"}}}
+_REASONS = {400: "malformed request", 401: "missing or unknown API token", 403: "token of another place, "
+            "or no place key", 404: "unknown card, wallet, place, asset, block or transaction",
+            409: "replay or conflict (already applied, reference used, duplicate card)",
+            413: "request body or transaction too large", 422: "refused by a ledger rule (overdraft...)",
+            503: "mempool full or node unavailable"}
+_PATH_PARAM = re.compile(r"{(\w+)}")
+
+
+def _operation(route: Route) -> dict[str, Any]:
+    parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                  for name in _PATH_PARAM.findall(route.path)]
+    parameters += [{"name": param.name, "in": "query", "required": False, "description": param.description,
+                    "schema": param.schema} for param in route.query]
+    success: dict[str, Any] = {"description": "success"}
+    if route.response is not None or route.content_type != "application/json":
+        success["content"] = {route.content_type: {"schema": route.response or {"type": "string"}}}
+    responses: dict[str, Any] = {str(route.success): success}
+    if route.success == 202:
+        responses["200"] = {**success, "description": "committed (with ?wait=commit)"}
+    for status in route.errors:
+        responses[str(status)] = {"description": _REASONS[status],
+                                  "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    operation: dict[str, Any] = {"summary": route.summary, "tags": [route.tag],
+                                 "operationId": route.handler.__name__, "responses": responses}
+    if parameters:
+        operation["parameters"] = parameters
+    if route.request is not None:
+        operation["requestBody"] = {"required": True,
+                                    "content": {"application/json": {"schema": route.request}}}
+    if route.token:
+        operation["security"] = [{"posToken": []}]
+    return operation
+
+
+def openapi_document(routes: Sequence[Route]) -> dict[str, Any]:
+    """OpenAPI 3.1 (JSON Schema 2020-12) for ``routes``."""
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "fedow-node POS API", "version": "1",
+                 "description": "The venue's local HTTP port: card look-ups, POS requests signed by the node's "
+                                "place key, client-signed transactions, ledger queries and an event stream."},
+        "servers": [{"url": "http://127.0.0.1:8442"}],
+        "paths": paths,
+        "components": {
+            "schemas": {"Error": ERROR_SCHEMA},
+            "securitySchemes": {"posToken": {"type": "http", "scheme": "bearer",
+                                             "description": "token bound to a place, from "
+                                                            "`fedow-node api-token create`"}},
+        },
+    }

@@ -1,0 +1,121 @@
+"""POS requests: the node signs a ledger transaction with its place key for a POS holding a token.
+
+Every action is ``POST /v1/pos/<action>`` with a JSON body; the token must be
+one of the node's place (401 without a valid token, 403 for another place's).
+The signed transaction then follows the same path as a client-signed one
+(``submit_and_reply``), including ``?wait=commit``. A random 16-byte nonce per
+request lets any number of terminals sign at once with no shared counter.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from aiohttp import web
+
+from fedow_node.api import ids, schema as s
+from fedow_node.api.context import context, read_json, require_place_token
+from fedow_node.api.errors import ApiError
+from fedow_node.api.routes import Route
+from fedow_node.api.submit import RESULT_SCHEMA, WAIT_PARAMS, submit_and_reply
+from wallet import queries
+from wallet.bodies import (BadgeCheckIn, BankDeposit, Body, CashRefill, FedRefill, GrantMembership, LostCard,
+                           Mint, RegisterCards, Refund, Sale, SetPrimaryCard, Settlement, VoidCard)
+from wallet.fields import MAX_CARDS_PER_TX, MAX_PERIOD_COUNT, MAX_REFERENCE_CHARS, PERIOD_UNITS
+from wallet.state import StateReader
+from wallet.tx import NONCE_BYTES, sign_tx
+
+__all__ = ["ACTIONS", "PosAction", "ROUTES"]
+
+Payload = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PosAction:
+    name: str
+    summary: str
+    schema: dict[str, Any]
+    build: Callable[[Payload, StateReader], Body]
+
+
+def _target_wallet(payload: Payload, reader: StateReader) -> bytes:
+    """The wallet named by ``wallet``, or the wallet a card named by ``uid`` pays from."""
+    if "wallet" in payload:
+        return ids.wallet_id(payload["wallet"])
+    uid = ids.uid(payload["uid"])
+    card = queries.card(reader, uid)
+    if card is None:
+        raise ApiError("unknown_card", f"card {uid.hex()} is not registered")
+    return card.paying_wallet
+
+
+_REFERENCE = s.string(max_length=MAX_REFERENCE_CHARS, description="payment or payout reference, usable once")
+_PAYMENT = {"uid": s.UID, "asset": s.ASSET_ID, "amount": s.AMOUNT}
+_TARGET = {"uid": s.UID, "wallet": s.WALLET}
+_ONE_TARGET = (("uid",), ("wallet",))
+
+
+def _uid(payload: Payload) -> bytes:
+    return ids.uid(payload["uid"])
+
+
+ACTIONS = (
+    PosAction("sales", "Sale: a card pays the place", s.obj(_PAYMENT),
+              lambda p, r: Sale(_uid(p), p["asset"], p["amount"])),
+    PosAction("refills", "Cash refill of a card or wallet (FED or the place's own asset)",
+              s.obj({"asset": s.ASSET_ID, "amount": s.AMOUNT}, _TARGET, _ONE_TARGET),
+              lambda p, r: CashRefill(_target_wallet(p, r), p["asset"], p["amount"])),
+    PosAction("fed-refills", "FED refill paid online (e.g. a Stripe checkout id as payment_ref)",
+              s.obj({"amount": s.AMOUNT, "payment_ref": _REFERENCE}, _TARGET, _ONE_TARGET),
+              lambda p, r: FedRefill(_target_wallet(p, r), p["amount"], p["payment_ref"])),
+    PosAction("refunds", "Refund part of a card's balance in cash (the tokens are burnt)", s.obj(_PAYMENT),
+              lambda p, r: Refund(_uid(p), p["asset"], p["amount"])),
+    PosAction("voids", "Void a card: refund all it holds, detach it from user and places",
+              s.obj({"uid": s.UID}), lambda p, r: VoidCard(_uid(p))),
+    PosAction("lost-cards", "Declare a card lost (its balance stays with its owner)",
+              s.obj({"uid": s.UID}), lambda p, r: LostCard(_uid(p))),
+    PosAction("primary-cards", "Make a card a primary (operator) card of the place, or stop it",
+              s.obj({"uid": s.UID, "primary": s.BOOLEAN}), lambda p, r: SetPrimaryCard(_uid(p), p["primary"])),
+    PosAction("cards", "Register a batch of new cards of the place",
+              s.obj({"cards": s.array(s.obj({"uid": s.UID, "number": s.CARD_NUMBER, "qr_id": s.QR_ID}),
+                                      MAX_CARDS_PER_TX)}),
+              lambda p, r: RegisterCards(tuple((ids.uid(c["uid"]), c["number"], ids.qr_id(c["qr_id"]))
+                                               for c in p["cards"]))),
+    PosAction("memberships", "Grant or renew a membership (SUB asset) for a period",
+              s.obj({"asset": s.ASSET_ID, "unit": {"type": "string", "enum": list(PERIOD_UNITS)},
+                     "count": s.integer(1, MAX_PERIOD_COUNT)}, _TARGET, _ONE_TARGET),
+              lambda p, r: GrantMembership(_target_wallet(p, r), p["asset"], p["unit"], p["count"])),
+    PosAction("badges", "Badge check-in of a card (BDG asset)", s.obj({"uid": s.UID, "asset": s.ASSET_ID}),
+              lambda p, r: BadgeCheckIn(_uid(p), p["asset"])),
+    PosAction("bank-deposits", "The place's FED leaves to its bank account", s.obj(
+              {"amount": s.AMOUNT, "payout_ref": _REFERENCE}), lambda p, r: BankDeposit(p["amount"], p["payout_ref"])),
+    PosAction("settlements", "Place-to-place transfer", s.obj(
+              {"to_place": s.PLACE_ID, "asset": s.ASSET_ID, "amount": s.AMOUNT}),
+              lambda p, r: Settlement(p["to_place"], p["asset"], p["amount"])),
+    PosAction("mints", "Issue the place's own local asset into its wallet",
+              s.obj({"asset": s.ASSET_ID, "amount": s.AMOUNT}), lambda p, r: Mint(p["asset"], p["amount"])),
+)
+
+
+def _handler(action: PosAction) -> Callable[[web.Request], Any]:
+    async def handle(request: web.Request) -> web.Response:
+        require_place_token(request)
+        payload = await read_json(request, action.schema)
+        node = context(request).node
+        key = node.place_key
+        assert key is not None, "require_place_token checked the place key"
+        body = action.build(payload, node.reader)
+        tx = sign_tx(key, node.chain_id, body.KIND, body, os.urandom(NONCE_BYTES), node.next_expiry())
+        return await submit_and_reply(request, tx)
+    handle.__name__ = f"pos_{action.name.replace('-', '_')}"
+    return handle
+
+
+ROUTES = tuple(
+    Route("POST", f"/v1/pos/{action.name}", _handler(action), action.summary, "pos", request=action.schema,
+          response=RESULT_SCHEMA, query=WAIT_PARAMS, token=True, success=202,
+          errors=(400, 401, 403, 404, 409, 413, 422, 503))
+    for action in ACTIONS
+)

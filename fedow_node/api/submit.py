@@ -1,0 +1,113 @@
+"""Submitting transactions and following them: POST /v1/txs, GET /v1/txs/{txid}.
+
+A submission answers once the mempool took the transaction (202, pending),
+or with ``?wait=commit`` once it is committed (200, with height and position);
+if the wait times out it still answers 202 with the status URL to poll.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from fedow_node.api import ids, schema as s
+from fedow_node.api.chain import committed_block
+from fedow_node.api.context import context, json_response, read_json
+from fedow_node.api.errors import ApiError
+from fedow_node.api.routes import Param, Route
+from fedow_node.api.views import tx_view
+from storage import TxLocation
+from wallet.tx import decode_tx
+
+__all__ = ["ROUTES", "WAIT_PARAMS", "RESULT_SCHEMA", "submit_and_reply"]
+
+DEFAULT_WAIT_MS = 5_000
+MAX_WAIT_MS = 60_000
+
+WAIT_PARAMS = (
+    Param("wait", "'commit': answer when the transaction is committed (or 202 after timeout_ms)",
+          {"type": "string", "enum": ["commit"]}),
+    Param("timeout_ms", f"how long wait=commit waits (default {DEFAULT_WAIT_MS}, at most {MAX_WAIT_MS})",
+          s.integer(1, MAX_WAIT_MS)),
+)
+RESULT_SCHEMA = {
+    "type": "object", "required": ["txid", "status", "status_url"],
+    "properties": {"txid": s.HEX32, "status": {"type": "string", "enum": ["pending", "committed"]},
+                   "status_url": {"type": "string"}, "height": {"type": "integer"},
+                   "position": {"type": "integer"}, "block_hash": s.HEX32},
+}
+TX_STATUS_SCHEMA = {
+    "type": "object", "required": ["txid", "status"],
+    "properties": {**RESULT_SCHEMA["properties"], "tx": {"type": "object", "description": "the decoded transaction"}},
+}
+SIGNED_TX_REQUEST = s.obj({"tx": s.string(description="the signed transaction (canonical msgpack) "
+                                          "in hex or base64")})
+
+
+def _wait_ms(request: web.Request) -> int | None:
+    wait = request.query.get("wait")
+    if wait is None:
+        return None
+    if wait != "commit":
+        raise ApiError("bad_request", f"query parameter wait must be 'commit', got {wait[:40]!r}")
+    text = request.query.get("timeout_ms", str(DEFAULT_WAIT_MS))
+    if not text.isdigit() or not 1 <= int(text) <= MAX_WAIT_MS:
+        raise ApiError("bad_request", f"query parameter timeout_ms must be an integer from 1 to {MAX_WAIT_MS}")
+    return int(text)
+
+
+def _committed(request: web.Request, txid: bytes, location: TxLocation) -> dict[str, Any]:
+    block_hash = context(request).node.store.block_hash(location.height)
+    return {"txid": txid.hex(), "status": "committed", "status_url": f"/v1/txs/{txid.hex()}",
+            "height": location.height, "position": location.position,
+            "block_hash": None if block_hash is None else block_hash.hex()}
+
+
+async def submit_and_reply(request: web.Request, tx: bytes) -> web.Response:
+    """Hand ``tx`` to the node; answer pending (202) or, with wait=commit, committed (200)."""
+    wait_ms = _wait_ms(request)
+    node = context(request).node
+    try:
+        txid = await node.submit(tx)
+    except ApiError:
+        raise
+    except Exception as exc:  # the node raises SubmitRefused, consensus or wallet Rejected
+        code, detail = getattr(exc, "code", None), getattr(exc, "detail", None)
+        if not isinstance(code, str) or not isinstance(detail, str):
+            raise
+        raise ApiError(code, detail) from None
+    if wait_ms is not None:
+        location = await node.wait_committed(txid, wait_ms / 1000)
+        if location is not None:
+            return json_response(_committed(request, txid, location))
+    return json_response({"txid": txid.hex(), "status": "pending", "status_url": f"/v1/txs/{txid.hex()}"},
+                         status=202)
+
+
+async def post_tx(request: web.Request) -> web.Response:
+    payload = await read_json(request, SIGNED_TX_REQUEST)
+    return await submit_and_reply(request, ids.signed_tx(payload["tx"]))
+
+
+async def get_tx(request: web.Request) -> web.Response:
+    txid = ids.hash32(request.match_info["txid"], "txid")
+    node = context(request).node
+    location = node.store.tx_location(txid)
+    if location is None:
+        if node.is_pending(txid):
+            return json_response({"txid": txid.hex(), "status": "pending", "status_url": f"/v1/txs/{txid.hex()}"})
+        raise ApiError("unknown_tx", f"transaction {txid.hex()} is neither committed nor pending on this node")
+    block = committed_block(node, location.height)
+    assert block is not None, "the txid index names a block the store does not hold"
+    raw_tx = block.txs[location.position]
+    return json_response({**_committed(request, txid, location), "tx": tx_view(decode_tx(raw_tx, len(raw_tx)))})
+
+
+ROUTES = (
+    Route("POST", "/v1/txs", post_tx, "Submit a transaction signed by the client", "transactions",
+          request=SIGNED_TX_REQUEST, response=RESULT_SCHEMA, query=WAIT_PARAMS, success=202,
+          errors=(400, 409, 413, 422, 503)),
+    Route("GET", "/v1/txs/{txid}", get_tx, "A transaction: committed (with its location) or pending",
+          "transactions", response=TX_STATUS_SCHEMA, errors=(400, 404)),
+)

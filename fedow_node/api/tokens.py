@@ -1,0 +1,137 @@
+"""POS API tokens: each one bound to a place, stored only as its SHA-256, in a 0600 file.
+
+A token is shown once, when created (``fedow-node api-token create``); the
+node keeps ``sha256(token)`` and compares hashes with ``hmac.compare_digest``
+against every entry, so neither the file nor the timing tells a token away.
+The file is re-read when it changes on disk, so a revoked token stops working
+without a restart. A file readable by group or others is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import stat
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import structlog
+
+from config import write_atomically
+
+__all__ = ["TOKENS_FILE", "TokenEntry", "TokenFile", "TokenFileError", "create_token", "list_tokens",
+           "revoke_token", "tokens_path"]
+
+log = structlog.get_logger(__name__)
+
+TOKENS_FILE = "api-tokens.json"
+TOKEN_PREFIX = "fdw_"
+_VERSION = 1
+
+
+def tokens_path(home: Path) -> Path:
+    """Where a node home keeps its API tokens."""
+    return home / TOKENS_FILE
+
+
+class TokenFileError(Exception):
+    """The token file cannot be trusted or read; ``detail`` says why and how to fix it."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class TokenEntry:
+    """One token as stored: a public id (to list and revoke it), its place and its hash."""
+
+    id: str
+    place: str
+    sha256: str
+    created_ms: int
+
+
+def _hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def _read(path: Path) -> tuple[TokenEntry, ...]:
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return ()
+    if stat.S_IMODE(mode) & 0o077:
+        raise TokenFileError(f"{path} is readable or writable by group or others "
+                             f"(mode {stat.S_IMODE(mode):o}); run chmod 600 {path}")
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        if document["version"] != _VERSION:
+            raise ValueError(f"version {document['version']!r} is not {_VERSION}")
+        return tuple(TokenEntry(str(item["id"]), str(item["place"]), str(item["sha256"]), int(item["created_ms"]))
+                     for item in document["tokens"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise TokenFileError(f"{path} is not a valid token file: {exc}") from None
+
+
+def _write(path: Path, entries: tuple[TokenEntry, ...]) -> None:
+    document = {"version": _VERSION, "tokens": [asdict(entry) for entry in entries]}
+    write_atomically(path, json.dumps(document, indent=1) + "\n", mode=0o600)
+
+
+def list_tokens(path: Path) -> tuple[TokenEntry, ...]:
+    return _read(path)
+
+
+def create_token(path: Path, place: str, now_ms: int) -> tuple[TokenEntry, str]:
+    """Add a token for ``place``; returns its entry and the token itself (shown once)."""
+    token_id = secrets.token_hex(4)
+    token = f"{TOKEN_PREFIX}{token_id}_{secrets.token_urlsafe(32)}"
+    entry = TokenEntry(token_id, place, _hash(token).hex(), now_ms)
+    _write(path, _read(path) + (entry,))
+    return entry, token
+
+
+def revoke_token(path: Path, token_id: str) -> bool:
+    """Remove the token ``token_id``; False when there is none."""
+    entries = _read(path)
+    kept = tuple(entry for entry in entries if entry.id != token_id)
+    if len(kept) == len(entries):
+        return False
+    _write(path, kept)
+    return True
+
+
+class TokenFile:
+    """The node's view of the token file, re-read when its size, mtime or inode change."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._signature: tuple[int, int, int] | None = None
+        self._hashes: tuple[tuple[bytes, str], ...] = ()
+
+    def _refresh(self) -> None:
+        try:
+            info = os.stat(self.path)
+            signature = (info.st_ino, info.st_size, info.st_mtime_ns)
+        except FileNotFoundError:
+            signature = (0, 0, 0)
+        if signature == self._signature:
+            return
+        entries = _read(self.path)
+        self._hashes = tuple((bytes.fromhex(entry.sha256), entry.place) for entry in entries)
+        self._signature = signature
+        log.info("api_tokens_loaded", path=str(self.path), tokens=len(entries))
+
+    def place_of(self, token: str) -> str | None:
+        """The place ``token`` is bound to, or None; TokenFileError if the file is unusable."""
+        self._refresh()
+        presented = _hash(token)
+        found = None
+        for stored, place in self._hashes:
+            if hmac.compare_digest(stored, presented):
+                found = place
+        return found

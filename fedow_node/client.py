@@ -1,0 +1,329 @@
+"""Python client of the fedow-node POS API (``/v1``), on aiohttp, with a thin synchronous wrapper.
+
+Used by POS integrations, the benchmarks, the demo and the tests. Reads return
+the API's JSON (dicts); submissions return a :class:`Submission`. A refusal
+raises :class:`ApiRefused` with the API's code, detail and status. Transactions
+signed by a user's key (card link, transfer, QR sale) are signed here and
+submitted raw; POS requests are signed by the node with its place key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, AsyncIterator, Callable, Coroutine
+
+import aiohttp
+
+from wallet.bodies import Body, LinkCard, QrSale, Transfer
+from wallet.keys import SigningKey
+from wallet.tx import NONCE_BYTES, sign_tx
+
+__all__ = ["ApiRefused", "FedowClient", "HistoryPage", "Submission", "SyncFedowClient"]
+
+Json = dict[str, Any]
+
+
+class ApiRefused(Exception):
+    """The API answered an error: ``code`` (stable), ``detail`` (a sentence), HTTP ``status``."""
+
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        super().__init__(f"{status} {code}: {detail}")
+        self.status = status
+        self.code = code
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A transaction the node accepted: pending, or committed at (height, position)."""
+
+    txid: str
+    status: str
+    height: int | None = None
+    position: int | None = None
+
+    @property
+    def committed(self) -> bool:
+        return self.status == "committed"
+
+    @classmethod
+    def from_json(cls, data: Json) -> Submission:
+        return cls(data["txid"], data["status"], data.get("height"), data.get("position"))
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    entries: list[Json]
+    next_cursor: str | None
+
+
+def _hex(value: bytes | str) -> str:
+    return value.hex() if isinstance(value, bytes) else value
+
+
+class FedowClient:
+    """Async client; ``token`` is a POS API token (needed for the ``pos_*`` requests only)."""
+
+    def __init__(self, base_url: str, token: str | None = None, *, timeout_s: float = 30.0,
+                 session: aiohttp.ClientSession | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._token = token
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._session = session
+        self._owns_session = session is None
+        self._chain_id: str | None = None
+
+    async def __aenter__(self) -> FedowClient:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        traceback: TracebackType | None) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._session is not None and self._owns_session:
+            await self._session.close()
+        self._session = None
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+            self._owns_session = True
+        return self._session
+
+    def _headers(self) -> dict[str, str]:
+        return {} if self._token is None else {"Authorization": f"Bearer {self._token}"}
+
+    async def request(self, method: str, path: str, body: Json | None = None,
+                      params: dict[str, str] | None = None) -> tuple[int, Json]:
+        """One API call: (status, JSON); ApiRefused for any 4xx/5xx."""
+        async with self._http().request(method, self.base_url + path, json=body, params=params,
+                                        headers=self._headers()) as response:
+            text = await response.text()
+            try:
+                data = json.loads(text) if text else {}
+            except ValueError:
+                data = {"error": "not_json", "detail": text[:200]}
+            if response.status >= 400:
+                raise ApiRefused(response.status, data.get("error", "unknown"), data.get("detail", text[:200]))
+            return response.status, data
+
+    async def _get(self, path: str, params: dict[str, str] | None = None) -> Json:
+        return (await self.request("GET", path, params=params))[1]
+
+    # -- chain and directory --------------------------------------------------------------
+    async def status(self) -> Json:
+        return await self._get("/v1/status")
+
+    async def openapi(self) -> Json:
+        return await self._get("/v1/openapi.json")
+
+    async def places(self) -> list[Json]:
+        return (await self._get("/v1/places"))["places"]
+
+    async def place(self, place_id: str) -> Json:
+        return await self._get(f"/v1/places/{place_id}")
+
+    async def assets(self) -> list[Json]:
+        return (await self._get("/v1/assets"))["assets"]
+
+    async def asset(self, asset_id: str) -> Json:
+        return await self._get(f"/v1/assets/{asset_id}")
+
+    async def federations(self) -> list[Json]:
+        return (await self._get("/v1/federations"))["federations"]
+
+    async def validators(self) -> Json:
+        return await self._get("/v1/validators")
+
+    async def block(self, height: int) -> Json:
+        return await self._get(f"/v1/blocks/{height}")
+
+    async def block_by_hash(self, block_hash: bytes | str) -> Json:
+        return await self._get(f"/v1/blocks/by-hash/{_hex(block_hash)}")
+
+    async def tx(self, txid: bytes | str) -> Json:
+        return await self._get(f"/v1/txs/{_hex(txid)}")
+
+    # -- cards and wallets ------------------------------------------------------------------
+    async def card(self, uid: bytes | str) -> Json:
+        return await self._get(f"/v1/cards/{_hex(uid)}")
+
+    async def card_by_number(self, number: str) -> Json:
+        return await self._get(f"/v1/cards/by-number/{number}")
+
+    async def card_by_qr(self, qr_id: bytes | str) -> Json:
+        return await self._get(f"/v1/cards/by-qr/{_hex(qr_id)}")
+
+    async def wallet(self, wallet_id: bytes | str) -> Json:
+        return await self._get(f"/v1/wallets/{_hex(wallet_id)}")
+
+    async def membership(self, wallet_id: bytes | str, asset_id: str) -> Json:
+        return await self._get(f"/v1/wallets/{_hex(wallet_id)}/memberships/{asset_id}")
+
+    async def history(self, wallet_id: bytes | str, cursor: str | None = None, limit: int = 50) -> HistoryPage:
+        params = {"limit": str(limit)} | ({} if cursor is None else {"cursor": cursor})
+        data = await self._get(f"/v1/wallets/{_hex(wallet_id)}/history", params)
+        return HistoryPage(data["entries"], data["next_cursor"])
+
+    async def history_all(self, wallet_id: bytes | str, page_size: int = 200) -> AsyncIterator[Json]:
+        """Every history entry, newest first, page by page."""
+        cursor: str | None = None
+        while True:
+            page = await self.history(wallet_id, cursor, page_size)
+            for entry in page.entries:
+                yield entry
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    # -- submissions ------------------------------------------------------------------------
+    @staticmethod
+    def _wait_params(wait: bool, timeout_ms: int | None) -> dict[str, str] | None:
+        if not wait:
+            return None
+        return {"wait": "commit"} | ({} if timeout_ms is None else {"timeout_ms": str(timeout_ms)})
+
+    async def submit(self, tx: bytes, *, wait: bool = True, timeout_ms: int | None = None) -> Submission:
+        """Submit a signed transaction; with ``wait`` the answer comes once it is committed (or pending)."""
+        _status, data = await self.request("POST", "/v1/txs", {"tx": tx.hex()}, self._wait_params(wait, timeout_ms))
+        return Submission.from_json(data)
+
+    async def wait_committed(self, txid: str, timeout_s: float, poll_s: float = 0.05) -> Submission:
+        """Poll ``/v1/txs/{txid}`` until committed or ``timeout_s`` passes (then the last status)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while True:
+            submission = Submission.from_json(await self.tx(txid))
+            if submission.committed or loop.time() >= deadline:
+                return submission
+            await asyncio.sleep(poll_s)
+
+    async def sign_and_submit(self, key: SigningKey, body: Body, *, wait: bool = True,
+                              timeout_ms: int | None = None) -> Submission:
+        """Sign ``body`` with a user's key (expiry from the node's height and ttl) and submit it."""
+        status = await self.status()
+        expires_at = status["height"] + status["tx_ttl_blocks"]
+        tx = sign_tx(key, status["chain_id"], body.KIND, body, os.urandom(NONCE_BYTES), expires_at)
+        return await self.submit(tx, wait=wait, timeout_ms=timeout_ms)
+
+    async def link_card(self, key: SigningKey, card: bytes | str, **options: Any) -> Submission:
+        """The key's wallet claims a card by its QR id (16 bytes) or printed number."""
+        return await self.sign_and_submit(key, LinkCard(card), **options)
+
+    async def transfer(self, key: SigningKey, to_wallet: bytes, asset: str, amount: int, **options: Any) -> Submission:
+        return await self.sign_and_submit(key, Transfer(to_wallet, asset, amount), **options)
+
+    async def qr_sale(self, key: SigningKey, place: str, asset: str, amount: int, **options: Any) -> Submission:
+        return await self.sign_and_submit(key, QrSale(place, asset, amount), **options)
+
+    # -- POS requests (signed by the node's place key; need a token) --------------------------
+    async def pos(self, action: str, payload: Json, *, wait: bool = True, timeout_ms: int | None = None) -> Submission:
+        """``POST /v1/pos/<action>``; see docs/api.md for each action's fields."""
+        _status, data = await self.request("POST", f"/v1/pos/{action}", payload, self._wait_params(wait, timeout_ms))
+        return Submission.from_json(data)
+
+    async def sale(self, uid: bytes | str, asset: str, amount: int, **options: Any) -> Submission:
+        return await self.pos("sales", {"uid": _hex(uid), "asset": asset, "amount": amount}, **options)
+
+    async def refill(self, asset: str, amount: int, *, uid: bytes | str | None = None,
+                     wallet: bytes | str | None = None, **options: Any) -> Submission:
+        """Cash refill of a card (by UID) or of a wallet."""
+        return await self.pos("refills", {"asset": asset, "amount": amount, **_target(uid, wallet)}, **options)
+
+    async def fed_refill(self, amount: int, payment_ref: str, *, uid: bytes | str | None = None,
+                         wallet: bytes | str | None = None, **options: Any) -> Submission:
+        return await self.pos("fed-refills", {"amount": amount, "payment_ref": payment_ref,
+                                              **_target(uid, wallet)}, **options)
+
+    async def refund(self, uid: bytes | str, asset: str, amount: int, **options: Any) -> Submission:
+        return await self.pos("refunds", {"uid": _hex(uid), "asset": asset, "amount": amount}, **options)
+
+    async def void_card(self, uid: bytes | str, **options: Any) -> Submission:
+        return await self.pos("voids", {"uid": _hex(uid)}, **options)
+
+    async def lost_card(self, uid: bytes | str, **options: Any) -> Submission:
+        return await self.pos("lost-cards", {"uid": _hex(uid)}, **options)
+
+    async def set_primary_card(self, uid: bytes | str, primary: bool = True, **options: Any) -> Submission:
+        return await self.pos("primary-cards", {"uid": _hex(uid), "primary": primary}, **options)
+
+    async def register_cards(self, cards: list[tuple[bytes, str, bytes]], **options: Any) -> Submission:
+        """New cards of the node's place: (uid, printed number, QR id)."""
+        rows = [{"uid": uid.hex(), "number": number, "qr_id": qr_id.hex()} for uid, number, qr_id in cards]
+        return await self.pos("cards", {"cards": rows}, **options)
+
+    async def grant_membership(self, asset: str, unit: str, count: int, *, uid: bytes | str | None = None,
+                               wallet: bytes | str | None = None, **options: Any) -> Submission:
+        return await self.pos("memberships", {"asset": asset, "unit": unit, "count": count,
+                                              **_target(uid, wallet)}, **options)
+
+    async def badge(self, uid: bytes | str, asset: str, **options: Any) -> Submission:
+        return await self.pos("badges", {"uid": _hex(uid), "asset": asset}, **options)
+
+    async def bank_deposit(self, amount: int, payout_ref: str, **options: Any) -> Submission:
+        return await self.pos("bank-deposits", {"amount": amount, "payout_ref": payout_ref}, **options)
+
+    async def settlement(self, to_place: str, asset: str, amount: int, **options: Any) -> Submission:
+        return await self.pos("settlements", {"to_place": to_place, "asset": asset, "amount": amount}, **options)
+
+    async def mint(self, asset: str, amount: int, **options: Any) -> Submission:
+        return await self.pos("mints", {"asset": asset, "amount": amount}, **options)
+
+    # -- events -------------------------------------------------------------------------------
+    async def events(self, *, wallet: bytes | str | None = None, card: bytes | str | None = None,
+                     place: str | None = None) -> AsyncIterator[Json]:
+        """Committed transactions as the node streams them (server-sent events), until closed."""
+        params = {name: _hex(value) for name, value in (("wallet", wallet), ("card", card), ("place", place))
+                  if value is not None}
+        timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
+        async with self._http().get(self.base_url + "/v1/events", params=params, headers=self._headers(),
+                                    timeout=timeout) as response:
+            if response.status >= 400:
+                data = await response.json()
+                raise ApiRefused(response.status, data["error"], data["detail"])
+            async for line in response.content:
+                if line.startswith(b"data: "):
+                    yield json.loads(line[len(b"data: "):])
+
+
+def _target(uid: bytes | str | None, wallet: bytes | str | None) -> Json:
+    if (uid is None) == (wallet is None):
+        raise ValueError("name exactly one of uid and wallet")
+    return {"uid": _hex(uid)} if uid is not None else {"wallet": _hex(wallet)}  # type: ignore[arg-type]
+
+
+class SyncFedowClient:
+    """The same calls from synchronous code: each method runs the async one on a private loop.
+
+    ``events`` and ``history_all`` (async iterators) are not offered; use
+    :class:`FedowClient` for streams.
+    """
+
+    def __init__(self, base_url: str, token: str | None = None, *, timeout_s: float = 30.0) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._client = FedowClient(base_url, token, timeout_s=timeout_s)
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        method = getattr(self._client, name)
+        if name in ("events", "history_all") or not asyncio.iscoroutinefunction(method):
+            raise AttributeError(f"SyncFedowClient has no method {name!r}")
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            coroutine: Coroutine[Any, Any, Any] = method(*args, **kwargs)
+            return self._loop.run_until_complete(coroutine)
+        return call
+
+    def close(self) -> None:
+        self._loop.run_until_complete(self._client.close())
+        self._loop.close()
+
+    def __enter__(self) -> SyncFedowClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

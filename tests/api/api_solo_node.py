@@ -1,0 +1,179 @@
+"""A NodeFacade for API tests: real ledger rules and real LevelDB storage, no consensus.
+
+``SoloNode`` checks a submitted transaction as the mempool would (decode,
+signature, dry run on committed state), then commits it in a block of its own
+(``auto_commit``) or keeps it pending until :meth:`SoloNode.commit` puts every
+pending transaction into one block. Blocks carry a real single-validator commit
+certificate, so the block endpoints show what a real node stores. Runs on
+asyncio, like the API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from pathlib import Path
+from typing import Any, AsyncIterator, Mapping
+
+import wallet
+from config import ChainParams, GenesisDoc, parse_genesis
+from consensus import Certificate, VoteType, encode_certificate, sign_vote
+from fedow_node.api import CommittedTx, SubmitRefused, tokens_path
+from storage import CommitBatch, Store, TxLocation, genesis_state_hash, next_state_hash
+from wallet.block import EMPTY_HASH, block_id, make_block
+from wallet import queries
+from wallet.keys import SigningKey
+
+CHAIN = "fedow-apitest"
+GENESIS_MS = 1_767_225_600_000
+BLOCK_MS = 1000
+
+
+def key(name: str) -> SigningKey:
+    return SigningKey(hashlib.sha256(name.encode()).digest())
+
+
+AUTHORITY = key("authority")
+VALIDATOR = key("validator")
+BAR = key("bar")
+CAFE = key("cafe")
+ALICE = key("alice")
+BOB = key("bob")
+
+
+def genesis(**param_changes: int) -> GenesisDoc:
+    """Two places in a festival federation; the bar has local, membership and badge assets."""
+    params = ChainParams.devnet().to_dict() | {"tx_ttl_blocks": 100} | param_changes
+    return parse_genesis({
+        "chain_id": CHAIN, "genesis_time_ms": GENESIS_MS, "authorities": [AUTHORITY.public_key.hex()],
+        "params": params,
+        "assets": [
+            {"id": "FED", "name": "Euro fédéré", "category": "FED", "origin_place": None, "melting": False},
+            {"id": "BARCOIN", "name": "Bar coin", "category": "TLF", "origin_place": "bar", "melting": False},
+            {"id": "MEMBER", "name": "Adhésion", "category": "SUB", "origin_place": "bar", "melting": False},
+            {"id": "BADGE", "name": "Badgeuse", "category": "BDG", "origin_place": "bar", "melting": False},
+            {"id": "CAFEPTS", "name": "Café points", "category": "FID", "origin_place": "cafe", "melting": False}],
+        "places": [{"id": "bar", "name": "Bar du coin", "public_key": BAR.public_key.hex()},
+                   {"id": "cafe", "name": "Café", "public_key": CAFE.public_key.hex()}],
+        "federations": [{"id": "festival", "name": "Festival", "places": ["bar", "cafe"], "assets": ["FED"]}],
+        "validators": [{"public_key": VALIDATOR.public_key.hex(), "place": "bar", "stake": 100_000}],
+        "balances": [{"owner": ALICE.public_key.hex(), "asset": "FED", "amount": 50_000}],
+    })
+
+
+class SoloNode:
+    """The test node: ``place_key`` signs POS requests; tokens live in ``home``."""
+
+    def __init__(self, home: Path, place_key: SigningKey | None = BAR, *, auto_commit: bool = True,
+                 max_pending: int = 1000, doc: GenesisDoc | None = None) -> None:
+        doc = doc or genesis()
+        self.chain_id = doc.chain_id
+        self.store = Store.open(home / "data")
+        state = wallet.genesis_state(doc)
+        self.store.init_genesis(doc.canonical_bytes(), state, genesis_state_hash(state))
+        self.reader = self.store
+        self.place_key = place_key
+        self.api_tokens_path = tokens_path(home)
+        self.auto_commit = auto_commit
+        self.max_pending = max_pending
+        self.pending: list[wallet.Tx] = []
+        self._raw: dict[bytes, bytes] = {}
+        self._last_certificate: bytes | None = None
+        self._commit_event = asyncio.Event()
+        self._subscribers: list[asyncio.Queue[CommittedTx]] = []
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- NodeFacade -------------------------------------------------------------------
+    def status(self) -> Mapping[str, Any]:
+        return {"validator": True, "peers": 0, "mempool_txs": len(self.pending)}
+
+    async def submit(self, tx: bytes) -> bytes:
+        decoded = wallet.decode_tx(tx, self._params().max_tx_bytes)
+        if not decoded.verify_signature(self.chain_id):
+            raise SubmitRefused("bad_signature", f"signature of transaction {decoded.txid.hex()} does not verify")
+        if decoded.txid in self._raw:
+            raise SubmitRefused("duplicate", f"transaction {decoded.txid.hex()} is already in the mempool")
+        if len(self.pending) >= self.max_pending:
+            raise SubmitRefused("mempool_full", f"mempool holds its maximum of {self.max_pending} transactions")
+        height = self.store.height + 1
+        ctx = wallet.BlockContext(self.chain_id, height, self._time(height), EMPTY_HASH)
+        wallet.apply_tx(wallet.Overlay(self.store), ctx, decoded)  # raises wallet.Rejected
+        self.pending.append(decoded)
+        self._raw[decoded.txid] = tx
+        if self.auto_commit:
+            self.commit()
+        return decoded.txid
+
+    def is_pending(self, txid: bytes) -> bool:
+        return txid in self._raw
+
+    async def wait_committed(self, txid: bytes, timeout_s: float) -> TxLocation | None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while (location := self.store.tx_location(txid)) is None:
+            event = self._commit_event
+            try:
+                await asyncio.wait_for(event.wait(), max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                return None
+        return location
+
+    def next_expiry(self) -> int:
+        return self.store.height + self._params().tx_ttl_blocks
+
+    async def subscribe_commits(self) -> AsyncIterator[CommittedTx]:
+        queue: asyncio.Queue[CommittedTx] = asyncio.Queue()
+        self._subscribers.append(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._subscribers.remove(queue)
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._subscribers)
+
+    # -- the solo committer ------------------------------------------------------------
+    def _params(self) -> wallet.LedgerParams:
+        return queries.params(self.store)
+
+    @staticmethod
+    def _time(height: int) -> int:
+        return GENESIS_MS + height * BLOCK_MS
+
+    def commit(self) -> int:
+        """Commit every pending transaction that still applies in one block; returns its height."""
+        height = self.store.height + 1
+        ctx = wallet.BlockContext(self.chain_id, height, self._time(height), VALIDATOR.public_key)
+        params = self._params()
+        built = wallet.build_block(self.store, ctx, self.pending, params.max_block_txs, params.max_block_bytes,
+                                   {tx.txid for tx in self.pending})
+        state_hash = next_state_hash(self.store.state_hash, height, built.outcome.changes)
+        prev = self.store.block_hash(height - 1) if height > 1 else EMPTY_HASH
+        raw_txs = [self._raw[tx.txid] for tx in built.txs]
+        block = make_block(chain_id=self.chain_id, height=height, time_ms=ctx.time_ms, prev_block_hash=prev,
+                           proposer=VALIDATOR.public_key, txs=raw_txs, state_hash=state_hash,
+                           last_commit=self._last_certificate, evidence=[]).encode()
+        bid = block_id(block)
+        vote = sign_vote(VALIDATOR, self.chain_id, VoteType.PRECOMMIT, height, 0, bid, ctx.time_ms + 1)
+        certificate = encode_certificate(Certificate.from_precommits(height, 0, bid, [vote]))
+        results = built.outcome.results
+        self.store.commit(CommitBatch(
+            height=height, block_hash=bid, block=block, certificate=certificate, changes=built.outcome.changes,
+            state_hash=state_hash, txids=[result.txid for result in results],
+            wallet_touches=[(wallet_id, result.txid) for result in results for wallet_id in result.touched]))
+        self._last_certificate = certificate
+        committed = [CommittedTx(result.txid, height, position, result.kind, tx.signer, result.touched,
+                                 self._raw[tx.txid])
+                     for position, (result, tx) in enumerate(zip(results, built.txs))]
+        self.pending.clear()
+        self._raw.clear()
+        for queue in self._subscribers:
+            for item in committed:
+                queue.put_nowait(item)
+        self._commit_event.set()
+        self._commit_event = asyncio.Event()
+        return height
