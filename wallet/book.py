@@ -22,9 +22,8 @@ EMPTY = b"\x90"
 class Book:
     """Money movements on one overlay at one block time."""
 
-    def __init__(self, overlay: Overlay, height: int, time_ms: int, params: LedgerParams) -> None:
+    def __init__(self, overlay: Overlay, time_ms: int, params: LedgerParams) -> None:
         self.overlay = overlay
-        self.height = height
         self.time_ms = time_ms
         self.params = params
         self.touched: list[bytes] = []

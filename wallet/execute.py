@@ -86,7 +86,7 @@ def apply_tx(overlay: Overlay, ctx: BlockContext, tx: Tx) -> TxResult:
     if overlay.has(seen_key):
         raise Rejected("replay", f"transaction {tx.txid.hex()} was already applied")
     child = overlay.child()
-    book = Book(child, ctx.height, ctx.time_ms, params)
+    book = Book(child, ctx.time_ms, params)
     RULES[tx.kind](book, tx)
     book.flush()
     child.put(seen_key, Pointer(tx.expires_at))
@@ -104,7 +104,7 @@ def _check_signature(tx: Tx, chain_id: str, verified: Container[bytes]) -> None:
 def begin_block(overlay: Overlay, ctx: BlockContext) -> None:
     params = read_params(overlay)
     _forget_expired(overlay, ctx.height)
-    book = Book(overlay, ctx.height, ctx.time_ms, params)
+    book = Book(overlay, ctx.time_ms, params)
     release_unbonded(book)
     charged = demurrage.charge_due(book)
     if ctx.slash:
@@ -118,17 +118,18 @@ def _forget_expired(overlay: Overlay, height: int) -> None:
     """Drop txids whose expires_at is below ``height``: they can no longer be valid anyway."""
     expired = []
     for key, _value in overlay.iter_prefix(layout.TX_EXPIRY):
-        if int.from_bytes(key[len(layout.TX_EXPIRY):len(layout.TX_EXPIRY) + 8], "big") >= height:
+        expires_at, tx_id = layout.split_ordered(layout.TX_EXPIRY, key)
+        if expires_at >= height:
             break
-        expired.append(key)
-    for key in expired:
+        expired.append((key, tx_id))
+    for key, tx_id in expired:
         overlay.delete(key)
-        overlay.delete(layout.txid(key[len(layout.TX_EXPIRY) + 8:]))
+        overlay.delete(layout.txid(tx_id))
 
 
 def end_block(overlay: Overlay, ctx: BlockContext) -> tuple[tuple[bytes, int], ...]:
     params: LedgerParams = read_params(overlay)
-    book = Book(overlay, ctx.height, ctx.time_ms, params)
+    book = Book(overlay, ctx.time_ms, params)
     validators.distribute_rewards(book)
     book.flush()
     updates = validators.schedule_changes(overlay, ctx.height, params)

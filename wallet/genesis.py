@@ -91,7 +91,7 @@ def genesis_state(doc: GenesisDoc) -> dict[bytes, bytes]:
             set_federation_place(overlay, federation.id, place_id, True)
         for asset_id in federation.assets:
             set_federation_asset(overlay, federation.id, asset_id, True)
-    book = Book(overlay, 0, doc.genesis_time_ms, params)
+    book = Book(overlay, doc.genesis_time_ms, params)
     fed = require_asset(overlay, fed_ids[0])
     overlay.put(layout.payment_ref(GENESIS_REFERENCE), Pointer(b""))
     for validator in doc.validators:

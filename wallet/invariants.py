@@ -20,7 +20,7 @@ from wallet.state import StateReader, read_all, read_one
 def check_block(reader: StateReader) -> None:
     """Raise InvariantBroken when a running total disagrees with the supply rules."""
     for key, supply in read_all(reader, layout.SUPPLY, Supply):
-        asset_id = key[len(layout.SUPPLY):].decode()
+        asset_id = layout.asset_of(layout.SUPPLY, key)
         if supply.held != supply.minted - supply.burnt or supply.held < 0:
             raise InvariantBroken(f"asset {asset_id}: held {supply.held} != minted {supply.minted} "
                                   f"- burnt {supply.burnt}")
@@ -42,7 +42,7 @@ def recount(reader: StateReader) -> dict[str, int]:
         asset_id = layout.split_balance(key)[1]
         held[asset_id] = held.get(asset_id, 0) + balance.amount
     for key, pool in read_all(reader, layout.POOL, Amount):
-        asset_id = key[len(layout.POOL) + 1:].decode()
+        asset_id = layout.asset_of(layout.POOL + layout.POOL_COMMON, key)  # one-byte pool kinds
         held[asset_id] = held.get(asset_id, 0) + pool.value
     fed = read_one(reader, layout.FED_ASSET, Pointer)
     if fed is not None:
@@ -55,7 +55,7 @@ def check_full(reader: StateReader) -> None:
     """The audit: recounted holdings must equal the running totals, then :func:`check_block`."""
     counted = recount(reader)
     for key, supply in read_all(reader, layout.SUPPLY, Supply):
-        asset_id = key[len(layout.SUPPLY):].decode()
+        asset_id = layout.asset_of(layout.SUPPLY, key)
         if counted.get(asset_id, 0) != supply.held:
             raise InvariantBroken(f"asset {asset_id}: recount {counted.get(asset_id, 0)} != running total "
                                   f"{supply.held}")

@@ -117,9 +117,19 @@ def demurrage_due(due_ms: int, wallet_id: bytes, asset_id: str) -> bytes:
 
 def split_demurrage_due(key: bytes) -> tuple[int, bytes, str]:
     """(due time, wallet id, asset id) of a demurrage index key."""
-    start = len(DEMURRAGE_DUE)
-    due = int.from_bytes(key[start:start + 8], "big")
-    return due, key[start + 8:start + 40], key[start + 40:].decode()
+    due, rest = split_ordered(DEMURRAGE_DUE, key)
+    return due, rest[:32], rest[32:].decode()
+
+
+def split_ordered(prefix: bytes, key: bytes) -> tuple[int, bytes]:
+    """(the 8-byte number after ``prefix``, the rest) of an ordered index key."""
+    start = len(prefix)
+    return int.from_bytes(key[start:start + 8], "big"), key[start + 8:]
+
+
+def asset_of(prefix: bytes, key: bytes) -> str:
+    """The asset id that ends a per-asset key (``supply/``, ``pool/<kind>``)."""
+    return key[len(prefix):].decode()
 
 
 def supply(asset_id: str) -> bytes:

@@ -45,7 +45,7 @@ def validator_set(reader: StateReader, height: int) -> list[ValidatorPower]:
     """
     chosen: ValidatorSet | None = None
     for key, entry in read_all(reader, layout.VALIDATOR_SET, ValidatorSet):
-        if int.from_bytes(key[len(layout.VALIDATOR_SET):], "big") > height:
+        if layout.split_ordered(layout.VALIDATOR_SET, key)[0] > height:
             break
         chosen = entry
     if chosen is None:
@@ -65,7 +65,7 @@ def schedule_changes(overlay: Overlay, height: int, params: LedgerParams) -> tup
     if updates:
         overlay.put(layout.validator_set(height + 2), ValidatorSet(now))
     in_force = [key for key, _entry in scheduled
-                if int.from_bytes(key[len(layout.VALIDATOR_SET):], "big") <= height + 1]
+                if layout.split_ordered(layout.VALIDATOR_SET, key)[0] <= height + 1]
     for key in in_force[:-1]:
         overlay.delete(key)
     return updates
@@ -81,9 +81,8 @@ def distribute_rewards(book: Book) -> None:
     total = sum(value for _key, value in powers)
     if total == 0:
         return
-    start = len(layout.POOL + layout.POOL_VALIDATORS)
     for key, amount in pools:
-        asset = overlay.record(layout.asset(key[start:].decode()), Asset)
+        asset = overlay.record(layout.asset(layout.asset_of(layout.POOL + layout.POOL_VALIDATORS, key)), Asset)
         assert asset is not None, "a pool always has its asset"
         for public_key, value in powers:
             share = amount * value // total
@@ -118,9 +117,8 @@ def slash(book: Book, offenders: Sequence[bytes], fed: Asset) -> None:
 
 def _slash_unbonding(overlay: Overlay, public_key: bytes, fraction: int) -> int:
     taken = 0
-    start = len(layout.UNBONDING) + 8
     for key, entry in list(overlay.records(layout.UNBONDING, Amount)):
-        if key[start:] != public_key:
+        if layout.split_ordered(layout.UNBONDING, key)[1] != public_key:
             continue
         cut = entry.value * fraction // PPM
         if cut:

@@ -99,7 +99,7 @@ def test_rewards_split_the_validators_pool_pro_rata_of_stake() -> None:
     from wallet.rules.common import params
     from wallet.state import Overlay
     overlay = Overlay(chain.state)
-    book = Book(overlay, 0, chain.time_ms, params(overlay))
+    book = Book(overlay, chain.time_ms, params(overlay))
     book.debit(ALICE.public_key, read_asset(overlay, "FED"), 1001)
     book.add_to_pool(layout.POOL_VALIDATORS, "FED", 1001)
     book.flush()

@@ -51,15 +51,14 @@ def release_unbonded(book: Book) -> None:
     overlay = book.overlay
     due = []
     for key, entry in overlay.records(layout.UNBONDING, Amount):
-        release_ms = int.from_bytes(key[len(layout.UNBONDING):len(layout.UNBONDING) + 8], "big")
+        release_ms, public_key = layout.split_ordered(layout.UNBONDING, key)
         if release_ms > book.time_ms:
             break
-        due.append((key, entry.value))
+        due.append((key, public_key, entry.value))
     if not due:
         return
     fed = fed_asset(overlay)
-    for key, amount in due:
-        public_key = key[len(layout.UNBONDING) + 8:]
+    for key, public_key, amount in due:
         validator = overlay.record(layout.validator(public_key), Validator)
         assert validator is not None, "an unbonding entry always has its validator"
         overlay.put(layout.validator(public_key), replace(validator, unbonding=validator.unbonding - amount))
