@@ -148,13 +148,15 @@ class Gossip:
             raise P2PError("publish_failed", f"topic {topic!r}: {error!r}") from error
         self._counters.messages_out += 1
 
-    def blacklist(self, peer_id: str, banned: bool) -> None:
-        """Drop (or stop dropping) everything the peer sends or relays."""
-        peer = ID.from_base58(peer_id)
-        if banned:
-            self._pubsub.add_to_blacklist(peer)
-        else:
+    def set_blacklist(self, banned: list[str]) -> None:
+        """Drop everything these peers send or relay, and nothing from the others (once running)."""
+        if self._nursery is None:
+            return
+        wanted = {ID.from_base58(peer_id) for peer_id in banned}
+        for peer in sorted(self._pubsub.get_blacklisted_peers() - wanted, key=str):
             self._pubsub.remove_from_blacklist(peer)
+        for peer in sorted(wanted - self._pubsub.get_blacklisted_peers(), key=str):
+            self._pubsub.add_to_blacklist(peer)
 
     async def _guarded_stream_handler(self, stream: INetStream) -> None:
         try:

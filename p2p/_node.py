@@ -40,7 +40,6 @@ class P2PNode:
         self._scores = PeerScores(ScoringPolicy(config.ban_threshold, config.ban_seconds,
                                                 config.score_recovery_per_second))
         self._gossip = Gossip(self._host, config, self._counters, self._on_reject)
-        self._running = False
 
     @property
     def peer_id(self) -> str:
@@ -59,9 +58,8 @@ class P2PNode:
 
     def metrics(self) -> P2PMetrics:
         """Counters and peer counts, as a plain snapshot."""
-        now = trio.current_time() if self._running else 0.0
         return P2PMetrics.snapshot(self._counters, peers_connected=len(self.connected_peers()),
-                                   peers_banned=len(self._scores.banned(now)))
+                                   peers_banned=len(self._scores.banned(trio.current_time())))
 
     def score(self, peer_id: str) -> int:
         """The peer's current score: 0 is clean, below ``ban_threshold`` is banned."""
@@ -71,7 +69,6 @@ class P2PNode:
         """Listen, start gossip, keep the static peers dialled; ``started()`` once listening."""
         async with self._host.run([self._listen]), trio.open_nursery() as nursery:
             await nursery.start(self._gossip.run)
-            self._running = True
             for peer in self._static_peers:
                 if peer.peer_id != self._host.get_id():
                     nursery.start_soon(self._keep_dialled, peer)
@@ -79,10 +76,7 @@ class P2PNode:
             log.info("p2p_started", peer_id=self.peer_id, listen=self.listen_addrs,
                      static_peers=len(self._static_peers))
             task_status.started()
-            try:
-                await trio.sleep_forever()
-            finally:
-                self._running = False
+            await trio.sleep_forever()
 
     def subscribe(self, topic: str, validate: Validator) -> trio.MemoryReceiveChannel[Message]:
         """Messages of ``topic`` accepted by ``validate(data, author_peer_id)``, ours excluded."""
@@ -129,7 +123,7 @@ class P2PNode:
             self._counters.bans += 1
             log.warning("peer_banned", peer_id=peer_id, reason=reason,
                         seconds=self._config.ban_seconds)
-            self._gossip.blacklist(peer_id, banned=True)
+            self._gossip.set_blacklist(self._scores.banned(now))
 
     def _on_reject(self, forwarder: str, topic: str, reason: str) -> None:
         self.penalize(forwarder, self._config.reject_penalty, f"topic {topic}: {reason}")
@@ -144,7 +138,7 @@ class P2PNode:
             now = trio.current_time()
             for peer_id in self._scores.lift_expired(now):
                 log.info("peer_unbanned", peer_id=peer_id)
-                self._gossip.blacklist(peer_id, banned=False)
+            self._gossip.set_blacklist(self._scores.banned(now))
             connected = set(self.connected_peers())
             for peer_id in self._scores.banned(now):
                 if peer_id in connected:

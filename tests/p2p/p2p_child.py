@@ -4,7 +4,8 @@ Started as ``python p2p_child.py '<json config>'``. It prints one JSON object pe
 line: ``{"event": "started", ...}`` once listening, ``{"event": "message", ...}``
 for every gossip message delivered, and ``{"event": "reply", "id": n, ...}`` for
 every command read from stdin (``{"id": n, "op": "...", ...}``). Ops: publish,
-request, peers, metrics, score, ping. The validator of the ``t`` topic rejects
+publish_many (optionally paced and padded, each payload stamped with its send
+time), publish_batch, request, request_loop, peers, metrics, score, ping. The validator of the ``t`` topic rejects
 payloads that start with the configured ``reject_prefix`` and accepts the rest.
 The request handler of ``/test/blob/1`` answers ``blob:<n>`` with ``n`` bytes and
 raises on ``boom``.
@@ -76,12 +77,27 @@ async def execute(node: P2PNode, command: dict[str, Any]) -> dict[str, Any]:
         await node.publish(command.get("topic", TOPIC), data)
         return {"at": time.time()}
     if op == "publish_many":
+        started, begin = time.time(), trio.current_time()
         for index in range(command["count"]):
-            await node.publish(TOPIC, f"{command['text']}-{index}".encode())
-        return {}
+            await node.publish(TOPIC, f"{command['text']}-{index}|{time.time():.6f}|".encode()
+                               .ljust(command.get("size", 0), b"."))
+            if command.get("rate"):
+                await trio.sleep_until(begin + (index + 1) / command["rate"])
+        return {"started": started, "ended": time.time()}
     if op == "publish_batch":
-        await node.publish(TOPIC, batch_payload(command["tag"], command["items"], command["item_size"]))
-        return {}
+        started = time.time()
+        for index in range(command.get("count", 1)):
+            await node.publish(TOPIC, batch_payload(f"{command['tag']}{index or ''}", command["items"],
+                                                    command["item_size"]))
+        return {"started": started, "ended": time.time()}
+    if op == "request_loop":
+        seconds = []
+        for _ in range(command["count"]):
+            started = time.perf_counter()
+            await node.request(command["peer"], BLOB_PROTOCOL, command["data"].encode("latin-1"),
+                               max_response_bytes=command["max_response_bytes"])
+            seconds.append(time.perf_counter() - started)
+        return {"seconds": seconds}
     if op == "request":
         started = time.perf_counter()
         response = await node.request(command["peer"], command.get("protocol", BLOB_PROTOCOL),
