@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings, strategies as st
-from ledger_world import ALICE, BAR, BOB, CAFE, DAY, VAL1, VAL2, Chain, card_uid, card_wallet, genesis_doc
+from ledger_world import (ALICE, AUTHORITY, BAR, BOB, CAFE, DAY, VAL1, VAL2, Chain, card_uid, card_wallet,
+                          genesis_doc)
 
 from wallet.execute import build_block, execute_block
 from wallet.genesis import genesis_state
@@ -34,6 +35,13 @@ actions = st.one_of(
     st.tuples(st.just("unstake"), st.sampled_from([VAL1, VAL2]), amounts),
     st.tuples(st.just("primary"), st.sampled_from(PLACES), card),
     st.tuples(st.just("mint"), st.just(BAR), st.sampled_from(["MELT", "BARCOIN"]), amounts),
+    st.tuples(st.just("lost_card"), st.sampled_from(PLACES), card),
+    st.tuples(st.just("federation_asset"), st.just(AUTHORITY), st.sampled_from(["MELT", "BARCOIN"]),
+              st.booleans()),
+    st.tuples(st.just("remove_validator"), st.just(AUTHORITY), st.sampled_from([VAL1, VAL2])),
+    st.tuples(st.just("admit_validator"), st.just(AUTHORITY), st.sampled_from([VAL1, VAL2])),
+    st.tuples(st.just("fund_payout"), st.just(AUTHORITY), st.sampled_from(USERS), assets, amounts),
+    st.tuples(st.just("badge"), st.just(BAR), card),
 )
 blocks = st.lists(st.tuples(st.lists(actions, max_size=8), st.sampled_from([1000, 40 * DAY, 130 * DAY]),
                             st.booleans()), min_size=1, max_size=6)
@@ -59,12 +67,24 @@ def to_tx(chain: Chain, action: tuple[Any, ...], serial: int) -> Any:
         return chain.tx(action[1], kind, action[2].public_key, action[3], f"checkout-{serial % 7}")
     if kind in ("stake", "unstake"):
         return chain.tx(action[1], kind, action[2])
+    if kind == "lost_card":
+        return chain.tx(action[1], kind, card_uid(action[2]))
+    if kind == "federation_asset":
+        return chain.tx(action[1], kind, "festival", action[2], action[3])
+    if kind == "remove_validator":
+        return chain.tx(action[1], kind, action[2].public_key)
+    if kind == "admit_validator":
+        return chain.tx(action[1], kind, action[2].public_key, "cafe")
+    if kind == "fund_payout":
+        return chain.tx(action[1], kind, "common", action[3], action[2].public_key, action[4])
+    if kind == "badge":
+        return chain.tx(action[1], kind, card_uid(action[2]), "BADGE")
     if kind == "primary":
         return chain.tx(action[1], "set_primary_card", card_uid(action[2]), True)
     return chain.tx(action[1], kind, action[2], action[3])
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(blocks)
 def test_random_blocks_conserve_money_and_replay_identically(plan: list[Any]) -> None:
     chain = Chain.start(demurrage_idle_ms=30 * DAY)
