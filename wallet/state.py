@@ -112,7 +112,13 @@ class Overlay:
         return decoded
 
     def has(self, key: bytes) -> bool:
-        return self.get(key) is not None
+        overlay = self
+        while True:
+            if key in overlay._writes:
+                return overlay._writes[key] is not None
+            if overlay._parent is None:
+                return overlay._base.get(key) is not None
+            overlay = overlay._parent
 
     def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
         """Sorted (key, value) merged from the base and this overlay's changes."""

@@ -59,7 +59,13 @@ def run(blocks: int, per_block: int) -> None:
         chain.state.apply(changes)
         chain.height, chain.time_ms = ctx.height, ctx.time_ms
     total = blocks * per_block
+    sample = [decode_tx(data, MAX_TX) for data in raw[0][:1000]]
+    started = time.perf_counter()
+    for tx in sample:
+        tx.verify_signature(CHAIN)
+    verify_rate = len(sample) / (time.perf_counter() - started)
     print(f"{total} sales in {blocks} blocks of {per_block}")
+    print(f"calibration: Ed25519 verify on this machine now: {verify_rate:,.0f}/s")
     print(f"apply only (no signature): {total / apply_seconds:,.0f} sales/s")
     print(f"decode + verify + apply + encode changes: {total / full_seconds:,.0f} sales/s")
 
