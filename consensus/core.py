@@ -231,13 +231,15 @@ def _add_vote(state: ConsensusState, vote: Vote, effects: list[Effect]) -> Conse
     if power == 0:
         return _drop(state, effects, "no_voting_power", f"validator {vote.validator.hex()} has no voting power at "
                                                         f"height {state.height} (unknown, jailed or unstaked)")
-    votes, outcome, evidence = state.votes.add(vote, power)
+    proposed = vote.block_id is None or state.record(vote.round, vote.block_id) is not None
+    votes, outcome, evidence = state.votes.add(vote, power, countable_conflict=proposed)
     if outcome is AddOutcome.DUPLICATE:
         return _drop(state, effects, "duplicate", "vote already counted")
     if evidence is not None:
         effects.append(FoundEvidence(evidence))
+    if votes is state.votes:
         return _drop(state, effects, "equivocation", f"validator {vote.validator.hex()} voted twice in round "
-                                                     f"{vote.round}; evidence recorded, second vote not counted")
+                                                     f"{vote.round} for a value nobody proposed; evidence recorded")
     return replace(state, votes=votes)
 
 
@@ -293,8 +295,8 @@ def _try_decide(state: ConsensusState, effects: list[Effect]) -> ConsensusState 
         for record in records:
             block_id = record.proposal.block_id
             if record.valid and _quorum_for(state, round_, VoteType.PRECOMMIT, block_id):
-                tally = state.votes.tally(round_, VoteType.PRECOMMIT)
-                certificate = Certificate.from_precommits(state.height, round_, block_id, tally.votes.values())
+                precommits = state.votes.tally(round_, VoteType.PRECOMMIT).votes_for(block_id)
+                certificate = Certificate.from_precommits(state.height, round_, block_id, precommits)
                 effects.append(Decide(record.proposal, certificate))
                 return replace(state, decided=True)
     return None

@@ -37,6 +37,9 @@ class BlockContext:
     height: int
     round: int
     proposer: bytes
+    """The proposer of this round. A block re-proposed in a later round (the paper's validValue) keeps
+    the proposer that built it, so ``verify_block`` checks that the block's proposer is a validator
+    of the height, not that it equals this one."""
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,9 @@ class ValidatorSet:
     validators: tuple[Validator, ...]
     proposer: bytes | None = None
     _index: Mapping[bytes, Validator] = field(default_factory=dict, compare=False, repr=False)
+    _total: int = field(default=0, compare=False, repr=False)
+    _round_proposers: dict[int, bytes] = field(default_factory=dict, compare=False, repr=False)
+    """Memo of :meth:`proposer_for_round` (a pure function of this immutable set)."""
 
     def __post_init__(self) -> None:
         keys = [validator.public_key for validator in self.validators]
@@ -53,6 +56,7 @@ class ValidatorSet:
         if any(validator.power <= 0 for validator in self.validators):
             raise ValueError("a validator set holds only validators with positive power")
         object.__setattr__(self, "_index", {v.public_key: v for v in self.validators})
+        object.__setattr__(self, "_total", sum(v.power for v in self.validators))
 
     @classmethod
     def from_powers(cls, powers: Mapping[bytes, int]) -> "ValidatorSet":
@@ -66,7 +70,7 @@ class ValidatorSet:
 
     @property
     def total_power(self) -> int:
-        return sum(validator.power for validator in self.validators)
+        return self._total
 
     def power_of(self, public_key: bytes) -> int:
         """Voting power of a key; 0 for keys that are not members (unknown, jailed, unstaked)."""
@@ -113,8 +117,8 @@ class ValidatorSet:
         proposer_index = 0
         for _ in range(times):
             priorities = [priority + v.power for priority, v in zip(priorities, self.validators)]
-            proposer_index = max(range(len(priorities)),
-                                 key=lambda i: (priorities[i], [-b for b in self.validators[i].public_key]))
+            best = max(priorities)
+            proposer_index = priorities.index(best)  # members are sorted by key: ties go to the lowest key
             priorities[proposer_index] -= total
         members = tuple(Validator(v.public_key, v.power, p) for v, p in zip(self.validators, priorities))
         return ValidatorSet(members, self.validators[proposer_index].public_key)
@@ -123,9 +127,11 @@ class ValidatorSet:
         """proposer(h, round) of the paper: this height's proposer, then ``round`` more turns."""
         if round_ == 0 and self.proposer is not None:
             return self.proposer
-        moved = self.increment(round_)
-        assert moved.proposer is not None
-        return moved.proposer
+        if round_ not in self._round_proposers:
+            moved = self.increment(round_)
+            assert moved.proposer is not None
+            self._round_proposers[round_] = moved.proposer
+        return self._round_proposers[round_]
 
     def with_powers(self, powers: Mapping[bytes, int]) -> "ValidatorSet":
         """Apply a new power table, keeping priorities (CometBFT updateWithChangeSet).

@@ -1,0 +1,137 @@
+"""The mempool: transactions waiting for a block, checked once, deduplicated, bounded, fairly selected.
+
+* Signatures are verified once per node: the mempool remembers (bounded LRU) which
+  transaction bytes passed the Application's full check, and tells the Application
+  so when it checks them again (re-check after a commit, re-submission).
+* Deduplication by the hash of the bytes (before any work) and by txid.
+* Bounded in count and bytes: a full mempool refuses with ``mempool_full``.
+* After each commit: committed transactions leave, the others are re-checked against
+  the new state (cheaply: signatures are known good) and evicted if they no longer apply.
+* Selection into a block is round-robin across senders and FIFO per sender, so one
+  busy sender cannot starve the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict, deque
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+import structlog
+
+from consensus.errors import TxRejected
+from consensus.interfaces import TxInfo
+
+log = structlog.get_logger(__name__)
+
+CheckTx = Callable[[bytes, bool], TxInfo]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    tx: bytes
+    key: bytes
+    info: TxInfo
+
+
+class Mempool:
+    def __init__(self, check_tx: CheckTx, max_txs: int, max_bytes: int, max_tx_bytes: int,
+                 verified_cache_size: int = 200_000) -> None:
+        self._check_tx = check_tx
+        self.max_txs = max_txs
+        self.max_bytes = max_bytes
+        self.max_tx_bytes = max_tx_bytes
+        self._verified_cache_size = verified_cache_size
+        self._verified: OrderedDict[bytes, None] = OrderedDict()
+        self._by_key: dict[bytes, _Entry] = {}
+        self._txids: set[bytes] = set()
+        self._queues: OrderedDict[bytes, deque[_Entry]] = OrderedDict()
+        self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._by_key)
+
+    @property
+    def size_bytes(self) -> int:
+        return self._bytes
+
+    def signature_verified(self, tx: bytes) -> bool:
+        """True when this node already fully checked these exact bytes (the Application may skip the signature)."""
+        return hashlib.sha256(tx).digest() in self._verified
+
+    def add(self, tx: bytes) -> TxInfo:
+        """Admit a transaction or raise :class:`TxRejected` (duplicate, oversize, mempool_full, or the app's code)."""
+        if len(tx) > self.max_tx_bytes:
+            raise TxRejected("oversize", f"transaction of {len(tx)} bytes exceeds max_tx_bytes={self.max_tx_bytes}")
+        key = hashlib.sha256(tx).digest()
+        if key in self._by_key:
+            raise TxRejected("duplicate", "transaction is already in the mempool")
+        if len(self._by_key) >= self.max_txs:
+            raise TxRejected("mempool_full", f"mempool holds its maximum of {self.max_txs} transactions; retry later")
+        if self._bytes + len(tx) > self.max_bytes:
+            raise TxRejected("mempool_full", f"mempool holds {self._bytes} bytes, its limit is {self.max_bytes}; "
+                                             "retry later")
+        info = self._check_tx(tx, key in self._verified)
+        if info.txid in self._txids:
+            raise TxRejected("duplicate", f"transaction {info.txid.hex()} is already in the mempool")
+        self._remember_verified(key)
+        entry = _Entry(tx, key, info)
+        self._by_key[key] = entry
+        self._txids.add(info.txid)
+        self._queues.setdefault(info.sender, deque()).append(entry)
+        self._bytes += len(tx)
+        return info
+
+    def select(self, max_txs: int, max_bytes: int) -> list[bytes]:
+        """Round-robin across senders (in order of arrival), FIFO per sender, within the block limits."""
+        cursors = {sender: 0 for sender in self._queues}
+        chosen: list[bytes] = []
+        total = 0
+        while len(chosen) < max_txs and cursors:
+            for sender in list(cursors):
+                queue = self._queues[sender]
+                index = cursors[sender]
+                if index >= len(queue) or total + len(queue[index].tx) > max_bytes:
+                    del cursors[sender]
+                    continue
+                chosen.append(queue[index].tx)
+                total += len(queue[index].tx)
+                cursors[sender] = index + 1
+                if len(chosen) == max_txs:
+                    break
+        return chosen
+
+    def update(self, committed_txids: Iterable[bytes]) -> int:
+        """After a commit: drop committed transactions, re-check the rest, evict those that fail; returns evictions.
+
+        One pass that rebuilds the per-sender queues, so a block of thousands of transactions costs O(mempool).
+        """
+        committed = set(committed_txids)
+        evicted = 0
+        queues: OrderedDict[bytes, deque[_Entry]] = OrderedDict()
+        for sender, queue in self._queues.items():
+            for entry in queue:
+                if entry.info.txid not in committed and self._still_applies(entry):
+                    queues.setdefault(sender, deque()).append(entry)
+                    continue
+                evicted += entry.info.txid not in committed
+                del self._by_key[entry.key]
+                self._txids.discard(entry.info.txid)
+                self._bytes -= len(entry.tx)
+        self._queues = queues
+        return evicted
+
+    def _still_applies(self, entry: _Entry) -> bool:
+        try:
+            self._check_tx(entry.tx, True)
+        except TxRejected as exc:
+            log.debug("mempool_evicted", txid=entry.info.txid.hex(), code=exc.code)
+            return False
+        return True
+
+    def _remember_verified(self, key: bytes) -> None:
+        self._verified[key] = None
+        self._verified.move_to_end(key)
+        while len(self._verified) > self._verified_cache_size:
+            self._verified.popitem(last=False)

@@ -1,0 +1,412 @@
+"""The host of the pure core: performs its effects and feeds it inputs, with no I/O of its own.
+
+One :class:`Node` per validator (or follower). It is synchronous and knows no
+clock or network: its methods take an input (a message from a peer, a timer that
+fired) and return :class:`Outgoing` actions (broadcast a message, start a timer)
+for its driver to perform, the trio :mod:`consensus.driver` in the daemon or the
+virtual-time :mod:`consensus.simulation` in tests.
+
+Order of duties, as in CometBFT's consensus state and Malachite's host:
+* every input of the height in progress goes to the write-ahead log before it is handled;
+* our own proposals and votes are signed by the :class:`Signer` (durable before
+  released), logged, broadcast, then handled like any peer's message;
+* a decision is committed by the Application with its certificate; the next height
+  starts ``timeout_commit_ms`` later, with the validator set the Application gives
+  for it and CometBFT's proposer priorities carried over;
+* messages of the next few heights are buffered; a vote of a past height means its
+  sender fell behind, so we send it the decided blocks it misses;
+* our own messages of the height are gossiped again every ``regossip_interval_ms``
+  (lost messages must not stall a round).
+
+Signatures of incoming messages are *not* checked here: the transport delivers only
+messages that passed :func:`decode_message` (checked once, before relay).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, replace
+from typing import Union
+
+import structlog
+
+from consensus import core
+from consensus.certificate import Certificate, verify_certificate
+from consensus.encoding import DecidedBlock, Message, decode_message, encode_message
+from consensus.errors import Rejected, SignerRefused
+from consensus.evidence import EvidencePool, verify_evidence
+from consensus.interfaces import Application, BlockContext, Clock
+from consensus.mempool import Mempool
+from consensus.messages import Evidence, Proposal, Vote, VoteType, block_id_of
+from consensus.params import ConsensusParams
+from consensus.signer import Signer
+from consensus.validators import ValidatorSet
+from consensus.wal import Wal, WalMessage, WalTimeout
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class CommitElapsed:
+    """timeout_commit after the decision of ``height - 1``: start ``height``."""
+
+    height: int
+
+
+@dataclass(frozen=True)
+class RegossipTick:
+    """Time to gossip our own messages of the height again."""
+
+
+TimerEvent = Union[core.TimeoutElapsed, CommitElapsed, RegossipTick]
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    message: Message
+
+
+@dataclass(frozen=True)
+class StartTimer:
+    event: TimerEvent
+    delay_ms: int
+
+
+Outgoing = Union[Broadcast, StartTimer]
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    chain_id: str
+    params: ConsensusParams
+    regossip_interval_ms: int = 1000
+    future_heights: int = 4
+    """Messages up to this many heights ahead are buffered; further ones are dropped."""
+    max_buffered: int = 10_000
+    catch_up_blocks: int = 8
+    """Decided blocks sent at once to a node seen at a past height."""
+
+
+@dataclass(frozen=True)
+class CommittedBlock:
+    height: int
+    round: int
+    block_id: bytes
+    state_hash: bytes
+
+
+class Node:
+    def __init__(self, config: NodeConfig, app: Application, clock: Clock, wal: Wal, mempool: Mempool,
+                 evidence_pool: EvidencePool, signer: Signer | None = None) -> None:
+        self.config = config
+        self.app = app
+        self.clock = clock
+        self.wal = wal
+        self.mempool = mempool
+        self.evidence_pool = evidence_pool
+        self.signer = signer
+        self.our_key = signer.public_key if signer else None
+        self.state: core.ConsensusState | None = None
+        self.last_commit: CommittedBlock | None = None
+        self._validators: ValidatorSet | None = None
+        self._last_certificate: Certificate | None = None
+        self._tip_time_ms = 0
+        self._known_valid: dict[bytes, int] = {}
+        self._own_proposals: dict[tuple[int, int], Proposal] = {}
+        self._future: list[Message] = []
+        self._served: set[int] = set()
+        self._inputs: deque[core.Input] = deque()
+        self._out: list[Outgoing] = []
+        self._replaying = False
+
+    # --- public surface -------------------------------------------------------------------------
+
+    @property
+    def height(self) -> int:
+        assert self.state is not None, "start() first"
+        return self.state.height
+
+    def start(self) -> list[Outgoing]:
+        """Resume after the last committed block: refuse an unsafe signer, rebuild the proposer schedule,
+        replay the write-ahead log of the height in progress. Raises ``UnsafeStart``."""
+        tip = self.app.chain_tip()
+        if self.signer is not None:
+            self.signer.check_start(tip.height)
+        self._last_certificate = tip.certificate
+        self._tip_time_ms = tip.block_time_ms
+        validators = ValidatorSet.from_powers(self.app.validator_powers(1))
+        for height in range(2, tip.height + 2):
+            validators = validators.next_height(self.app.validator_powers(height))
+        self._validators = validators
+        height = tip.height + 1
+        entries = self.wal.entries(height)
+        replayed = [self._decode_wal(entry) if isinstance(entry, WalMessage) else entry for entry in entries]
+        self._own_proposals = {(m.height, m.round): m for m in replayed
+                               if isinstance(m, Proposal) and m.proposer == self.our_key}
+        if not entries:
+            self.wal.start_height(height)
+        self._replaying = True
+        self._process(core.new_height(self.config.params, self.our_key, height, validators))
+        for item in replayed:
+            if isinstance(item, WalTimeout):
+                self._handle_timer(core.TimeoutElapsed(item.height, item.round, item.step))
+            else:
+                self._handle_message(item)
+        self._replaying = False
+        log.info("consensus_started", height=height, replayed=len(entries), validator=bool(self.signer))
+        self._out.append(StartTimer(RegossipTick(), self.config.regossip_interval_ms))
+        return self._flush()
+
+    def on_message(self, message: Message) -> list[Outgoing]:
+        """A message from a peer that passed :func:`decode_message`."""
+        self._handle_message(message)
+        return self._flush()
+
+    def on_timer(self, event: TimerEvent) -> list[Outgoing]:
+        self._handle_timer(event)
+        return self._flush()
+
+    # --- inputs ---------------------------------------------------------------------------------
+
+    def _handle_message(self, message: Message) -> None:
+        if isinstance(message, Evidence):
+            self._add_evidence(message, gossip=False)
+        elif isinstance(message, DecidedBlock):
+            self._on_decided_block(message)
+        else:
+            self._on_round_message(message)
+
+    def _handle_timer(self, event: TimerEvent) -> None:
+        state = self._state
+        if isinstance(event, core.TimeoutElapsed):
+            if (event.height, event.round) == (state.height, state.round) and not state.decided:
+                self._log_wal(WalTimeout(event.height, event.round, event.step))
+                self._feed(event)
+        elif isinstance(event, CommitElapsed):
+            if event.height == state.height + 1 and state.decided:
+                self._start_height(event.height)
+        else:
+            self._regossip()
+
+    @property
+    def _state(self) -> core.ConsensusState:
+        assert self.state is not None, "start() first"
+        return self.state
+
+    def _on_round_message(self, message: Proposal | Vote) -> None:
+        state = self._state
+        if message.height < state.height:
+            self._serve_catch_up(message.height)
+        elif message.height > state.height:
+            self._buffer(message)
+        elif not state.decided:
+            self._log_wal(WalMessage(encode_message(message)))
+            if isinstance(message, Vote):
+                self._feed(core.VoteReceived(message))
+            else:
+                self._receive_proposal(message)
+
+    def _receive_proposal(self, proposal: Proposal) -> None:
+        state = self._state
+        worth_checking = (proposal.proposer == state.proposer(proposal.round)
+                          and state.record(proposal.round, proposal.block_id) is None)
+        valid, time_ms = False, 0
+        if worth_checking:
+            valid, time_ms = self._verify_block(proposal.height, proposal.round, proposal.block)
+        self._feed(core.ProposalReceived(proposal, valid, time_ms))
+
+    def _verify_block(self, height: int, round_: int, block: bytes) -> tuple[bool, int]:
+        block_id = block_id_of(block)
+        if block_id in self._known_valid:
+            return True, self._known_valid[block_id]
+        context = BlockContext(height, round_, self._state.proposer(round_))
+        try:
+            time_ms = self.app.verify_block(context, block)
+        except Rejected as exc:
+            log.warning("invalid_block", height=height, round=round_, code=exc.code, detail=exc.detail)
+            return False, 0
+        self._known_valid[block_id] = time_ms
+        return True, time_ms
+
+    def _buffer(self, message: Message) -> None:
+        height = message.certificate.height if isinstance(message, DecidedBlock) else message.height
+        if height <= self._state.height + self.config.future_heights and len(self._future) < self.config.max_buffered:
+            self._future.append(message)
+
+    def _on_decided_block(self, decided: DecidedBlock) -> None:
+        state = self._state
+        certificate = decided.certificate
+        if certificate.height > state.height:
+            self._buffer(decided)
+            return
+        if certificate.height < state.height or state.decided:
+            return
+        try:
+            verify_certificate(certificate, state.validators, self.config.chain_id, height=state.height,
+                               block_id=block_id_of(decided.block))
+        except Rejected as exc:
+            log.warning("bad_decided_block", height=certificate.height, code=exc.code, detail=exc.detail)
+            return
+        valid, _ = self._verify_block(state.height, certificate.round, decided.block)
+        if not valid:
+            log.error("certified_block_invalid", height=state.height,
+                      detail="more than 2/3 of the stake certified a block this node finds invalid")
+            return
+        log.info("caught_up", height=state.height, round=certificate.round)
+        self.state = replace(state, decided=True)
+        self._commit(decided.block, certificate)
+
+    def _add_evidence(self, evidence: Evidence, gossip: bool) -> None:
+        height = self._state.height
+        if evidence.height > height or self.evidence_pool.knows(evidence):
+            return
+        try:
+            validators = ValidatorSet.from_powers(self.app.validator_powers(evidence.height))
+            verify_evidence(evidence, validators, self.config.chain_id, height + 1,
+                            self.config.params.evidence_max_age_blocks)
+        except (Rejected, ValueError) as exc:
+            log.warning("evidence_refused", height=evidence.height, reason=str(exc))
+            return
+        if self.evidence_pool.add(evidence):
+            log.warning("equivocation", validator=evidence.validator.hex(), height=evidence.height,
+                        round=evidence.vote_a.round)
+            if gossip:
+                self._out.append(Broadcast(evidence))
+
+    def _serve_catch_up(self, height: int) -> None:
+        """A vote or proposal of a past height: its sender is behind; send the blocks it misses (rate-limited)."""
+        if height in self._served:
+            return
+        self._served.add(height)
+        last = min(height + self.config.catch_up_blocks, self._state.height)
+        for past in range(height, last):
+            found = self.app.decided_block(past)
+            if found is not None:
+                self._out.append(Broadcast(DecidedBlock(*found)))
+
+    # --- the core and its effects ---------------------------------------------------------------
+
+    def _feed(self, input_: core.Input) -> None:
+        """Queue an input; handle the queue unless already handling it (our own messages re-enter here)."""
+        self._inputs.append(input_)
+        if len(self._inputs) == 1:
+            while self._inputs:
+                self._process(core.step(self._state, self._inputs[0]))
+                self._inputs.popleft()
+
+    def _process(self, transition: core.Transition) -> None:
+        self.state = transition.state
+        for effect in transition.effects:
+            if isinstance(effect, core.CastVote):
+                self._cast_vote(effect)
+            elif isinstance(effect, core.Propose):
+                self._propose(effect)
+            elif isinstance(effect, core.ScheduleTimeout):
+                event = core.TimeoutElapsed(effect.height, effect.round, effect.step)
+                self._out.append(StartTimer(event, effect.delay_ms))
+            elif isinstance(effect, core.Decide):
+                self._commit(effect.proposal.block, effect.certificate)
+            elif isinstance(effect, core.FoundEvidence):
+                self._add_evidence(effect.evidence, gossip=True)
+            else:
+                log.debug("input_dropped", code=effect.code, detail=effect.detail)
+
+    def _propose(self, effect: core.Propose) -> None:
+        if self.signer is None:
+            return
+        proposal = self._own_proposals.get((effect.height, effect.round))
+        if proposal is None:
+            block = effect.block
+            if block is None:
+                context = BlockContext(effect.height, effect.round, self.signer.public_key)
+                params = self.config.params
+                txs = self.mempool.select(params.max_block_txs, params.max_block_bytes)
+                built = self.app.build_block(context, self._last_certificate, txs,
+                                             self.evidence_pool.pending(effect.height))
+                block = built.block
+                self._known_valid[block_id_of(block)] = built.time_ms
+            try:
+                proposal = self.signer.sign_proposal(effect.height, effect.round, effect.pol_round, block)
+            except SignerRefused as exc:
+                (log.debug if self._replaying else log.warning)("proposal_not_signed", code=exc.code,
+                                                                detail=exc.detail)
+                return
+            self._own_proposals[(effect.height, effect.round)] = proposal
+        self._send_own(proposal)
+
+    def _cast_vote(self, effect: core.CastVote) -> None:
+        assert self.signer is not None
+        timestamp = max(self.clock.now_ms(), effect.not_before_ms, self._tip_time_ms + 1)
+        try:
+            vote = self.signer.sign_vote(effect.type, effect.height, effect.round, effect.block_id, timestamp)
+        except SignerRefused as exc:
+            (log.debug if self._replaying else log.warning)("vote_not_signed", code=exc.code, detail=exc.detail)
+            return
+        self._send_own(vote)
+
+    def _send_own(self, message: Proposal | Vote) -> None:
+        """Log, broadcast, then handle our own message like a peer's."""
+        self._log_wal(WalMessage(encode_message(message)))
+        self._out.append(Broadcast(message))
+        if isinstance(message, Vote):
+            self._feed(core.VoteReceived(message))
+        else:
+            self._receive_proposal(message)
+
+    def _commit(self, block: bytes, certificate: Certificate) -> None:
+        height = certificate.height
+        result = self.app.commit_block(block, certificate)
+        self._last_certificate = certificate
+        self._tip_time_ms = self._known_valid[certificate.block_id]
+        self.mempool.update(result.txids)
+        self.evidence_pool.mark_committed(result.evidence, height)
+        self.evidence_pool.prune(height)
+        self.last_commit = CommittedBlock(height, certificate.round, certificate.block_id, result.state_hash)
+        log.info("committed", height=height, round=certificate.round, txs=len(result.txids),
+                 evidence=len(result.evidence), state_hash=result.state_hash.hex())
+        self._out.append(StartTimer(CommitElapsed(height + 1), self.config.params.timeout_commit_ms))
+
+    def _start_height(self, height: int) -> None:
+        assert self._validators is not None
+        self._validators = self._validators.next_height(self.app.validator_powers(height))
+        self.wal.start_height(height)
+        self._known_valid = {}
+        self._own_proposals = {}
+        self._process(core.new_height(self.config.params, self.our_key, height, self._validators))
+        buffered, self._future = self._future, []
+        for message in buffered:
+            if isinstance(message, DecidedBlock):
+                self._on_decided_block(message)
+            elif isinstance(message, Evidence):
+                self._add_evidence(message, gossip=False)
+            else:
+                self._on_round_message(message)
+
+    def _regossip(self) -> None:
+        state = self._state
+        self._served.clear()
+        if self.our_key is not None:
+            for proposal in self._own_proposals.values():
+                self._out.append(Broadcast(proposal))
+            for vote in state.votes.votes_of(self.our_key):
+                self._out.append(Broadcast(vote))
+        if state.valid_record is not None:  # relay the proof-of-lock others need to accept validValue (L28)
+            pol = state.votes.tally(state.valid_round, VoteType.PREVOTE)
+            for vote in pol.votes_for(state.valid_record.proposal.block_id):
+                if vote.validator != self.our_key:
+                    self._out.append(Broadcast(vote))
+        self._out.append(StartTimer(RegossipTick(), self.config.regossip_interval_ms))
+
+    # --- helpers --------------------------------------------------------------------------------
+
+    def _log_wal(self, entry: WalMessage | WalTimeout) -> None:
+        if not self._replaying:
+            self.wal.append(entry)
+
+    def _decode_wal(self, entry: WalMessage) -> Message:
+        params = self.config.params
+        return decode_message(entry.wire, self.config.chain_id, params.max_block_bytes)
+
+    def _flush(self) -> list[Outgoing]:
+        out, self._out = self._out, []
+        return out
