@@ -1,0 +1,68 @@
+"""The trio driver: one task owns the consensus node; everything reaches it through one bounded channel.
+
+Peer messages (delivered by the Transport after :func:`decode_message`), timers
+that fired and nothing else enter through ``inbox``; the task hands each to the
+:class:`Node` and performs what comes out: broadcasts through the Transport, timers
+as child tasks that post back into the inbox. Timer lengths are trio time, so
+tests can run on ``trio.testing.MockClock``. The Application is called inline:
+it is synchronous and the consensus task must wait for it anyway.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+import structlog
+import trio
+
+from consensus.encoding import Message
+from consensus.interfaces import Transport
+from consensus.node import Broadcast, Node, Outgoing, StartTimer, TimerEvent
+
+log = structlog.get_logger(__name__)
+
+INBOX_SIZE = 1024
+
+
+@dataclass(frozen=True)
+class TimerFired:
+    event: TimerEvent
+
+
+InboxItem = Union[Message, TimerFired]
+
+
+class Driver:
+    def __init__(self, node: Node, transport: Transport, inbox_size: int = INBOX_SIZE) -> None:
+        self.node = node
+        self.transport = transport
+        self._send, self._receive = trio.open_memory_channel[InboxItem](inbox_size)
+
+    @property
+    def inbox(self) -> trio.MemorySendChannel[InboxItem]:
+        """Where the Transport delivers checked peer messages (``await inbox.send(message)``)."""
+        return self._send
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Start the node (raises ``UnsafeStart``), signal readiness, then serve the inbox until cancelled."""
+        async with trio.open_nursery() as nursery:
+            await self._perform(self.node.start(), nursery)
+            task_status.started()
+            async for item in self._receive:
+                if isinstance(item, TimerFired):
+                    outgoing = self.node.on_timer(item.event)
+                else:
+                    outgoing = self.node.on_message(item)
+                await self._perform(outgoing, nursery)
+
+    async def _perform(self, outgoing: list[Outgoing], nursery: trio.Nursery) -> None:
+        for action in outgoing:
+            if isinstance(action, Broadcast):
+                await self.transport.broadcast(action.message)
+            else:
+                nursery.start_soon(self._timer, action)
+
+    async def _timer(self, action: StartTimer) -> None:
+        await trio.sleep(action.delay_ms / 1000)
+        await self._send.send(TimerFired(action.event))
