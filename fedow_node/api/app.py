@@ -47,9 +47,10 @@ async def json_errors(request: web.Request,
     except ApiError as exc:
         log.debug("api_refused", path=request.path, code=exc.code, status=exc.status)
         return _error(exc.code, exc.detail, exc.status)
-    except web.HTTPRequestEntityTooLarge as exc:
-        return _error("body_too_large", f"request body exceeds the limit of {exc.max_size} bytes "
-                      f"([api] max_body_bytes)", 413)
+    except web.HTTPRequestEntityTooLarge:
+        limit = request.app[CONTEXT].config.max_body_bytes
+        return _error("body_too_large", f"request body exceeds the limit of {limit} bytes ([api] max_body_bytes)",
+                      413)
     except web.HTTPNotFound:
         return _error("not_found", f"no endpoint at {request.path[:120]} (see /v1/openapi.json)", 404)
     except web.HTTPMethodNotAllowed as exc:
