@@ -16,19 +16,19 @@ from wallet.tx import decode_tx
 
 __all__ = ["ROUTES", "STATUS_SCHEMA", "committed_block"]
 
-STATUS_SCHEMA = {"type": "object", "required": ["chain_id", "height", "state_hash"], "properties": {
-    "chain_id": {"type": "string"}, "height": {"type": "integer"}, "state_hash": s.HEX32,
-    "block_hash": {"type": ["string", "null"]}, "time_ms": {"type": ["integer", "null"]},
-    "tx_ttl_blocks": {"type": "integer"}, "max_tx_bytes": {"type": "integer"},
+STATUS_SCHEMA = s.shape({
+    "chain_id": s.TEXT, "height": s.INT, "state_hash": s.HEX32, "block_hash": s.NULLABLE_TEXT,
+    "time_ms": {"type": ["integer", "null"]}, "tx_ttl_blocks": s.INT, "max_tx_bytes": s.INT,
     "place": {"type": ["string", "null"], "description": "the place this node signs POS requests for"},
-    "place_key": {"type": ["string", "null"]},
-    "node": {"type": "object", "description": "peers, mempool, validator... as the node reports them"}}}
-BLOCK_SCHEMA = {"type": "object", "required": ["height", "hash", "txids"], "properties": {
-    "height": {"type": "integer"}, "hash": s.HEX32, "chain_id": {"type": "string"},
-    "time_ms": {"type": "integer"}, "prev_block_hash": s.HEX32, "proposer": s.HEX32, "txs_root": s.HEX32,
-    "state_hash": s.HEX32, "last_commit_hash": s.HEX32, "evidence_hash": s.HEX32,
-    "txids": {"type": "array", "items": s.HEX32}, "evidence": {"type": "integer"},
-    "certificate": {"type": ["string", "null"], "description": "commit certificate, hex"}}}
+    "place_key": s.NULLABLE_TEXT,
+    "node": {"type": "object", "description": "peers, mempool, validator... as the node reports them"}},
+    required=("chain_id", "height", "state_hash"))
+BLOCK_SCHEMA = s.shape({
+    "height": s.INT, "hash": s.HEX32, "chain_id": s.TEXT, "time_ms": s.INT, "prev_block_hash": s.HEX32,
+    "proposer": s.HEX32, "txs_root": s.HEX32, "state_hash": s.HEX32, "last_commit_hash": s.HEX32,
+    "evidence_hash": s.HEX32, "txids": s.list_of(s.HEX32), "evidence": s.INT,
+    "certificate": {"type": ["string", "null"], "description": "commit certificate, hex"}},
+    required=("height", "hash", "txids"))
 
 
 def committed_block(node: NodeFacade, height: int) -> Block | None:

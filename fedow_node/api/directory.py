@@ -14,33 +14,29 @@ from fedow_node.api.errors import ApiError
 from fedow_node.api.routes import Route
 from fedow_node.api.views import place_view, record_view, validator_view
 from wallet import queries, validator_set
-from wallet.keys import encode_address
 from wallet.records import Asset
 from wallet.state import StateReader
 
 __all__ = ["ROUTES"]
 
-PLACE_SCHEMA = {"type": "object", "properties": {
-    "id": s.PLACE_ID, "name": {"type": "string"}, "wallet": s.HEX32, "public_key": s.HEX32,
-    "address": {"type": "string"}, "archived": s.BOOLEAN,
-    "federations": {"type": "array", "items": s.PLACE_ID}}}
-ASSET_SCHEMA = {"type": "object", "properties": {
-    "id": s.ASSET_ID, "name": {"type": "string"},
+PLACE_SCHEMA = s.shape({
+    "id": s.PLACE_ID, "name": s.TEXT, "wallet": s.HEX32, "public_key": s.HEX32, "address": s.TEXT,
+    "archived": s.BOOLEAN, "federations": s.list_of(s.PLACE_ID)})
+ASSET_SCHEMA = s.shape({
+    "id": s.ASSET_ID, "name": s.TEXT,
     "category": {"type": "string", "enum": ["FED", "TLF", "TNF", "TIM", "FID", "BDG", "SUB"]},
-    "origin_place": {"type": ["string", "null"]}, "melting": s.BOOLEAN, "archived": s.BOOLEAN,
-    "supply": {"type": "object", "properties": {"minted": {"type": "integer"}, "burnt": {"type": "integer"},
-                                                "held": {"type": "integer"}}}}}
-FEDERATION_SCHEMA = {"type": "object", "properties": {
-    "id": s.PLACE_ID, "name": {"type": "string"}, "places": {"type": "array", "items": s.PLACE_ID},
-    "assets": {"type": "array", "items": s.ASSET_ID}}}
-VALIDATOR_SCHEMA = {"type": "object", "properties": {
-    "public_key": s.HEX32, "address": {"type": "string"}, "place": s.PLACE_ID, "stake": {"type": "integer"},
-    "unbonding": {"type": "integer"}, "jailed": s.BOOLEAN, "active": s.BOOLEAN,
-    "power": {"type": "integer", "description": "voting power for the next block (0: does not vote)"}}}
+    "origin_place": s.NULLABLE_TEXT, "melting": s.BOOLEAN, "archived": s.BOOLEAN,
+    "supply": s.shape({"minted": s.INT, "burnt": s.INT, "held": s.INT})})
+FEDERATION_SCHEMA = s.shape({"id": s.PLACE_ID, "name": s.TEXT, "places": s.list_of(s.PLACE_ID),
+                             "assets": s.list_of(s.ASSET_ID)})
+VALIDATOR_SCHEMA = s.shape({
+    "public_key": s.HEX32, "address": s.TEXT, "place": s.PLACE_ID, "stake": s.INT, "unbonding": s.INT,
+    "jailed": s.BOOLEAN, "active": s.BOOLEAN,
+    "power": {"type": "integer", "description": "voting power for the next block (0: does not vote)"}})
 
 
-def _list_of(item: dict[str, object], key: str) -> dict[str, object]:
-    return {"type": "object", "required": [key], "properties": {key: {"type": "array", "items": item}}}
+def _list_of(item: s.Schema, key: str) -> s.Schema:
+    return s.shape({key: s.list_of(item)}, required=(key,))
 
 
 def _asset_view(reader: StateReader, asset: Asset) -> dict[str, object]:

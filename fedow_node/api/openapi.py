@@ -9,7 +9,7 @@ from fedow_node.api.routes import Route
 
 __all__ = ["ERROR_SCHEMA", "openapi_document"]
 
-ERROR_SCHEMA = {"type": "object", "required": ["error", "detail"], "properties": {
+ERROR_SCHEMA: dict[str, Any] = {"type": "object", "required": ["error", "detail"], "properties": {
     "error": {"type": "string", "description": "stable code: overdraft, replay, unknown_card..."},
     "detail": {"type": "string", "description": "a sentence naming the field and the reason"}}}
 _REASONS = {400: "malformed request", 401: "missing or unknown API token", 403: "token of another place, "

@@ -15,8 +15,8 @@ from typing import Any
 
 from fedow_node.api.errors import ApiError
 
-__all__ = ["HEX32", "UID", "QR_ID", "CARD_NUMBER", "ASSET_ID", "PLACE_ID", "AMOUNT", "WALLET", "obj",
-           "validate", "string", "integer", "BOOLEAN", "array"]
+__all__ = ["AMOUNT", "ASSET_ID", "BOOLEAN", "CARD_NUMBER", "HEX32", "INT", "NULLABLE_TEXT", "PLACE_ID", "QR_ID",
+           "Schema", "TEXT", "UID", "WALLET", "array", "integer", "list_of", "obj", "shape", "string", "validate"]
 
 Schema = dict[str, Any]
 
@@ -53,7 +53,22 @@ def obj(required: dict[str, Schema], optional: dict[str, Schema] | None = None,
     return schema
 
 
+def shape(properties: dict[str, Schema], required: tuple[str, ...] = ()) -> Schema:
+    """A response object, for the documentation (responses are built by code, not validated)."""
+    schema: Schema = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+def list_of(item: Schema) -> Schema:
+    return {"type": "array", "items": item}
+
+
 BOOLEAN: Schema = {"type": "boolean"}
+INT: Schema = {"type": "integer"}
+TEXT: Schema = {"type": "string"}
+NULLABLE_TEXT: Schema = {"type": ["string", "null"]}
 HEX32 = string("^[0-9a-f]{64}$", "32 bytes in lower-case hex")
 WALLET = string("^([0-9a-f]{64}|fedow1[a-z2-7]{58})$", "a wallet id: 64 hex characters or a fedow1 address")
 UID = string("^([0-9a-fA-F]{8}|[0-9a-fA-F]{14})$", "NFC card UID: 4 or 7 bytes in hex")
@@ -71,24 +86,25 @@ _TYPES: dict[str, tuple[type, ...]] = {"object": (dict,), "string": (str,), "int
 def validate(value: Any, schema: Schema, where: str = "body") -> Any:
     """Return ``value`` if it matches ``schema``; ApiError ``bad_request`` names the field otherwise."""
     kind = schema["type"]
+    checked: Any = value
     if not isinstance(value, _TYPES[kind]) or (kind == "integer" and isinstance(value, bool)):
         raise ApiError("bad_request", f"{where} must be {'an' if kind[0] in 'aeiou' else 'a'} {kind}, "
                        f"got {_json_type(value)}")
     if kind == "object":
-        _validate_object(value, schema, where)
+        _validate_object(checked, schema, where)
     elif kind == "string":
-        _validate_string(value, schema, where)
+        _validate_string(checked, schema, where)
     elif kind == "integer":
-        if not schema["minimum"] <= value <= schema["maximum"]:
+        if not schema["minimum"] <= checked <= schema["maximum"]:
             raise ApiError("bad_request", f"{where} must be from {schema['minimum']} to {schema['maximum']}, "
-                           f"got {value}")
+                           f"got {checked}")
     elif kind == "array":
-        if not schema["minItems"] <= len(value) <= schema["maxItems"]:
+        if not schema["minItems"] <= len(checked) <= schema["maxItems"]:
             raise ApiError("bad_request", f"{where} must hold {schema['minItems']} to {schema['maxItems']} "
-                           f"items, got {len(value)}")
-        for index, item in enumerate(value):
+                           f"items, got {len(checked)}")
+        for index, item in enumerate(checked):
             validate(item, schema["items"], f"{where}[{index}]")
-    return value
+    return checked
 
 
 def _validate_object(value: dict[str, Any], schema: Schema, where: str) -> None:

@@ -31,16 +31,12 @@ WAIT_PARAMS = (
     Param("timeout_ms", f"how long wait=commit waits (default {DEFAULT_WAIT_MS}, at most {MAX_WAIT_MS})",
           s.integer(1, MAX_WAIT_MS)),
 )
-RESULT_SCHEMA = {
-    "type": "object", "required": ["txid", "status", "status_url"],
-    "properties": {"txid": s.HEX32, "status": {"type": "string", "enum": ["pending", "committed"]},
-                   "status_url": {"type": "string"}, "height": {"type": "integer"},
-                   "position": {"type": "integer"}, "block_hash": s.HEX32},
-}
-TX_STATUS_SCHEMA = {
-    "type": "object", "required": ["txid", "status"],
-    "properties": {**RESULT_SCHEMA["properties"], "tx": {"type": "object", "description": "the decoded transaction"}},
-}
+RESULT_SCHEMA = s.shape({
+    "txid": s.HEX32, "status": {"type": "string", "enum": ["pending", "committed"]}, "status_url": s.TEXT,
+    "height": s.INT, "position": s.INT, "block_hash": s.HEX32}, required=("txid", "status", "status_url"))
+TX_STATUS_SCHEMA = s.shape({**RESULT_SCHEMA["properties"],
+                            "tx": {"type": "object", "description": "the decoded transaction"}},
+                           required=("txid", "status"))
 SIGNED_TX_REQUEST = s.obj({"tx": s.string(description="the signed transaction (canonical msgpack) "
                                           "in hex or base64")})
 

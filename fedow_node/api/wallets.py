@@ -25,30 +25,25 @@ __all__ = ["ROUTES", "CARD_SCHEMA", "WALLET_SCHEMA", "HISTORY_SCHEMA"]
 
 DEFAULT_PAGE = 50
 
-BALANCE_SCHEMA = {"type": "object", "properties": {
-    "asset": s.ASSET_ID, "amount": {"type": "integer"},
-    "amount_now": {"type": "integer", "description": "after the demurrage a melting asset would pay now"},
-    "last_activity_ms": {"type": "integer"}}}
-MEMBERSHIP_SCHEMA = {"type": "object", "properties": {
-    "asset": s.ASSET_ID, "start_ms": {"type": "integer"}, "expiry_ms": {"type": "integer"},
-    "active": s.BOOLEAN}}
-WALLET_SCHEMA = {"type": "object", "required": ["wallet", "balances", "memberships", "badges"], "properties": {
-    "wallet": s.HEX32, "address": {"type": "string"},
-    "kind": {"type": ["string", "null"], "enum": ["user", "card", "place", None]},
-    "balances": {"type": "array", "items": BALANCE_SCHEMA},
-    "memberships": {"type": "array", "items": MEMBERSHIP_SCHEMA},
-    "badges": {"type": "array", "items": {"type": "object", "properties": {
-        "asset": s.ASSET_ID, "count": {"type": "integer"}, "last_ms": {"type": "integer"}}}}}}
-CARD_SCHEMA = {"type": "object", "required": ["uid", "number", "qr_id", "state", "paying_wallet"], "properties": {
-    "uid": s.UID, "number": s.CARD_NUMBER, "qr_id": {"type": "string"}, "origin_place": s.PLACE_ID,
-    "primary_places": {"type": "array", "items": s.PLACE_ID},
-    "state": {"type": "string", "enum": ["active", "lost", "voided"]},
-    "owner": {"type": ["string", "null"]}, "card_wallet": s.HEX32, "paying_wallet": WALLET_SCHEMA}}
-HISTORY_SCHEMA = {"type": "object", "required": ["entries", "next_cursor"], "properties": {
-    "entries": {"type": "array", "items": {"type": "object", "properties": {
-        "txid": s.HEX32, "height": {"type": "integer"}, "position": {"type": "integer"},
-        "kind": {"type": "string"}, "signer": s.HEX32, "body": {"type": "object"}}}},
-    "next_cursor": {"type": ["string", "null"], "description": "pass as ?cursor= for the next (older) page"}}}
+BALANCE_SCHEMA = s.shape({
+    "asset": s.ASSET_ID, "amount": s.INT, "last_activity_ms": s.INT,
+    "amount_now": {"type": "integer", "description": "after the demurrage a melting asset would pay now"}})
+MEMBERSHIP_SCHEMA = s.shape({"asset": s.ASSET_ID, "start_ms": s.INT, "expiry_ms": s.INT, "active": s.BOOLEAN})
+WALLET_SCHEMA = s.shape({
+    "wallet": s.HEX32, "address": s.TEXT, "kind": {"type": ["string", "null"], "enum": ["user", "card", "place", None]},
+    "balances": s.list_of(BALANCE_SCHEMA), "memberships": s.list_of(MEMBERSHIP_SCHEMA),
+    "badges": s.list_of(s.shape({"asset": s.ASSET_ID, "count": s.INT, "last_ms": s.INT}))},
+    required=("wallet", "balances", "memberships", "badges"))
+CARD_SCHEMA = s.shape({
+    "uid": s.UID, "number": s.CARD_NUMBER, "qr_id": s.TEXT, "origin_place": s.PLACE_ID,
+    "primary_places": s.list_of(s.PLACE_ID), "state": {"type": "string", "enum": ["active", "lost", "voided"]},
+    "owner": s.NULLABLE_TEXT, "card_wallet": s.HEX32, "paying_wallet": WALLET_SCHEMA},
+    required=("uid", "number", "qr_id", "state", "paying_wallet"))
+HISTORY_SCHEMA = s.shape({
+    "entries": s.list_of(s.shape({"txid": s.HEX32, "height": s.INT, "position": s.INT, "kind": s.TEXT,
+                                  "signer": s.HEX32, "body": {"type": "object"}})),
+    "next_cursor": {"type": ["string", "null"], "description": "pass as ?cursor= for the next (older) page"}},
+    required=("entries", "next_cursor"))
 
 
 def _card_reply(request: web.Request, card: Card | None, named: str) -> web.Response:

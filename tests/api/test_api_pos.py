@@ -7,6 +7,7 @@ asyncio scenarios (see api_world).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 
@@ -34,6 +35,13 @@ async def assert_refused(world: World, method: str, path: str, status: int, code
     assert set(got) == {"error", "detail"} and len(got["detail"]) > 15
     assert (world.node.store.height, world.node.store.state_hash, len(world.node.pending)) == before
     return got["detail"]
+
+
+async def funded_card_then_hold_blocks(world: World) -> None:
+    """Card 1 holds 1000 FED; from now on submissions stay pending until ``world.node.commit()``."""
+    await world.register(1)
+    await world.client.refill("FED", 1000, uid=card_uid(1))
+    world.node.auto_commit = False
 
 
 SALE = {"uid": card_uid(1).hex(), "asset": "FED", "amount": 100}
@@ -207,10 +215,7 @@ def test_ledger_refusals_map_to_404_409_422(tmp_path):
 
 def test_wait_commit_times_out_to_202_then_status_url_follows_the_tx(tmp_path):
     async def scenario(world: World) -> None:
-        world.node.auto_commit = True
-        await world.register(1)
-        await world.client.refill("FED", 1000, uid=card_uid(1))
-        world.node.auto_commit = False
+        await funded_card_then_hold_blocks(world)
         status, body = await world.raw("POST", "/v1/pos/sales?wait=commit&timeout_ms=50", json=SALE)
         assert status == 202 and body["status"] == "pending"
         assert body["status_url"] == f"/v1/txs/{body['txid']}"
@@ -230,10 +235,7 @@ def test_wait_commit_times_out_to_202_then_status_url_follows_the_tx(tmp_path):
 
 def test_wait_commit_answers_as_soon_as_the_block_commits(tmp_path):
     async def scenario(world: World) -> None:
-        import asyncio
-        await world.register(1)
-        await world.client.refill("FED", 1000, uid=card_uid(1))
-        world.node.auto_commit = False
+        await funded_card_then_hold_blocks(world)
         waiting = asyncio.create_task(world.client.sale(card_uid(1), "FED", 10, timeout_ms=10_000))
         while not world.node.pending:
             await asyncio.sleep(0.01)
@@ -245,10 +247,7 @@ def test_wait_commit_answers_as_soon_as_the_block_commits(tmp_path):
 
 def test_full_mempool_is_503(tmp_path):
     async def scenario(world: World) -> None:
-        world.node.auto_commit = True
-        await world.register(1)
-        await world.client.refill("FED", 1000, uid=card_uid(1))
-        world.node.auto_commit = False
+        await funded_card_then_hold_blocks(world)
         await world.client.sale(card_uid(1), "FED", 1, wait=False)
         await assert_refused(world, "POST", "/v1/pos/sales", 503, "mempool_full", json_body=SALE)
     run_world(tmp_path, scenario, max_pending=1)

@@ -11,7 +11,7 @@ import os
 from api_solo_node import ALICE, BOB, CHAIN
 from api_world import World, card_uid, qr_id, run_world
 from test_api_pos import assert_refused, balance
-from wallet.bodies import Transfer
+from wallet.bodies import LinkCard, Transfer
 from wallet.codec import pack
 from wallet.layout import card_wallet_id, place_wallet_id
 from wallet.tx import sign_tx
@@ -92,11 +92,6 @@ def test_link_card_by_number_fuses_its_balance_then_qr_sale(tmp_path):
         assert paid.committed and await balance(world, place_wallet_id("cafe"), "FED") == 300
         await client.transfer(ALICE, BOB.public_key, "FED", 100)
         assert await balance(world, BOB.public_key, "FED") == 100
-        status, body = await world.raw("POST", "/v1/txs", token=None, json={"tx": (await _link(world)).hex()})
-        assert (status, body["error"]) == (409, "card_owned")
+        steal = sign_tx(BOB, CHAIN, "link_card", LinkCard("00000001"), os.urandom(16), world.node.store.height + 5)
+        await assert_refused(world, "POST", "/v1/txs", 409, "card_owned", json_body={"tx": steal.hex()})
     run_world(tmp_path, scenario)
-
-
-async def _link(world: World) -> bytes:
-    from wallet.bodies import LinkCard
-    return sign_tx(BOB, CHAIN, "link_card", LinkCard("00000001"), os.urandom(16), world.node.store.height + 5)
