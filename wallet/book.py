@@ -181,7 +181,7 @@ class Book:
     def flush(self) -> None:
         """Write the net change of held money per asset into the running totals."""
         changed = [(asset_id, delta) for asset_id, delta in self._held_delta.items() if delta]
-        for asset_id, delta in sorted(changed):
+        for asset_id, delta in sorted(changed) if changed else ():
             key = layout.supply(asset_id)
             supply = self.overlay.record(key, Supply) or Supply(0, 0, 0)
             self.overlay.put(key, Supply(supply.minted, supply.burnt, supply.held + delta))

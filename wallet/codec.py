@@ -16,7 +16,7 @@ anything on another chain.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import msgpack
 
@@ -95,3 +95,11 @@ def unpack_trusted(data: bytes) -> Any:
     was committed, so checking them again on every read would only cost time.
     """
     return msgpack.unpackb(data, raw=False, use_list=True)
+
+
+def batch_packer() -> Callable[[Any], bytes]:
+    """A :func:`pack` for encoding many values in a row (one msgpack Packer, same bytes).
+
+    Not thread-safe: make one per batch.
+    """
+    return msgpack.Packer(use_bin_type=True).pack

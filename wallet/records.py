@@ -46,11 +46,12 @@ class Record:
     __dataclass_fields__: ClassVar[dict[str, Any]]
 
     def to_list(self) -> list[Any]:
-        return [_to_wire(getattr(self, name)) for name in self.__dataclass_fields__]
+        return [_to_wire(value) if type(value) is tuple else value
+                for value in map(self.__getattribute__, self.__dataclass_fields__)]
 
     @classmethod
     def from_list(cls: type[R], items: list[Any]) -> R:
-        return cls(*[_from_wire(item) for item in items])
+        return cls(*[_from_wire(item) if type(item) is list else item for item in items])
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ import heapq
 import itertools
 from typing import Iterator, Mapping, Protocol, TypeVar
 
-from wallet.codec import pack, unpack_trusted
+from wallet.codec import batch_packer, pack, unpack_trusted
 from wallet.records import Record
 
 R = TypeVar("R", bound=Record)
@@ -185,9 +185,20 @@ class Overlay:
         self._sorted_keys = []
 
     def changes(self) -> dict[bytes, bytes | None]:
-        """Every change, encoded, sorted by key (None = delete): what storage commits."""
-        return {key: None if value is None else _encode(value)
-                for key, value in sorted(self._writes.items(), key=lambda item: item[0])}
+        """Every change, encoded, sorted by key (None = delete): what storage commits.
+
+        One packer for the whole batch: this runs once per key changed in a block.
+        """
+        pack_value = batch_packer()
+        writes = self._writes
+        encoded: dict[bytes, bytes | None] = {}
+        for key in self._written_keys():
+            value = writes[key]
+            if value is None or type(value) is bytes:
+                encoded[key] = value
+            else:
+                encoded[key] = pack_value(value.to_list())
+        return encoded
 
     def __len__(self) -> int:
         return len(self._writes)

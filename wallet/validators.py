@@ -56,7 +56,8 @@ def validator_set(reader: StateReader, height: int) -> list[ValidatorPower]:
 def schedule_changes(overlay: Overlay, height: int, params: LedgerParams) -> tuple[ValidatorPower, ...]:
     """End-block: record the set for ``height + 2`` if powers changed; returns the changed entries.
 
-    Keeps only the entries still needed to answer heights >= height + 1.
+    Every set ever scheduled stays in state (one small entry per change): restarts, block
+    sync, evidence and auditors need the set of any past height.
     """
     scheduled = list(overlay.records(layout.VALIDATOR_SET, ValidatorSet))
     latest = dict(scheduled[-1][1].entries) if scheduled else {}
@@ -64,10 +65,6 @@ def schedule_changes(overlay: Overlay, height: int, params: LedgerParams) -> tup
     updates = tuple((key, value) for key, value in now if latest.get(key, 0) != value)
     if updates:
         overlay.put(layout.validator_set(height + 2), ValidatorSet(now))
-    in_force = [key for key, _entry in scheduled
-                if layout.split_ordered(layout.VALIDATOR_SET, key)[0] <= height + 1]
-    for key in in_force[:-1]:
-        overlay.delete(key)
     return updates
 
 
