@@ -5,7 +5,7 @@ line: ``{"event": "started", ...}`` once listening, ``{"event": "message", ...}`
 for every gossip message delivered, and ``{"event": "reply", "id": n, ...}`` for
 every command read from stdin (``{"id": n, "op": "...", ...}``). Ops: publish,
 publish_many (optionally paced and padded, each payload stamped with its send
-time), publish_batch, request, request_loop, peers, metrics, score, ping. The validator of the ``t`` topic rejects
+time), publish_batch, request, request_loop, peers, metrics, score, ping (answers the CPU time used). The validator of the ``t`` topic rejects
 payloads that start with the configured ``reject_prefix`` and accepts the rest.
 The request handler of ``/test/blob/1`` answers ``blob:<n>`` with ``n`` bytes and
 raises on ``boom``.
@@ -112,7 +112,7 @@ async def execute(node: P2PNode, command: dict[str, Any]) -> dict[str, Any]:
     if op == "score":
         return {"score": node.score(command["peer"])}
     if op == "ping":
-        return {}
+        return {"cpu_seconds": time.process_time()}
     raise ValueError(f"unknown op {op!r}")
 
 
