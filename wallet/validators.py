@@ -38,7 +38,7 @@ def current_powers(overlay: Overlay, params: LedgerParams) -> tuple[ValidatorPow
 
 
 def validator_set(reader: StateReader, height: int) -> list[ValidatorPower]:
-    """The set in force at ``height`` (>= the reader's height + 1): (key, power), sorted by key.
+    """The set in force at ``height`` (any height from 1 to the reader's height + 2), sorted by key.
 
     Validators with power 0 (jailed, removed, under the minimum stake) are
     listed with 0: they neither vote nor propose.
