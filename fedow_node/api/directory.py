@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from fedow_node.api import schema as s
+from fedow_node.api import ids, schema as s
 from fedow_node.api.context import context, json_response
 from fedow_node.api.errors import ApiError
 from fedow_node.api.routes import Route
@@ -49,7 +49,7 @@ async def list_places(request: web.Request) -> web.Response:
 
 
 async def get_place(request: web.Request) -> web.Response:
-    place_id = request.match_info["place_id"]
+    place_id = ids.place_id(request.match_info["place_id"], "place_id")
     place = queries.place(context(request).node.reader, place_id)
     if place is None:
         raise ApiError("unknown_place", f"place {place_id[:60]!r} does not exist")
@@ -63,7 +63,7 @@ async def list_assets(request: web.Request) -> web.Response:
 
 async def get_asset(request: web.Request) -> web.Response:
     reader = context(request).node.reader
-    asset_id = request.match_info["asset_id"]
+    asset_id = ids.asset_id(request.match_info["asset_id"], "asset_id")
     asset = queries.asset(reader, asset_id)
     if asset is None:
         raise ApiError("unknown_asset", f"asset {asset_id[:40]!r} does not exist")

@@ -60,7 +60,7 @@ def _filter(request: web.Request) -> EventFilter:
     query = request.query
     wallet = query.get("wallet")
     card = query.get("card")
-    place = query.get("place")
+    place = None if query.get("place") is None else ids.place_id(query["place"])
     if place is not None and queries.place(context(request).node.reader, place) is None:
         raise ApiError("unknown_place", f"place {place[:60]!r} does not exist")
     return EventFilter(None if wallet is None else ids.wallet_id(wallet, "wallet"),

@@ -12,10 +12,11 @@ import binascii
 import re
 
 from fedow_node.api.errors import ApiError
+from fedow_node.api.schema import ASSET_ID, PLACE_ID, validate
 from wallet.errors import Rejected
 from wallet.keys import ADDRESS_PREFIX, decode_address
 
-__all__ = ["card_number", "hash32", "qr_id", "signed_tx", "uid", "wallet_id"]
+__all__ = ["asset_id", "card_number", "hash32", "place_id", "qr_id", "signed_tx", "uid", "wallet_id"]
 
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2})+")
 _NUMBER = re.compile(r"[0-9A-Z]{8}")
@@ -46,6 +47,14 @@ def card_number(text: str, field: str = "number") -> str:
     if not _NUMBER.fullmatch(text):
         raise ApiError("bad_request", f"{field} must be a printed card number (8 of 0-9 A-Z), got {text[:80]!r}")
     return text
+
+
+def place_id(text: str, field: str = "place") -> str:
+    return validate(text, PLACE_ID, field)
+
+
+def asset_id(text: str, field: str = "asset") -> str:
+    return validate(text, ASSET_ID, field)
 
 
 def wallet_id(text: str, field: str = "wallet") -> bytes:

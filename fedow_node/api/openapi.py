@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Sequence
 
+from fedow_node.api import schema as s
 from fedow_node.api.routes import Route
 
 __all__ = ["ERROR_SCHEMA", "openapi_document"]
@@ -18,10 +19,15 @@ _REASONS = {400: "malformed request", 401: "missing or unknown API token", 403: 
             413: "request body or transaction too large", 422: "refused by a ledger rule (overdraft...)",
             503: "mempool full or node unavailable"}
 _PATH_PARAM = re.compile(r"{(\w+)}")
+_PATH_SCHEMAS: dict[str, s.Schema] = {
+    "uid": s.UID, "number": s.CARD_NUMBER, "qr_id": s.QR_ID, "wallet": s.WALLET, "asset": s.ASSET_ID,
+    "asset_id": s.ASSET_ID, "place_id": s.PLACE_ID, "txid": s.HEX32, "hash": s.HEX32,
+    "height": s.integer(1, 2**63 - 1, "block height"),
+}
 
 
 def _operation(route: Route) -> dict[str, Any]:
-    parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+    parameters = [{"name": name, "in": "path", "required": True, "schema": _PATH_SCHEMAS[name]}
                   for name in _PATH_PARAM.findall(route.path)]
     parameters += [{"name": param.name, "in": "query", "required": False, "description": param.description,
                     "schema": param.schema} for param in route.query]

@@ -125,6 +125,10 @@ def _validate_object(value: dict[str, Any], schema: Schema, where: str) -> None:
 
 
 def _validate_string(value: str, schema: Schema, where: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ApiError("bad_request", f"{where} must be valid Unicode text (no lone surrogates)") from None
     if len(value) < schema.get("minLength", 0) or len(value) > schema.get("maxLength", len(value)):
         raise ApiError("bad_request", f"{where} has {len(value)} characters, "
                        f"allowed {schema.get('minLength', 0)} to {schema.get('maxLength', 'any')}")

@@ -76,7 +76,7 @@ async def get_wallet(request: web.Request) -> web.Response:
 async def check_membership(request: web.Request) -> web.Response:
     ctx = context(request)
     wallet_id = ids.wallet_id(request.match_info["wallet"])
-    asset_id = request.match_info["asset"]
+    asset_id = ids.asset_id(request.match_info["asset"])
     asset = queries.asset(ctx.node.reader, asset_id)
     if asset is None or asset.category != "SUB":
         raise ApiError("unknown_asset", f"asset {asset_id[:40]!r} is not a membership (SUB) asset")

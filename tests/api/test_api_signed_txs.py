@@ -65,6 +65,14 @@ def test_malformed_or_badly_signed_transactions_are_400(tmp_path):
     run_world(tmp_path, scenario)
 
 
+def test_oversize_transaction_is_413(tmp_path):
+    async def scenario(world: World) -> None:
+        huge = pack([1, "transfer", ALICE.public_key, b"\0" * 16, 5, [b"x" * 5000, "FED", 1], b"\0" * 64])
+        detail = await assert_refused(world, "POST", "/v1/txs", 413, "oversize", json_body={"tx": huge.hex()})
+        assert "4096" in detail
+    run_world(tmp_path, scenario)
+
+
 def test_overdraft_and_expiry_are_422(tmp_path):
     async def scenario(world: World) -> None:
         await assert_refused(world, "POST", "/v1/txs", 422, "overdraft",
