@@ -14,12 +14,12 @@ from wallet import invariants, layout
 from wallet.book import Book
 from wallet.errors import Rejected
 from wallet.params import LedgerParams
-from wallet.records import Asset, Authorities, Pointer, Validator, ValidatorSet
+from wallet.records import Asset, Authorities, Pointer, Validator
 from wallet.rules.common import require_asset, require_place
 from wallet.rules.governance import add_asset, add_federation, add_place, set_federation_asset, \
     set_federation_place
 from wallet.state import DictReader, Overlay
-from wallet.validators import current_powers
+from wallet.validators import current_powers, schedule
 
 GENESIS_REFERENCE = "genesis"
 
@@ -109,7 +109,7 @@ def genesis_state(doc: GenesisDoc) -> dict[bytes, bytes]:
         if asset.id == fed.id:
             book.count_fed(refilled=balance.amount)
     book.flush()
-    overlay.put(layout.validator_set(1), ValidatorSet(current_powers(overlay, params)))
+    schedule(overlay, 1, current_powers(overlay, params), previous=0)
     invariants.check_full(overlay)
     return {key: value for key, value in overlay.changes().items() if value is not None}
 

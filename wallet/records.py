@@ -138,6 +138,8 @@ class ValidatorSet(Record):
     """The set in force from a height on: (public key, power) sorted by key."""
 
     entries: tuple[tuple[bytes, int], ...]
+    previous: int
+    """Height from which the set before this one was in force; 0 for the genesis set."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,8 +17,8 @@ import structlog
 from wallet import layout
 from wallet.book import Book
 from wallet.params import PPM, LedgerParams
-from wallet.records import Amount, Asset, Validator, ValidatorSet
-from wallet.state import Overlay, StateReader, read_all
+from wallet.records import Amount, Asset, Pointer, Validator, ValidatorSet
+from wallet.state import Overlay, StateReader, read_one
 
 log = structlog.get_logger(__name__)
 
@@ -43,29 +43,40 @@ def validator_set(reader: StateReader, height: int) -> list[ValidatorPower]:
     Validators with power 0 (jailed, removed, under the minimum stake) are
     listed with 0: they neither vote nor propose.
     """
-    chosen: ValidatorSet | None = None
-    for key, entry in read_all(reader, layout.VALIDATOR_SET, ValidatorSet):
-        if layout.split_ordered(layout.VALIDATOR_SET, key)[0] > height:
-            break
-        chosen = entry
-    if chosen is None:
-        raise ValueError(f"no validator set is recorded for height {height}")
-    return [tuple(entry) for entry in chosen.entries]  # type: ignore[misc]
+    pointer = read_one(reader, layout.VALIDATOR_SET_LATEST, Pointer)
+    effective = 0 if pointer is None else pointer.target
+    while effective:
+        chosen = read_one(reader, layout.validator_set(effective), ValidatorSet)
+        assert chosen is not None, "the chain of scheduled sets is never broken"
+        if effective <= height:
+            return [tuple(entry) for entry in chosen.entries]  # type: ignore[misc]
+        effective = chosen.previous
+    raise ValueError(f"no validator set is recorded for height {height}")
 
 
 def schedule_changes(overlay: Overlay, height: int, params: LedgerParams) -> tuple[ValidatorPower, ...]:
     """End-block: record the set for ``height + 2`` if powers changed; returns the changed entries.
 
     Every set ever scheduled stays in state (one small entry per change): restarts, block
-    sync, evidence and auditors need the set of any past height.
+    sync, evidence and auditors need the set of any past height. Each set links to the
+    one before it, and ``vsetlatest`` points at the newest, so no read scans them all.
     """
-    scheduled = list(overlay.records(layout.VALIDATOR_SET, ValidatorSet))
-    latest = dict(scheduled[-1][1].entries) if scheduled else {}
+    pointer = overlay.record(layout.VALIDATOR_SET_LATEST, Pointer)
+    assert pointer is not None, "genesis schedules the first set"
+    latest = overlay.record(layout.validator_set(pointer.target), ValidatorSet)
+    assert latest is not None, "the latest pointer names a recorded set"
+    in_force = dict(latest.entries)
     now = current_powers(overlay, params)
-    updates = tuple((key, value) for key, value in now if latest.get(key, 0) != value)
+    updates = tuple((key, value) for key, value in now if in_force.get(key, 0) != value)
     if updates:
-        overlay.put(layout.validator_set(height + 2), ValidatorSet(now))
+        schedule(overlay, height + 2, now, previous=pointer.target)
     return updates
+
+
+def schedule(overlay: Overlay, effective: int, powers: tuple[ValidatorPower, ...], previous: int) -> None:
+    """Record the set in force from ``effective`` on (``previous`` = 0 for the genesis set)."""
+    overlay.put(layout.validator_set(effective), ValidatorSet(powers, previous))
+    overlay.put(layout.VALIDATOR_SET_LATEST, Pointer(effective))
 
 
 def distribute_rewards(book: Book) -> None:

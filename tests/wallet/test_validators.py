@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from ledger_world import ALICE, AUTHORITY, DAY, VAL1, VAL2, Chain, key, rejected_code
 
 from wallet import layout
@@ -140,3 +141,17 @@ def test_slashing_reaches_unbonding_stake() -> None:
     chain.block(advance_ms=21 * DAY)
     assert chain.balance(VAL2.public_key, "FED") == 57_000
     check_full(chain.state)
+
+
+def test_every_scheduled_set_answers_for_its_heights() -> None:
+    chain = Chain.start()
+    chain.block(chain.tx(VAL1, "unstake", 1000))                 # height 1 -> set for 3
+    chain.block(chain.tx(VAL1, "unstake", 1000))                 # height 2 -> set for 4
+    for _ in range(3):
+        chain.block()
+    stakes = [dict(validator_set(chain.state, height))[VAL1.public_key] for height in range(1, 8)]
+    assert stakes == [300_000, 300_000, 299_000, 298_000, 298_000, 298_000, 298_000]
+    kept = [key for key, _value in chain.state.iter_prefix(layout.VALIDATOR_SET)]
+    assert kept == [layout.validator_set(1), layout.validator_set(3), layout.validator_set(4)]
+    with pytest.raises(ValueError):
+        validator_set(chain.state, 0)
