@@ -44,8 +44,8 @@ RPC_OVERHEAD_BYTES = 64 * 1024
 """Room for the signature, key, seqno and topic around the largest payload in one RPC."""
 BACKPRESSURE_POLL_SECONDS = 0.002
 
-OnReject = Callable[[str, str, str], None]
-"""``on_reject(forwarder_peer_id, topic, reason)``."""
+OnBadGossip = Callable[[str, str], None]
+"""``on_bad_gossip(forwarder_peer_id, reason)``: the peer sent us something it should not have."""
 
 
 class _SizedQueues(dict[ID, Any]):
@@ -83,10 +83,10 @@ class Gossip:
     """Topics of one node: subscribe with a validator, publish with back-pressure."""
 
     def __init__(self, host: IHost, config: P2PConfig, counters: Counters,
-                 on_reject: OnReject) -> None:
+                 on_bad_gossip: OnBadGossip) -> None:
         self._config = config
         self._counters = counters
-        self._on_reject = on_reject
+        self._on_bad_gossip = on_bad_gossip
         self._self_id = host.get_id()
         max_rpc_bytes = config.max_message_bytes + RPC_OVERHEAD_BYTES
         self._router = GossipSub(
@@ -164,7 +164,7 @@ class Gossip:
         except Exception as error:  # e.g. protobuf DecodeError, which the library lets escape
             peer_id = stream.muxed_conn.peer_id.to_base58()
             log.warning("pubsub_stream_undecodable", peer_id=peer_id, error=repr(error))
-            self._on_reject(peer_id, "pubsub", f"undecodable pubsub RPC: {error!r}")
+            self._on_bad_gossip(peer_id, f"undecodable pubsub RPC: {error!r}")
             try:
                 await stream.reset()
             except Exception:  # the stream is already gone; nothing left to release
@@ -182,7 +182,7 @@ class Gossip:
                 return True
             if verdict.outcome is Outcome.REJECT:
                 self._counters.messages_rejected += 1
-                self._on_reject(forwarder.to_base58(), topic, verdict.reason)
+                self._on_bad_gossip(forwarder.to_base58(), f"topic {topic}: {verdict.reason}")
             else:
                 self._counters.messages_ignored += 1
             return False

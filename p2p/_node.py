@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiaddr
 import structlog
 import trio
 from libp2p.abc import INetStream
@@ -9,7 +10,6 @@ from libp2p.custom_types import TProtocol
 from libp2p.exceptions import BaseLibp2pError
 from libp2p.peer.id import ID
 from libp2p.peer.peerinfo import PeerInfo, info_from_p2p_addr
-import multiaddr
 
 from p2p._config import P2PConfig
 from p2p._errors import P2PError, PeerUnavailable
@@ -39,7 +39,7 @@ class P2PNode:
         self._counters = Counters()
         self._scores = PeerScores(ScoringPolicy(config.ban_threshold, config.ban_seconds,
                                                 config.score_recovery_per_second))
-        self._gossip = Gossip(self._host, config, self._counters, self._on_reject)
+        self._gossip = Gossip(self._host, config, self._counters, self._on_bad_gossip)
 
     @property
     def peer_id(self) -> str:
@@ -125,8 +125,8 @@ class P2PNode:
                         seconds=self._config.ban_seconds)
             self._gossip.set_blacklist(self._scores.banned(now))
 
-    def _on_reject(self, forwarder: str, topic: str, reason: str) -> None:
-        self.penalize(forwarder, self._config.reject_penalty, f"topic {topic}: {reason}")
+    def _on_bad_gossip(self, forwarder: str, reason: str) -> None:
+        self.penalize(forwarder, self._config.reject_penalty, reason)
 
     def _refusal(self, peer_id: str) -> P2PError | None:
         if self._scores.is_banned(peer_id, trio.current_time()):

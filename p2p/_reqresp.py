@@ -39,11 +39,11 @@ async def serve(stream: INetStream, handler: Handler, *, max_request_bytes: int,
     """Answer one request on ``stream``; True when the handler produced the response."""
     peer_id = stream.muxed_conn.peer_id.to_base58()
     try:
-        with trio.fail_after(read_seconds):
-            request = await read_frame(stream, max_request_bytes)
         refusal = refuse(peer_id)
         if refusal is not None:
             raise refusal
+        with trio.fail_after(read_seconds):
+            request = await read_frame(stream, max_request_bytes)
         response = _ok(await handler(peer_id, request))
         answered = True
     except trio.TooSlowError:
