@@ -16,9 +16,9 @@ from wallet.book import Book
 from wallet.errors import Rejected
 from wallet.records import (WALLET_PLACE, Asset, Federation, Place, Pointer, Supply, Validator,
                             WalletInfo)
-from wallet.rules.staking import start_unbonding
 from wallet.rules.common import (find_asset, find_place, require_asset, require_authority, require_money,
                                  require_place, require_validator)
+from wallet.rules.staking import start_unbonding
 from wallet.state import Overlay
 from wallet.tx import Tx
 
