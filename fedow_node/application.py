@@ -73,7 +73,6 @@ class LedgerApplication:
         self.genesis_time_ms = genesis_time_ms
         self._verified: OrderedDict[bytes, wallet.Tx] = OrderedDict()
         self._executed: OrderedDict[bytes, _Executed] = OrderedDict()
-        self._tip_validators: ValidatorSet | None = None
         self._tip_header = self._read_tip_header()
         self.commit_listeners: list[CommitListener] = []
         """Called after every commit (consensus or block sync); they must not raise or block."""
@@ -98,9 +97,7 @@ class LedgerApplication:
         return dict(wallet.validator_set(self.store, height))
 
     def validator_set(self, height: int) -> ValidatorSet:
-        """The set of ``height`` (the tip's set is cached: the state keeps only sets from tip + 1 on)."""
-        if height == self.store.height and self._tip_validators is not None:
-            return self._tip_validators
+        """The set of any height from 1 to the tip + 2 (the ledger keeps every set it scheduled)."""
         return ValidatorSet.from_powers(self.validator_powers(height))
 
     def chain_tip(self) -> ChainTip:
@@ -267,17 +264,10 @@ class LedgerApplication:
             if item.hash in seen:
                 raise Rejected("duplicate_evidence", "a block cannot carry the same evidence twice")
             seen.add(item.hash)
-            verify_evidence(item, self.validator_set_at(item.height), self.chain_id, block.header.height,
+            verify_evidence(item, self.validator_set(item.height), self.chain_id, block.header.height,
                             params.evidence_max_age_blocks)
             evidence.append(item)
         return tuple(evidence)
-
-    def validator_set_at(self, height: int) -> ValidatorSet:
-        """The set of a past height, for judging evidence; the tip's set when the state no longer has it."""
-        try:
-            return self.validator_set(height)
-        except ValueError:
-            return self.validator_set(self.store.height)
 
     def _keep(self, key: bytes, executed: _Executed) -> None:
         self._executed[key] = executed
@@ -291,14 +281,12 @@ class LedgerApplication:
         if certificate.height != height or certificate.block_id != key:
             raise Rejected("certificate_mismatch", f"certificate for height {certificate.height} does not "
                                                    f"certify block {height}")
-        next_set = ValidatorSet.from_powers(self.validator_powers(height))
         results = executed.outcome.results
         self.store.commit(CommitBatch(
             height=height, block_hash=key, block=block, certificate=encode_certificate(certificate),
             changes=executed.outcome.changes, state_hash=executed.state_hash,
             txids=[result.txid for result in results],
             wallet_touches=[(wallet_id, result.txid) for result in results for wallet_id in result.touched]))
-        self._tip_validators = next_set
         self._tip_header = (key, executed.block.header.time_ms)
         self._executed.clear()
         for tx in executed.block.txs:

@@ -14,7 +14,7 @@ from typing import Sequence
 
 from fedow_node.logs import configure_logging
 
-COMMANDS: tuple[str, ...] = ("init", "genesis", "simulate")
+COMMANDS: tuple[str, ...] = ("init", "genesis", "run", "devnet", "simulate", "api_token")
 """Names of the modules in fedow_node/commands, in the order of ``--help``."""
 
 

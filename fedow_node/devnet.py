@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
@@ -23,12 +23,15 @@ import structlog
 from config import (ApiSection, AssetSpec, ChainParams, FederationSpec, GenesisDoc, KeysSection, MetricsSection,
                     NodeConfig, NodeSection, P2PSection, PlaceSpec, ValidatorSpec, dump_node_config, load_genesis,
                     write_atomically)
+from fedow_node.api.tokens import create_token, tokens_path
 from p2p import peer_multiaddr
 from wallet.keys import SigningKey, read_key_file, write_key_file
 
 log = structlog.get_logger(__name__)
 
 HOST = "127.0.0.1"
+POS_TOKEN_FILE = "pos-token"
+"""Plain POS API token of the node's venue, kept for the devnet's tills (demo, tests, benchmarks)."""
 VALIDATOR_STAKE = 100_000
 """1,000.00 FED staked by each devnet validator at genesis."""
 
@@ -48,7 +51,12 @@ class NodeHome:
     home: Path
     api_url: str
     public_key: bytes
-    place_id: str
+    place_id: str | None
+    """The venue of a validator node; None for a full node."""
+
+    @property
+    def pos_token(self) -> str:
+        return (self.home / POS_TOKEN_FILE).read_text().strip()
 
     @property
     def config_file(self) -> Path:
@@ -83,8 +91,12 @@ def _genesis(chain_id: str, time_ms: int, authority: SigningKey, nodes: list[Sig
 
 
 def prepare_devnet(root: Path, validators: int, ports: Ports = Ports(), chain_id: str = "fedow-devnet",
-                   params: ChainParams | None = None) -> list[NodeHome]:
-    """Create (or reuse) the devnet folder; returns the node homes. Existing keys are never replaced."""
+                   params: ChainParams | None = None, full_nodes: int = 0) -> list[NodeHome]:
+    """Create (or reuse) the devnet folder; returns the node homes, validators first, then full nodes.
+
+    Full nodes (venues that keep a copy of the chain and serve their POS without
+    voting) peer with every validator. Existing keys are never replaced.
+    """
     root = root.absolute()
     root.mkdir(parents=True, exist_ok=True)
     genesis_file = root / "genesis.json"
@@ -101,18 +113,24 @@ def prepare_devnet(root: Path, validators: int, ports: Ports = Ports(), chain_id
         write_atomically(genesis_file, doc.to_json(), mode=0o644)
     peers = [peer_multiaddr(HOST, ports.p2p + i, key.public_key) for i, key in enumerate(nodes)]
     homes = []
-    for i, key in enumerate(nodes):
+    for i in range(validators + full_nodes):
         home = root / f"node{i}"
+        key = nodes[i] if i < validators else _key(home / "node.key")
         config = NodeConfig(
             node=NodeSection(data_dir=Path("data"), genesis=Path("../genesis.json"), moniker=f"devnet-{i}"),
-            keys=KeysSection(node_key=Path("node.key"), place_key=Path("place.key"), validator=True),
+            keys=KeysSection(node_key=Path("node.key"), place_key=Path("place.key") if i < validators else None,
+                             validator=i < validators),
             p2p=P2PSection(listen=f"/ip4/{HOST}/tcp/{ports.p2p + i}",
                            peers=tuple(peer for j, peer in enumerate(peers) if j != i)),
             api=ApiSection(bind=f"{HOST}:{ports.api + i}"),
             metrics=MetricsSection(bind=f"{HOST}:{ports.metrics + i}"),
         )
         write_atomically(home / "config.toml", dump_node_config(config), mode=0o644)
-        homes.append(NodeHome(i, home, f"http://{HOST}:{ports.api + i}", key.public_key, f"venue-{i}"))
+        if i < validators and not (home / POS_TOKEN_FILE).exists():
+            _entry, token = create_token(tokens_path(home), f"venue-{i}", int(time.time() * 1000))
+            write_atomically(home / POS_TOKEN_FILE, token + "\n")
+        homes.append(NodeHome(i, home, f"http://{HOST}:{ports.api + i}", key.public_key,
+                              f"venue-{i}" if i < validators else None))
     return homes
 
 

@@ -19,8 +19,8 @@ import trio
 
 import wallet
 from config import GenesisDoc, NodeConfig, load_genesis, load_node_config
-from consensus import ConsensusParams, Message
-from consensus.driver import run_consensus
+from consensus import ConsensusParams
+from consensus.driver import Driver
 from consensus.evidence import EvidencePool
 from consensus.mempool import Mempool
 from consensus.node import Node, NodeConfig as ConsensusNodeConfig
@@ -87,8 +87,9 @@ def _listen(multiaddr: str) -> tuple[str, int]:
 class FedowNode:
     """A full node (validator when configured so) for one home folder."""
 
-    def __init__(self, config: NodeConfig, genesis: GenesisDoc, node_key: SigningKey,
+    def __init__(self, home: Path, config: NodeConfig, genesis: GenesisDoc, node_key: SigningKey,
                  place_key: SigningKey | None) -> None:
+        self.home = home
         self.config = config
         self.genesis = genesis
         self.node_key = node_key
@@ -106,7 +107,7 @@ class FedowNode:
     def from_home(cls, home: Path) -> "FedowNode":
         config = load_node_config(home / "config.toml")
         place_key = read_key_file(config.keys.place_key) if config.keys.place_key else None
-        return cls(config, load_genesis(config.node.genesis), read_key_file(config.keys.node_key), place_key)
+        return cls(home, config, load_genesis(config.node.genesis), read_key_file(config.keys.node_key), place_key)
 
     @property
     def chain_id(self) -> str:
@@ -189,11 +190,11 @@ class FedowNode:
         self.consensus = Node(ConsensusNodeConfig(self.chain_id, params), self.app, WallClock(), wal, self.mempool,
                               EvidencePool(params.evidence_max_age_blocks), signer)
         gossip = ConsensusGossip(self.network, self.chain_id, params.max_block_bytes)
-        send, receive = trio.open_memory_channel[Message](4096)
+        driver = Driver(self.consensus, gossip)
         try:
             async with trio.open_nursery() as nursery:
-                nursery.start_soon(gossip.deliver, send)
-                nursery.start_soon(run_consensus, self.consensus, gossip, receive, send)
+                nursery.start_soon(gossip.deliver, driver.inbox)
+                await nursery.start(driver.run)
                 await self._watch_for_lag()
                 nursery.cancel_scope.cancel()
         finally:

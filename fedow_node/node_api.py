@@ -16,6 +16,7 @@ import structlog
 
 from consensus.errors import TxRejected
 from fedow_node.api.facade import CommittedTx, SubmitRefused
+from fedow_node.api.tokens import tokens_path
 from fedow_node.application import Committed
 from fedow_node.node import FedowNode
 from storage import Store, TxLocation
@@ -38,7 +39,7 @@ class NodeApi:
         self.store: Store = node.store
         self.reader: StateReader = node.store
         self.place_key: SigningKey | None = node.place_key
-        self.api_tokens_path: Path = node.files.data_dir / "api_tokens.json"
+        self.api_tokens_path: Path = tokens_path(node.home)
         self._loop = asyncio.get_running_loop()
         self._waiters: dict[bytes, list[asyncio.Future[TxLocation]]] = {}
         self._streams: set[asyncio.Queue[CommittedTx | None]] = set()

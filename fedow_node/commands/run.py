@@ -12,6 +12,7 @@ from aiohttp import web
 
 from fedow_node.api import build_app
 from fedow_node.guest import run_guest
+from fedow_node.logs import configure_logging
 from fedow_node.node import FedowNode
 from fedow_node.node_api import NodeApi
 
@@ -34,6 +35,8 @@ async def _serve(app: web.Application, bind: str) -> web.AppRunner:
 
 def run(args: argparse.Namespace) -> int:
     node = FedowNode.from_home(args.home)
+    # The node's own [log] section applies, except for a format chosen on the command line.
+    configure_logging(node.config.log.format if args.log_format == "auto" else args.log_format, node.config.log.level)
     node.open()
 
     async def trio_main(_scope: trio.CancelScope) -> None:
