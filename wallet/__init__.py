@@ -15,13 +15,13 @@ from wallet.execute import (BlockContext, BlockOutcome, BuiltBlock, TxResult, ap
 from wallet.genesis import GenesisDoc, genesis_state
 from wallet.invariants import check_block, check_full, recount
 from wallet.params import LedgerParams
-from wallet.state import DictReader, Overlay, StateReader
+from wallet.state import DictReader, Overlay, RecordCache, StateReader
 from wallet.tx import TX_DOMAIN, Tx, decode_tx, sign_tx
 from wallet.validators import validator_set
 
 __all__ = [
     "BODY_TYPES", "Body", "BlockContext", "BlockOutcome", "BlockTxRejected", "BuiltBlock", "DictReader",
-    "GenesisDoc", "InvariantBroken", "LedgerError", "LedgerParams", "Overlay", "Rejected", "StateReader",
+    "GenesisDoc", "InvariantBroken", "LedgerError", "LedgerParams", "Overlay", "RecordCache", "Rejected", "StateReader",
     "TX_DOMAIN", "Tx", "TxResult", "apply_tx", "build_block", "check_block", "check_full", "current_params", "decode_tx",
     "execute_block", "genesis_state", "recount", "sign_tx", "validator_set",
 ]

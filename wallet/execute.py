@@ -22,7 +22,7 @@ from wallet.records import Pointer
 from wallet.rules import RULES
 from wallet.rules.common import fed_asset, params as read_params
 from wallet.rules.staking import release_unbonded
-from wallet.state import Overlay, StateReader
+from wallet.state import Overlay, RecordCache, StateReader
 from wallet.tx import Tx
 
 log = structlog.get_logger(__name__)
@@ -138,13 +138,14 @@ def end_block(overlay: Overlay, ctx: BlockContext) -> tuple[tuple[bytes, int], .
 
 
 def execute_block(reader: StateReader, ctx: BlockContext, txs: Sequence[Tx],
-                  verified: Container[bytes] = frozenset()) -> BlockOutcome:
+                  verified: Container[bytes] = frozenset(), cache: RecordCache | None = None) -> BlockOutcome:
     """Apply a whole block; BlockTxRejected (with the index) if any transaction does not apply.
 
     Signatures are verified here except for the txids in ``verified`` (the
-    mempool's cache of transactions it already verified).
+    mempool's cache of transactions it already verified). ``cache`` keeps
+    records decoded from ``reader`` across calls (see :class:`RecordCache`).
     """
-    overlay = Overlay(reader)
+    overlay = Overlay(reader, cache)
     limit = read_params(overlay).max_block_txs
     if len(txs) > limit:
         raise Rejected("too_many_txs", f"block holds {len(txs)} transactions, max_block_txs is {limit}")
@@ -161,13 +162,14 @@ def execute_block(reader: StateReader, ctx: BlockContext, txs: Sequence[Tx],
 
 
 def build_block(reader: StateReader, ctx: BlockContext, candidates: Iterable[Tx], max_txs: int,
-                max_bytes: int, verified: Container[bytes] = frozenset()) -> BuiltBlock:
+                max_bytes: int, verified: Container[bytes] = frozenset(),
+                cache: RecordCache | None = None) -> BuiltBlock:
     """The proposer's helper: apply candidates in order, skip those that fail, stop at the limits.
 
     ``max_bytes`` bounds the sum of the transactions' encoded sizes. The
     outcome is the same as :func:`execute_block` would give for the chosen txs.
     """
-    overlay = Overlay(reader)
+    overlay = Overlay(reader, cache)
     begin_block(overlay, ctx)
     chosen: list[Tx] = []
     results: list[TxResult] = []

@@ -71,15 +71,35 @@ def _encode(value: Record | bytes) -> bytes:
     return value if isinstance(value, bytes) else pack(value.to_list())
 
 
+class RecordCache:
+    """Records decoded from committed state, kept across blocks by the state's owner.
+
+    Valid only for one committed state: after committing a block's changes,
+    call :meth:`forget` with them (the changed keys are dropped, the rest stays true).
+    """
+
+    def __init__(self, max_entries: int = 200_000) -> None:
+        self.entries: dict[bytes, Record | None] = {}
+        self.max_entries = max_entries
+
+    def forget(self, changes: Mapping[bytes, bytes | None]) -> None:
+        entries = self.entries
+        if len(entries) > self.max_entries:
+            entries.clear()
+            return
+        for key in changes:
+            entries.pop(key, None)
+
+
 class Overlay:
     """Changes over a reader (or over a parent overlay), with decoded-record caching."""
 
-    def __init__(self, base: StateReader | Overlay) -> None:
+    def __init__(self, base: StateReader | Overlay, cache: RecordCache | None = None) -> None:
         self._base = base
         self._parent = base if isinstance(base, Overlay) else None
         self._writes: dict[bytes, Record | bytes | None] = {}
-        self._decoded: dict[bytes, Record | None] = {}
-        """Root only: records decoded from the reader in this overlay's lifetime."""
+        self._decoded: dict[bytes, Record | None] = {} if cache is None else cache.entries
+        """Root only: records decoded from the reader (shared with a RecordCache if given)."""
         self._sorted_keys: list[bytes] = []
         """The written keys, sorted, as of the last scan (keys are never removed from writes)."""
 

@@ -113,3 +113,23 @@ def test_random_blocks_conserve_money_and_replay_identically(plan: list[Any]) ->
 def test_genesis_is_deterministic() -> None:
     assert genesis_state(genesis_doc()) == genesis_state(genesis_doc())
     check_full(DictReader(genesis_state(genesis_doc())))
+
+
+def test_a_record_cache_across_blocks_changes_nothing() -> None:
+    from wallet.state import RecordCache
+    plain, cached = Chain.start(), Chain.start()
+    cache = RecordCache()
+    for chain in (plain, cached):
+        chain.register(1, 2)
+    for step in range(4):
+        txs = [plain.tx(BAR, "cash_refill", card_wallet(1 + step % 2), "FED", 100 + step),
+               plain.tx(CAFE, "sale", card_uid(1 + step % 2), "FED", 50)]
+        ctx = plain.ctx()
+        expected = execute_block(plain.state, ctx, txs)
+        outcome = execute_block(cached.state, ctx, txs, cache=cache)
+        assert outcome.changes == expected.changes
+        for chain, changes in ((plain, expected.changes), (cached, outcome.changes)):
+            chain.state.apply(changes)
+            chain.height, chain.time_ms = ctx.height, ctx.time_ms
+        cache.forget(outcome.changes)
+    assert cached.state.snapshot() == plain.state.snapshot()

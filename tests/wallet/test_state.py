@@ -64,3 +64,18 @@ def test_iter_prefix_equals_a_plain_merge(base: dict[bytes, int], first: list[tu
     committed = DictReader({key: pack([value]) for key, value in base.items()})
     committed.apply(root.changes())
     assert committed.snapshot() == dict(sorted(expected.items()))
+
+
+def test_record_cache_survives_blocks_and_forgets_changed_keys() -> None:
+    from wallet.state import RecordCache
+    reader = DictReader({b"a": pack([1]), b"b": pack([2])})
+    cache = RecordCache()
+    first = Overlay(reader, cache)
+    assert first.record(b"a", Amount) == Amount(1) and first.record(b"b", Amount) == Amount(2)
+    first.put(b"a", Amount(5))
+    changes = first.changes()
+    reader.apply(changes)
+    cache.forget(changes)
+    second = Overlay(reader, cache)
+    assert second.record(b"a", Amount) == Amount(5)      # re-read after the change
+    assert cache.entries[b"b"] == Amount(2)               # unchanged key stays decoded
