@@ -105,6 +105,10 @@ async def test_killed_peer_restarted_on_same_port_and_key_gets_gossip_again(tmp_
             victim.kill()
             await victim.stop()
             await first.command("publish", text="while-down")
+            for survivor in (first, second):  # their failing redials now mark it "recently failed"
+                while victim.peer_id in (await survivor.command("peers"))["peers"]:
+                    await trio.sleep(0.05)
+            victim.spec.peers = []  # it will not dial: the others' redial loops must find it
             await victim.restart()
         with trio.fail_after(8):
             await wait_connected(first, [victim.peer_id])
