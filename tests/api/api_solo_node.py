@@ -145,7 +145,7 @@ class SoloNode:
         return GENESIS_MS + height * BLOCK_MS
 
     def commit(self) -> int:
-        """Commit every pending transaction that still applies in one block; returns its height."""
+        """Commit pending transactions in one block (those that no longer apply are dropped); its height."""
         height = self.store.height + 1
         ctx = wallet.BlockContext(self.chain_id, height, self._time(height), VALIDATOR.public_key)
         params = self._params()
@@ -169,8 +169,10 @@ class SoloNode:
         committed = [CommittedTx(result.txid, height, position, result.kind, tx.signer, result.touched,
                                  self._raw[tx.txid])
                      for position, (result, tx) in enumerate(zip(results, built.txs))]
-        self.pending.clear()
-        self._raw.clear()
+        settled = {tx.txid for tx in built.txs} | {txid for txid, _why in built.dropped}
+        self.pending = [tx for tx in self.pending if tx.txid not in settled]  # over the block limits: next block
+        for txid in settled:
+            del self._raw[txid]
         for queue in self._subscribers:
             for item in committed:
                 queue.put_nowait(item)

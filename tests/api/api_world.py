@@ -9,6 +9,7 @@ trio involved). Every scenario is bounded by ``asyncio.timeout``.
 from __future__ import annotations
 
 import asyncio
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Awaitable, Callable
@@ -18,7 +19,7 @@ from aiohttp.test_utils import TestServer
 
 from api_solo_node import GENESIS_MS, SoloNode
 from config import ApiSection
-from fedow_node.api import build_app, create_token, tokens_path
+from fedow_node.api import build_app, create_token, start_server, tokens_path
 from fedow_node.client import FedowClient, Submission
 
 SCENARIO_TIMEOUT_S = 30
@@ -81,3 +82,34 @@ async def _with_world(tmp_path: Path, scenario: Callable[[World], Awaitable[None
         await client.close()
         await server.close()
         node.close()
+
+
+class ServerThread:
+    """An API server on 127.0.0.1 (free port) in a daemon thread; ``stop`` joins it."""
+
+    def __init__(self, node: SoloNode) -> None:
+        self._node = node
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._stop: asyncio.Event | None = None
+        self.port = 0
+        self._thread = threading.Thread(target=self._loop.run_until_complete, args=(self._serve(),), daemon=True)
+
+    async def _serve(self) -> None:
+        self._stop = asyncio.Event()
+        runner = await start_server(build_app(self._node, ApiSection()), "127.0.0.1:0")
+        self.port = runner.addresses[0][1]
+        self._ready.set()
+        await self._stop.wait()
+        await runner.cleanup()
+
+    def start(self) -> None:
+        self._thread.start()
+        assert self._ready.wait(10), "the API server did not start"
+
+    def stop(self) -> None:
+        assert self._stop is not None
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(10)
+        assert not self._thread.is_alive()
+        self._loop.close()

@@ -63,8 +63,8 @@ def test_card_lookup_errors(tmp_path):
             assert status == 400 and body["error"] == "bad_request", path
             assert body["detail"]
         wallet = "00" * 32
-        for path in ("/v1/places/%ED%A0%80", "/v1/places/Bar", "/v1/assets/fed", f"/v1/wallets/{wallet}/memberships/x y",
-                     "/v1/events?place=%ff", "/v1/events?card=zz"):
+        for path in ("/v1/places/%ED%A0%80", "/v1/places/Bar", "/v1/assets/fed",
+                     f"/v1/wallets/{wallet}/memberships/x y", "/v1/events?place=%ff", "/v1/events?card=zz"):
             status, body = await world.raw("GET", path)
             assert status == 400 and body["error"] == "bad_request", path
         status, body = await world.raw("GET", "/v1/nowhere")
