@@ -53,6 +53,9 @@ CASES: list[tuple[SigningKey, str, tuple[Any, ...], str]] = [
     (ALICE, "qr_sale", ("bar", "BARCOIN", 1), "overdraft"),
     (BAR, "bank_deposit", (1, "payout-1"), "overdraft"),
     (key("stranger"), "unstake", (1,), "not_validator"),
+    (BAR, "cash_refill", (card_wallet(3), "FED", 1), "card_voided"),     # money there would be stuck
+    (CAFE, "fed_refill", (card_wallet(2), 1, "cs-lost"), "card_lost"),
+    (ALICE, "transfer", (card_wallet(2), "FED", 1), "card_lost"),
 ]
 
 

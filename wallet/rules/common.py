@@ -5,8 +5,8 @@ from __future__ import annotations
 from wallet import layout
 from wallet.errors import Rejected
 from wallet.params import LedgerParams
-from wallet.records import (CARD_ACTIVE, NON_MONEY_CATEGORIES, WALLET_PLACE, Asset, Authorities, Card,
-                            Federation, Place, Pointer, Validator, WalletInfo)
+from wallet.records import (CARD_ACTIVE, NON_MONEY_CATEGORIES, WALLET_CARD, WALLET_PLACE, Asset, Authorities,
+                            Card, Federation, Place, Pointer, Validator, WalletInfo)
 from wallet.state import Overlay
 
 
@@ -121,8 +121,19 @@ def require_validator(overlay: Overlay, public_key: bytes) -> Validator:
     return validator
 
 
-def require_not_place_wallet(overlay: Overlay, wallet_id: bytes) -> None:
+def require_receiving_wallet(overlay: Overlay, wallet_id: bytes) -> None:
+    """A wallet that may receive refills and transfers: not a place's, not a dead card's.
+
+    Money sent to the wallet of a lost or voided card could never be spent again.
+    """
     info = overlay.record(layout.wallet(wallet_id), WalletInfo)
-    if info is not None and info.kind == WALLET_PLACE:
+    if info is None:
+        return
+    if info.kind == WALLET_PLACE:
         raise Rejected("place_wallet", f"wallet {wallet_id.hex()} belongs to a place: "
                        "use a settlement between places")
+    if info.kind == WALLET_CARD and info.card is not None:
+        card = require_card(overlay, info.card)
+        if card.state != CARD_ACTIVE:
+            raise Rejected(f"card_{card.state}", f"wallet {wallet_id.hex()} belongs to card "
+                           f"{card.uid.hex()}, which is {card.state}")

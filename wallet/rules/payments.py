@@ -15,7 +15,7 @@ from wallet.book import Book
 from wallet.errors import Rejected
 from wallet.records import Pointer
 from wallet.rules.common import (fed_asset, is_authority, place_of_signer, require_accepts, require_active_card,
-                                 require_money, require_not_place_wallet, require_place)
+                                 require_money, require_place, require_receiving_wallet)
 from wallet.state import Overlay
 from wallet.tx import Tx
 
@@ -34,7 +34,7 @@ def fed_refill(book: Book, tx: Tx) -> None:
     overlay = book.overlay
     if not is_authority(overlay, tx.signer):
         place_of_signer(overlay, tx.signer)
-    require_not_place_wallet(overlay, body.wallet)
+    require_receiving_wallet(overlay, body.wallet)
     use_reference(overlay, body.payment_ref, "payment_ref", tx.txid)
     book.mint(body.wallet, fed_asset(overlay), body.amount)
     book.count_fed(refilled=body.amount)
@@ -50,7 +50,7 @@ def cash_refill(book: Book, tx: Tx) -> None:
     if not is_fed and asset.origin_place != place.id:
         raise Rejected("not_origin", f"place {place.id!r} can sell FED or its own assets for cash, "
                        f"not {asset.id!r} of {asset.origin_place!r}")
-    require_not_place_wallet(overlay, body.wallet)
+    require_receiving_wallet(overlay, body.wallet)
     book.mint(body.wallet, asset, body.amount)
     if is_fed:
         book.count_fed(refilled=body.amount)
@@ -85,7 +85,6 @@ def qr_sale(book: Book, tx: Tx) -> None:
     place = require_place(overlay, body.place_id)
     asset = require_money(overlay, body.asset_id)
     require_accepts(overlay, place, asset)
-    require_not_place_wallet(overlay, tx.signer)
     book.transfer(tx.signer, place.wallet, asset, body.amount)
 
 
@@ -96,8 +95,7 @@ def transfer(book: Book, tx: Tx) -> None:
     if body.to_wallet == tx.signer:
         raise Rejected("self_transfer", "field to_wallet is the signer's own wallet")
     asset = require_money(overlay, body.asset_id)
-    require_not_place_wallet(overlay, tx.signer)
-    require_not_place_wallet(overlay, body.to_wallet)
+    require_receiving_wallet(overlay, body.to_wallet)
     book.transfer(tx.signer, body.to_wallet, asset, body.amount)
 
 
