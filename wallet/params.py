@@ -1,6 +1,6 @@
 """Chain parameters as the ledger keeps them in state (key ``params``).
 
-Same names and order as ``config.params.ChainParams`` (docs/contracts.md);
+Same names, order and checks as ``config.params.ChainParams`` (docs/contracts.md);
 duplicated as a plain record because ``wallet`` depends on nothing of ours.
 Governance can change them (``set_params``), so the rules read them from state.
 """
@@ -15,6 +15,7 @@ from wallet.records import Record
 
 PPM = 1_000_000
 INT64_MAX = 2**63 - 1
+MAX_STAKE = 10**12
 SHARE_NAMES = (
     "demurrage_share_place_ppm", "demurrage_share_common_ppm",
     "demurrage_share_dev_ppm", "demurrage_share_validators_ppm",
@@ -81,4 +82,11 @@ def checked(params: LedgerParams) -> LedgerParams:
     total = sum(getattr(params, name) for name in SHARE_NAMES)
     if total != PPM:
         raise Rejected("bad_params", f"the four demurrage shares must sum to {PPM}, got {total}")
+    for name in ("timeout_propose_ms", "timeout_prevote_ms", "timeout_precommit_ms"):
+        if params.timeout_cap_ms < getattr(params, name):
+            raise Rejected("bad_params", f"parameter timeout_cap_ms ({params.timeout_cap_ms}) must be >= {name}")
+    if params.max_tx_bytes > params.max_block_bytes:
+        raise Rejected("bad_params", f"parameter max_tx_bytes must be <= max_block_bytes ({params.max_block_bytes})")
+    if params.min_validator_stake > MAX_STAKE:
+        raise Rejected("bad_params", f"parameter min_validator_stake must be <= {MAX_STAKE}")
     return params

@@ -91,4 +91,5 @@ def test_set_params_changes_rules_and_is_checked(chain: Chain) -> None:
     assert rejected_code(chain, chain.tx(AUTHORITY, "set_params", [["nope", 1]], expires_in=2)) == "bad_params"
     assert rejected_code(chain, chain.tx(AUTHORITY, "set_params", [["demurrage_share_dev_ppm", 1]], expires_in=2)) \
         == "bad_params"
-    assert rejected_code(chain, chain.tx(AUTHORITY, "set_params", [["max_tx_bytes", 0]], expires_in=2)) == "bad_params"
+    for change in (["max_tx_bytes", 0], ["timeout_cap_ms", 1], ["max_tx_bytes", 10**9], ["demurrage_rate_ppm", 10**6 + 1]):
+        assert rejected_code(chain, chain.tx(AUTHORITY, "set_params", [change], expires_in=2)) == "bad_params"
