@@ -9,11 +9,11 @@ from aiohttp import web
 
 from config import ApiSection
 from fedow_node.api import chain, directory, events, pos, submit, wallets
-from fedow_node.api.context import CONTEXT, ApiContext, json_response, wall_clock_ms
+from fedow_node.api.context import CONTEXT, ApiContext, json_response, require_place_token, wall_clock_ms
 from fedow_node.api.errors import ApiError
 from fedow_node.api.facade import NodeFacade
 from fedow_node.api.openapi import openapi_document
-from fedow_node.api.routes import Route
+from fedow_node.api.routes import Handler, Route
 from fedow_node.api.tokens import TokenFile
 
 __all__ = ["ROUTES", "build_app", "start_server"]
@@ -65,13 +65,22 @@ async def json_errors(request: web.Request,
         return _error("internal", "the node failed to answer this request; see its log", 500)
 
 
+def _token_checked(handler: Handler) -> Handler:
+    """The handler of a ``Route.token`` route: the POS token is checked before anything else."""
+    async def checked(request: web.Request) -> web.StreamResponse:
+        require_place_token(request)
+        return await handler(request)
+    return checked
+
+
 def build_app(node: NodeFacade, config: ApiSection, *, clock: Callable[[], int] = wall_clock_ms) -> web.Application:
     """The POS API over ``node``; ``clock`` (ms) only dates display fields such as membership 'active'."""
     app = web.Application(client_max_size=config.max_body_bytes, middlewares=[json_errors])
     app[CONTEXT] = ApiContext(node, config, TokenFile(node.api_tokens_path), clock)
     app[OPENAPI_KEY] = openapi_document(ROUTES)
     for route in ROUTES:
-        app.router.add_route(route.method, route.path, route.handler)
+        app.router.add_route(route.method, route.path,
+                             _token_checked(route.handler) if route.token else route.handler)
     return app
 
 

@@ -70,7 +70,7 @@ def _bearer(request: web.Request) -> str:
 
 
 def require_place_token(request: web.Request) -> str:
-    """The node's place id, once the request's token is one of that place's; else 401/403."""
+    """The node's place id, once the request's token is one of that place's; else 401, 403 or 503."""
     ctx = context(request)
     token = _bearer(request)
     try:

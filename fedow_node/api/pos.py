@@ -2,6 +2,7 @@
 
 Every action is ``POST /v1/pos/<action>`` with a JSON body; the token must be
 one of the node's place (401 without a valid token, 403 for another place's).
+The token is checked before the body is read (``Route.token``, see app.py).
 The signed transaction then follows the same path as a client-signed one
 (``submit_and_reply``), including ``?wait=commit``. A random 16-byte nonce per
 request lets any number of terminals sign at once with no shared counter.
@@ -16,7 +17,7 @@ from typing import Any, Callable
 from aiohttp import web
 
 from fedow_node.api import ids, schema as s
-from fedow_node.api.context import context, read_json, require_place_token
+from fedow_node.api.context import context, read_json
 from fedow_node.api.errors import ApiError
 from fedow_node.api.routes import Route
 from fedow_node.api.submit import RESULT_SCHEMA, WAIT_PARAMS, submit_and_reply
@@ -101,11 +102,10 @@ ACTIONS = (
 
 def _handler(action: PosAction) -> Callable[[web.Request], Any]:
     async def handle(request: web.Request) -> web.Response:
-        require_place_token(request)
         payload = await read_json(request, action.schema)
         node = context(request).node
         key = node.place_key
-        assert key is not None, "require_place_token checked the place key"
+        assert key is not None, "the route's token check (Route.token) checked the place key"
         body = action.build(payload, node.reader)
         tx = sign_tx(key, node.chain_id, body.KIND, body, os.urandom(NONCE_BYTES), node.next_expiry())
         return await submit_and_reply(request, tx)

@@ -11,7 +11,7 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
-__all__ = ["Param", "Route"]
+__all__ = ["Handler", "Param", "Route"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

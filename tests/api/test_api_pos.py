@@ -15,7 +15,8 @@ import pytest
 
 from api_solo_node import ALICE, CAFE
 from api_world import MAX_BODY, World, card_uid, run_world
-from fedow_node.api import create_token, revoke_token, tokens_path
+from fedow_node.api import ROUTES, create_token, revoke_token, tokens_path
+from fedow_node.api.pos import ACTIONS
 from fedow_node.client import ApiRefused
 from wallet.layout import card_wallet_id, place_wallet_id
 
@@ -104,6 +105,16 @@ def test_token_is_required_and_bound_to_the_nodes_place(tmp_path):
         detail = await assert_refused(world, "POST", "/v1/pos/sales", 403, "wrong_place", json_body=SALE,
                                       token=cafe_token)
         assert "cafe" in detail and "bar" in detail
+    run_world(tmp_path, scenario)
+
+
+def test_every_token_route_refuses_a_request_without_token_before_reading_it(tmp_path):
+    async def scenario(world: World) -> None:
+        token_routes = [route for route in ROUTES if route.token]
+        assert {route.path for route in token_routes} == {f"/v1/pos/{action.name}" for action in ACTIONS}
+        for route in token_routes:
+            await assert_refused(world, route.method, route.path, 401, "missing_token", body=b"{not json",
+                                 token=None)
     run_world(tmp_path, scenario)
 
 
