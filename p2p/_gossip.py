@@ -25,6 +25,7 @@ from typing import Any
 
 import structlog
 import trio
+from google.protobuf.message import DecodeError
 from libp2p.abc import IHost, INetStream
 from libp2p.peer.id import ID
 from libp2p.pubsub.gossipsub import PROTOCOL_ID_V11, GossipSub
@@ -159,16 +160,20 @@ class Gossip:
             self._pubsub.add_to_blacklist(peer)
 
     async def _guarded_stream_handler(self, stream: INetStream) -> None:
+        peer_id = stream.muxed_conn.peer_id.to_base58()
         try:
             await self._pubsub.stream_handler(stream)
-        except Exception as error:  # e.g. protobuf DecodeError, which the library lets escape
-            peer_id = stream.muxed_conn.peer_id.to_base58()
+        except DecodeError as error:  # the library lets it escape and stop the node
             log.warning("pubsub_stream_undecodable", peer_id=peer_id, error=repr(error))
             self._on_bad_gossip(peer_id, f"undecodable pubsub RPC: {error!r}")
-            try:
-                await stream.reset()
-            except Exception:  # the stream is already gone; nothing left to release
-                log.debug("pubsub_stream_reset_failed", peer_id=peer_id)
+        except Exception:  # anything else the library lets escape must not stop the node either
+            log.exception("pubsub_stream_failed", peer_id=peer_id)
+        else:
+            return
+        try:
+            await stream.reset()
+        except Exception:  # the stream is already gone; nothing left to release
+            log.debug("pubsub_stream_reset_failed", peer_id=peer_id)
 
     def _longest_queue(self) -> int:
         return max((len(queue) for queue in self._pubsub.peer_queues.values()), default=0)

@@ -24,6 +24,8 @@ log = structlog.get_logger(__name__)
 
 HOUSEKEEPING_SECONDS = 0.25
 """How often bans are enforced and lifted; a banned peer that reconnects is cut within this."""
+DIAL_TIMEOUT_SECONDS = 10.0
+"""One dial, with the swarm's own quick retries, gives up after this."""
 
 
 class P2PNode:
@@ -66,8 +68,23 @@ class P2PNode:
         return self._scores.score(peer_id, trio.current_time())
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        """Listen, start gossip, keep the static peers dialled; ``started()`` once listening."""
+        """Listen, start gossip, keep the static peers dialled; ``started()`` once listening.
+
+        Raises :class:`P2PError` ``listen_failed`` when the address cannot be bound.
+        """
+        try:
+            await self._serve(task_status)
+        except BaseExceptionGroup as group:
+            failure = _sole_p2p_error(group)
+            if failure is None:
+                raise
+            raise failure from None
+
+    async def _serve(self, task_status: trio.TaskStatus[None]) -> None:
         async with self._host.run([self._listen]), trio.open_nursery() as nursery:
+            if not self._host.get_transport_addrs():  # py-libp2p swallows the bind error
+                raise P2PError("listen_failed", f"listen address {self._listen}: could not bind "
+                               "(port in use or address not local?)")
             await nursery.start(self._gossip.run)
             for peer in self._static_peers:
                 if peer.peer_id != self._host.get_id():
@@ -166,7 +183,7 @@ class P2PNode:
         """One dial attempt; returns the delay before the next check (capped backoff)."""
         self._forget_dial_failure(peer.peer_id)
         try:
-            with trio.fail_after(self._config.redial_max_seconds + 5):
+            with trio.fail_after(DIAL_TIMEOUT_SECONDS):
                 await self._host.connect(peer)
         except (BaseLibp2pError, OSError, trio.TooSlowError) as error:
             first_failure = delay == self._config.redial_initial_seconds
@@ -181,6 +198,21 @@ class P2PNode:
         negative_cache = getattr(self._host.get_network(), "_negative_peer_cache", None)
         if negative_cache is not None:
             negative_cache.evict(str(peer))
+
+
+def _sole_p2p_error(group: BaseExceptionGroup) -> P2PError | None:
+    """The one P2PError that nurseries wrapped in groups, if that is all the group holds."""
+    leaves: list[BaseException] = []
+    pending: list[BaseException] = [group]
+    while pending:
+        error = pending.pop()
+        if isinstance(error, BaseExceptionGroup):
+            pending.extend(error.exceptions)
+        else:
+            leaves.append(error)
+    if len(leaves) == 1 and isinstance(leaves[0], P2PError):
+        return leaves[0]
+    return None
 
 
 def _parse_peer(address: str) -> PeerInfo:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 
 import nacl.signing
 import pytest
@@ -167,3 +168,13 @@ async def test_penalties_accumulate_into_a_ban_counted_in_metrics() -> None:
     node.penalize(offender, 10, "invalid vote signature")
     metrics = node.metrics()
     assert (metrics.penalties, metrics.bans) == (2, 1)
+
+
+async def test_a_port_in_use_is_a_clear_listen_error() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        node = P2PNode(P2PConfig(seed=os.urandom(32), listen_host="127.0.0.1",
+                                 listen_port=taken.getsockname()[1]))
+        with trio.fail_after(10), pytest.raises(P2PError, match="listen_failed: .* could not bind"):
+            await node.run()
