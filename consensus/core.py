@@ -158,6 +158,10 @@ class ConsensusState:
     def proposer(self, round_: int) -> bytes:
         return self.validators.proposer_for_round(round_)
 
+    def knows_block(self, block_id: bytes) -> bool:
+        """Some proposal of this height carries ``block_id``."""
+        return any(rec.proposal.block_id == block_id for records in self.proposals.values() for rec in records)
+
     def record(self, round_: int, block_id: bytes) -> ProposalRecord | None:
         return next((rec for rec in self.proposals.get(round_, ()) if rec.proposal.block_id == block_id), None)
 
@@ -231,7 +235,7 @@ def _add_vote(state: ConsensusState, vote: Vote, effects: list[Effect]) -> Conse
     if power == 0:
         return _drop(state, effects, "no_voting_power", f"validator {vote.validator.hex()} has no voting power at "
                                                         f"height {state.height} (unknown, jailed or unstaked)")
-    proposed = vote.block_id is None or state.record(vote.round, vote.block_id) is not None
+    proposed = vote.block_id is None or state.knows_block(vote.block_id)
     votes, outcome, evidence = state.votes.add(vote, power, countable_conflict=proposed)
     if outcome is AddOutcome.DUPLICATE:
         return _drop(state, effects, "duplicate", "vote already counted")

@@ -147,11 +147,11 @@ class Node:
             self.wal.start_height(height)
         self._replaying = True
         self._process(core.new_height(self.config.params, self.our_key, height, validators))
-        for item in replayed:
+        for item in replayed:  # already in the log: not logged again
             if isinstance(item, WalTimeout):
-                self._handle_timer(core.TimeoutElapsed(item.height, item.round, item.step))
+                self._handle_timer(core.TimeoutElapsed(item.height, item.round, item.step), log=False)
             else:
-                self._handle_message(item)
+                self._handle_message(item, log=False)
         self._replaying = False
         log.info("consensus_started", height=height, replayed=len(entries), validator=bool(self.signer))
         self._out.append(StartTimer(RegossipTick(), self.config.regossip_interval_ms))
@@ -168,19 +168,20 @@ class Node:
 
     # --- inputs ---------------------------------------------------------------------------------
 
-    def _handle_message(self, message: Message) -> None:
+    def _handle_message(self, message: Message, log: bool = True) -> None:
         if isinstance(message, Evidence):
             self._add_evidence(message, gossip=False)
         elif isinstance(message, DecidedBlock):
             self._on_decided_block(message)
         else:
-            self._on_round_message(message)
+            self._on_round_message(message, log)
 
-    def _handle_timer(self, event: TimerEvent) -> None:
+    def _handle_timer(self, event: TimerEvent, log: bool = True) -> None:
         state = self._state
         if isinstance(event, core.TimeoutElapsed):
             if (event.height, event.round) == (state.height, state.round) and not state.decided:
-                self._log_wal(WalTimeout(event.height, event.round, event.step))
+                if log:
+                    self.wal.append(WalTimeout(event.height, event.round, event.step))
                 self._feed(event)
         elif isinstance(event, CommitElapsed):
             if event.height == state.height + 1 and state.decided:
@@ -193,14 +194,15 @@ class Node:
         assert self.state is not None, "start() first"
         return self.state
 
-    def _on_round_message(self, message: Proposal | Vote) -> None:
+    def _on_round_message(self, message: Proposal | Vote, log: bool = True) -> None:
         state = self._state
         if message.height < state.height:
             self._serve_catch_up(message.height)
         elif message.height > state.height:
             self._buffer(message)
         elif not state.decided:
-            self._log_wal(WalMessage(encode_message(message)))
+            if log:
+                self.wal.append(WalMessage(encode_message(message)))
             if isinstance(message, Vote):
                 self._feed(core.VoteReceived(message))
             else:
@@ -346,7 +348,7 @@ class Node:
 
     def _send_own(self, message: Proposal | Vote) -> None:
         """Log, broadcast, then handle our own message like a peer's."""
-        self._log_wal(WalMessage(encode_message(message)))
+        self.wal.append(WalMessage(encode_message(message)))
         self._out.append(Broadcast(message))
         if isinstance(message, Vote):
             self._feed(core.VoteReceived(message))
@@ -398,10 +400,6 @@ class Node:
         self._out.append(StartTimer(RegossipTick(), self.config.regossip_interval_ms))
 
     # --- helpers --------------------------------------------------------------------------------
-
-    def _log_wal(self, entry: WalMessage | WalTimeout) -> None:
-        if not self._replaying:
-            self.wal.append(entry)
 
     def _decode_wal(self, entry: WalMessage) -> Message:
         params = self.config.params

@@ -9,8 +9,9 @@ argument holds because it is counted once in ``power_any`` and in the f+1 rule,
 and honest validators never do it. Counting both matters for liveness: honest
 nodes that saw different halves of an equivocation must still agree on a
 proof-of-lock that needed the equivocator's vote. To bound memory, a conflicting
-vote is only counted for nil or for a value actually proposed in that round;
-every conflict is reported as evidence.
+vote is only counted for nil or for a value proposed at this height (in any
+round: a proof-of-lock may be for a value re-proposed later); every conflict is
+reported as evidence.
 """
 
 from __future__ import annotations
