@@ -9,12 +9,13 @@ in through :class:`NodeFacade`; see docs/api.md.
 from fedow_node.api.app import ROUTES, build_app, start_server
 from fedow_node.api.errors import ApiError, status_of
 from fedow_node.api.facade import CommittedTx, NodeFacade, SubmitRefused
+from fedow_node.api.feed import CommitFeed
 from fedow_node.api.openapi import openapi_document
 from fedow_node.api.tokens import (TOKENS_FILE, TokenEntry, TokenFile, TokenFileError, create_token, list_tokens,
                                    revoke_token, tokens_path)
 
 __all__ = [
-    "ROUTES", "TOKENS_FILE", "ApiError", "CommittedTx", "NodeFacade", "SubmitRefused", "TokenEntry", "TokenFile",
+    "ROUTES", "TOKENS_FILE", "ApiError", "CommitFeed", "CommittedTx", "NodeFacade", "SubmitRefused", "TokenEntry", "TokenFile",
     "TokenFileError", "build_app", "create_token", "list_tokens", "openapi_document", "revoke_token",
     "start_server", "status_of", "tokens_path",
 ]

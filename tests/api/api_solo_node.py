@@ -10,7 +10,6 @@ asyncio, like the API.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from pathlib import Path
 from typing import Any, AsyncIterator, Mapping
@@ -18,7 +17,7 @@ from typing import Any, AsyncIterator, Mapping
 import wallet
 from config import ChainParams, GenesisDoc, parse_genesis
 from consensus import Certificate, VoteType, encode_certificate, sign_vote
-from fedow_node.api import CommittedTx, SubmitRefused, tokens_path
+from fedow_node.api import CommitFeed, CommittedTx, SubmitRefused, tokens_path
 from storage import CommitBatch, Store, TxLocation, genesis_state_hash, next_state_hash
 from wallet.block import EMPTY_HASH, block_id, make_block
 from wallet import queries
@@ -79,8 +78,7 @@ class SoloNode:
         self.pending: list[wallet.Tx] = []
         self._raw: dict[bytes, bytes] = {}
         self._last_certificate: bytes | None = None
-        self._commit_event = asyncio.Event()
-        self._subscribers: list[asyncio.Queue[CommittedTx]] = []
+        self.feed = CommitFeed(self.store.tx_location)
 
     def close(self) -> None:
         self.store.close()
@@ -110,31 +108,17 @@ class SoloNode:
         return txid in self._raw
 
     async def wait_committed(self, txid: bytes, timeout_s: float) -> TxLocation | None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout_s
-        while (location := self.store.tx_location(txid)) is None:
-            event = self._commit_event
-            try:
-                await asyncio.wait_for(event.wait(), max(0.0, deadline - loop.time()))
-            except TimeoutError:
-                return None
-        return location
+        return await self.feed.wait_committed(txid, timeout_s)
 
     def next_expiry(self) -> int:
         return self.store.height + self._params().tx_ttl_blocks
 
-    async def subscribe_commits(self) -> AsyncIterator[CommittedTx]:
-        queue: asyncio.Queue[CommittedTx] = asyncio.Queue()
-        self._subscribers.append(queue)
-        try:
-            while True:
-                yield await queue.get()
-        finally:
-            self._subscribers.remove(queue)
+    def subscribe_commits(self) -> AsyncIterator[CommittedTx]:
+        return self.feed.subscribe()
 
     @property
     def subscribers(self) -> int:
-        return len(self._subscribers)
+        return self.feed.subscribers
 
     # -- the solo committer ------------------------------------------------------------
     def _params(self) -> wallet.LedgerParams:
@@ -173,9 +157,5 @@ class SoloNode:
         self.pending = [tx for tx in self.pending if tx.txid not in settled]  # over the block limits: next block
         for txid in settled:
             del self._raw[txid]
-        for queue in self._subscribers:
-            for item in committed:
-                queue.put_nowait(item)
-        self._commit_event.set()
-        self._commit_event = asyncio.Event()
+        self.feed.publish(committed)
         return height

@@ -1,0 +1,94 @@
+"""CommitFeed: hands committed transactions to ``?wait=commit`` waiters and event-stream subscribers.
+
+A ready-made half of :class:`~fedow_node.api.facade.NodeFacade`: the node calls
+:meth:`CommitFeed.publish` after each block commit, on the asyncio loop's
+thread (in trio guest mode the trio side runs on that same thread), and
+forwards ``wait_committed`` and ``subscribe_commits`` to the feed. Each
+subscriber has a bounded queue; one that falls ``max_backlog`` transactions
+behind is dropped (its stream ends and the client reconnects) rather than
+letting memory grow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import AsyncIterator, Callable, Sequence
+
+import structlog
+
+from fedow_node.api.facade import CommittedTx
+from storage import TxLocation
+
+__all__ = ["CommitFeed"]
+
+log = structlog.get_logger(__name__)
+
+DEFAULT_BACKLOG = 10_000
+
+
+class _Subscriber:
+    def __init__(self, max_backlog: int) -> None:
+        self.queue: asyncio.Queue[CommittedTx | None] = asyncio.Queue(max_backlog + 1)
+        self.max_backlog = max_backlog
+        self.dropped = False
+
+    def offer(self, item: CommittedTx) -> None:
+        if self.dropped:
+            return
+        if self.queue.qsize() >= self.max_backlog:
+            self.dropped = True
+            self.queue.put_nowait(None)  # the one slot kept free: ends the stream
+            log.warning("commit_subscriber_dropped", backlog=self.max_backlog)
+            return
+        self.queue.put_nowait(item)
+
+
+class CommitFeed:
+    """Fan-out of committed transactions on the asyncio side; ``lookup`` is ``store.tx_location``."""
+
+    def __init__(self, lookup: Callable[[bytes], TxLocation | None], max_backlog: int = DEFAULT_BACKLOG) -> None:
+        self._lookup = lookup
+        self._max_backlog = max_backlog
+        self._waiters: dict[bytes, list[asyncio.Future[TxLocation]]] = {}
+        self._subscribers: list[_Subscriber] = []
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._subscribers)
+
+    def publish(self, committed: Sequence[CommittedTx]) -> None:
+        """Announce one block's transactions (in block order), once they are durably committed."""
+        for item in committed:
+            for future in self._waiters.pop(item.txid, ()):
+                if not future.done():
+                    future.set_result(TxLocation(item.height, item.position))
+            for subscriber in self._subscribers:
+                subscriber.offer(item)
+
+    async def wait_committed(self, txid: bytes, timeout_s: float) -> TxLocation | None:
+        """Where ``txid`` is committed, as soon as it is; None after ``timeout_s``."""
+        location = self._lookup(txid)
+        if location is not None:
+            return location
+        future: asyncio.Future[TxLocation] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(txid, []).append(future)
+        try:
+            return await asyncio.wait_for(future, timeout_s)
+        except TimeoutError:
+            return None
+        finally:
+            waiting = self._waiters.get(txid)
+            if waiting is not None and future in waiting:
+                waiting.remove(future)
+                if not waiting:
+                    del self._waiters[txid]
+
+    async def subscribe(self) -> AsyncIterator[CommittedTx]:
+        """Every transaction published from now on, until closed or dropped for falling behind."""
+        subscriber = _Subscriber(self._max_backlog)
+        self._subscribers.append(subscriber)
+        try:
+            while (item := await subscriber.queue.get()) is not None:
+                yield item
+        finally:
+            self._subscribers.remove(subscriber)
