@@ -6,7 +6,8 @@ for every gossip message delivered, and ``{"event": "reply", "id": n, ...}`` for
 every command read from stdin (``{"id": n, "op": "...", ...}``). Ops: publish,
 publish_many (optionally paced and padded, each payload stamped with its send
 time), publish_batch, request, request_loop, peers, metrics, score, ping (answers the CPU time used). The validator of the ``t`` topic rejects
-payloads that start with the configured ``reject_prefix`` and accepts the rest.
+payloads that start with the configured ``reject_prefix``, ignores those that start
+with ``ignore_prefix`` and accepts the rest.
 The request handler of ``/test/blob/1`` answers ``blob:<n>`` with ``n`` bytes and
 raises on ``boom``.
 """
@@ -22,7 +23,7 @@ from typing import Any
 import trio
 
 from fedow_node.logs import configure_logging
-from p2p import ACCEPT, REJECT, P2PConfig, P2PError, P2PNode, Verdict
+from p2p import ACCEPT, IGNORE, REJECT, P2PConfig, P2PError, P2PNode, Verdict
 
 TOPIC = "t"
 BLOB_PROTOCOL = "/test/blob/1"
@@ -48,10 +49,12 @@ def emit(event: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-def make_validator(reject_prefix: bytes) -> Any:
+def make_validator(reject_prefix: bytes, ignore_prefix: bytes) -> Any:
     def validate(data: bytes, peer_id: str) -> Verdict:
         if reject_prefix and data.startswith(reject_prefix):
             return REJECT(f"payload starts with {reject_prefix!r}")
+        if ignore_prefix and data.startswith(ignore_prefix):
+            return IGNORE
         return ACCEPT
 
     return validate
@@ -139,7 +142,8 @@ async def main(settings: dict[str, Any]) -> None:
         **settings.get("options", {}),
     )
     node = P2PNode(config)
-    channel = node.subscribe(TOPIC, make_validator(settings.get("reject_prefix", "").encode()))
+    channel = node.subscribe(TOPIC, make_validator(settings.get("reject_prefix", "").encode(),
+                                                   settings.get("ignore_prefix", "").encode()))
     node.set_handler(BLOB_PROTOCOL, handle_blob)
     async with trio.open_nursery() as nursery:
         await nursery.start(node.run)

@@ -48,6 +48,7 @@ class NodeSpec:
     port: int
     peers: list[str] = field(default_factory=list)
     reject_prefix: str = ""
+    ignore_prefix: str = ""
     options: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -78,7 +79,8 @@ class ChildNode:
         """Spawn the child and return once it listens; its events are read in ``nursery``."""
         self._nursery = nursery
         settings = {"seed": self.spec.seed.hex(), "port": self.spec.port, "peers": self.spec.peers,
-                    "reject_prefix": self.spec.reject_prefix, "options": self.spec.options}
+                    "reject_prefix": self.spec.reject_prefix, "ignore_prefix": self.spec.ignore_prefix,
+                    "options": self.spec.options}
         env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
         with open(self.log_path, "ab") as log_file:
             self._process = await trio.lowlevel.open_process(

@@ -54,29 +54,33 @@ async def test_four_nodes_deliver_each_message_exactly_once_and_batches_intact(t
 
 
 def _line_specs(tmp_path: Path) -> list[NodeSpec]:
-    """A - B - C: A and C only reach each other through B, which rejects ``bad`` payloads."""
+    """A - B - C: A and C only reach each other through B, which rejects ``bad`` payloads
+    and ignores ``stale`` ones."""
     ports = free_ports(3)
     a, b, c = (NodeSpec(seed=os.urandom(32), port=port) for port in ports)
-    b.reject_prefix = "bad"
-    b.options = {"ban_threshold": -25}
+    b.reject_prefix, b.ignore_prefix = "bad", "stale"
+    b.options = {"ban_threshold": -25, "score_recovery_per_second": 0}
     a.peers, b.peers, c.peers = [b.address], [a.address, c.address], [b.address]
     return [a, b, c]
 
 
-async def test_rejected_message_is_not_relayed_and_bans_the_sender(tmp_path: Path) -> None:
+async def test_rejected_or_ignored_message_is_not_relayed_and_rejects_ban_the_sender(tmp_path: Path) -> None:
     async with running(_line_specs(tmp_path), tmp_path) as (a, b, c):
         with trio.fail_after(30):
             await wait_connected(b, [a.peer_id, c.peer_id])
             await warm_up(a, [c])
             assert c.peer_id not in (await a.command("peers"))["peers"]
 
+            await a.command("publish", text="stale-1")
             await a.command("publish", text="bad-1")
             await a.command("publish", text="good-1")
             await c.wait_until(lambda: bool(c.received("good-1")))
             assert c.received("bad") == [] and b.received("bad") == []
+            assert c.received("stale") == [] and b.received("stale") == []
             assert (await b.command("score", peer=a.peer_id))["score"] == -10
             metrics = (await b.command("metrics"))["metrics"]
-            assert metrics["messages_rejected"] == 1 and metrics["bans"] == 0
+            assert (metrics["messages_rejected"], metrics["messages_ignored"]) == (1, 1)
+            assert metrics["bans"] == 0
 
             for number in (2, 3):
                 await a.command("publish", text=f"bad-{number}")
