@@ -81,7 +81,15 @@ class NodeFacade(Protocol):
         ...
 
     async def wait_committed(self, txid: bytes, timeout_s: float) -> TxLocation | None:
-        """Where ``txid`` was committed, once it is; None when ``timeout_s`` passes first."""
+        """Where ``txid`` was committed, once it is; None when ``timeout_s`` passes first.
+
+        Raises :class:`SubmitRefused` if the node drops the transaction first
+        (a block or the mempool's re-check found it no longer applies).
+        """
+        ...
+
+    def dropped(self, txid: bytes) -> SubmitRefused | None:
+        """Why this node recently dropped ``txid`` after accepting it, or None."""
         ...
 
     def next_expiry(self) -> int:

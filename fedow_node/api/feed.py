@@ -1,9 +1,10 @@
 """CommitFeed: hands committed transactions to ``?wait=commit`` waiters and event-stream subscribers.
 
-A ready-made half of :class:`~fedow_node.api.facade.NodeFacade`: the node calls
-:meth:`CommitFeed.publish` after each block commit, on the asyncio loop's
-thread (in trio guest mode the trio side runs on that same thread), and
-forwards ``wait_committed`` and ``subscribe_commits`` to the feed. Each
+A ready-made part of :class:`~fedow_node.api.facade.NodeFacade`: the node calls
+:meth:`CommitFeed.publish` after each block commit and :meth:`CommitFeed.drop`
+for each accepted transaction it later evicts, on the asyncio loop's thread (in
+trio guest mode the trio side runs on that same thread), and forwards
+``wait_committed``, ``dropped`` and ``subscribe_commits`` to the feed. Each
 subscriber has a bounded queue; one that falls ``max_backlog`` transactions
 behind is dropped (its stream ends and the client reconnects) rather than
 letting memory grow.
@@ -12,11 +13,12 @@ letting memory grow.
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from typing import AsyncIterator, Callable, Sequence
 
 import structlog
 
-from fedow_node.api.facade import CommittedTx
+from fedow_node.api.facade import CommittedTx, SubmitRefused
 from storage import TxLocation
 
 __all__ = ["CommitFeed"]
@@ -24,6 +26,7 @@ __all__ = ["CommitFeed"]
 log = structlog.get_logger(__name__)
 
 DEFAULT_BACKLOG = 10_000
+REMEMBERED_DROPS = 10_000
 
 
 class _Subscriber:
@@ -51,6 +54,7 @@ class CommitFeed:
         self._max_backlog = max_backlog
         self._waiters: dict[bytes, list[asyncio.Future[TxLocation]]] = {}
         self._subscribers: list[_Subscriber] = []
+        self._drops: OrderedDict[bytes, SubmitRefused] = OrderedDict()
 
     @property
     def subscribers(self) -> int:
@@ -65,11 +69,26 @@ class CommitFeed:
             for subscriber in self._subscribers:
                 subscriber.offer(item)
 
+    def drop(self, txid: bytes, code: str, detail: str) -> None:
+        """An accepted transaction will never be committed: tell its waiters and remember why."""
+        refusal = SubmitRefused(code, f"transaction {txid.hex()} was dropped before commit: {detail}")
+        self._drops[txid] = refusal
+        while len(self._drops) > REMEMBERED_DROPS:
+            self._drops.popitem(last=False)
+        for future in self._waiters.pop(txid, ()):
+            if not future.done():
+                future.set_exception(refusal)
+
+    def dropped(self, txid: bytes) -> SubmitRefused | None:
+        return self._drops.get(txid)
+
     async def wait_committed(self, txid: bytes, timeout_s: float) -> TxLocation | None:
-        """Where ``txid`` is committed, as soon as it is; None after ``timeout_s``."""
+        """Where ``txid`` is committed, as soon as it is; None after ``timeout_s``; SubmitRefused if dropped."""
         location = self._lookup(txid)
         if location is not None:
             return location
+        if txid in self._drops:
+            raise self._drops[txid]
         future: asyncio.Future[TxLocation] = asyncio.get_running_loop().create_future()
         self._waiters.setdefault(txid, []).append(future)
         try:

@@ -35,6 +35,9 @@ RESULT_SCHEMA = s.shape({
     "txid": s.HEX32, "status": {"type": "string", "enum": ["pending", "committed"]}, "status_url": s.TEXT,
     "height": s.INT, "position": s.INT, "block_hash": s.HEX32}, required=("txid", "status", "status_url"))
 TX_STATUS_SCHEMA = s.shape({**RESULT_SCHEMA["properties"],
+                            "status": {"type": "string", "enum": ["pending", "committed", "dropped"]},
+                            "error": {"type": "string", "description": "dropped: why (e.g. overdraft)"},
+                            "detail": {"type": "string", "description": "dropped: the sentence"},
                             "tx": {"type": "object", "description": "the decoded transaction"}},
                            required=("txid", "status"))
 SIGNED_TX_REQUEST = s.obj({"tx": s.string(description="the signed transaction (canonical msgpack) "
@@ -60,23 +63,32 @@ def _committed(request: web.Request, txid: bytes, location: TxLocation) -> dict[
             "block_hash": None if block_hash is None else block_hash.hex()}
 
 
+def _refusal(exc: Exception) -> ApiError | None:
+    """The node's refusal (SubmitRefused, consensus or wallet Rejected: ``code`` + ``detail``) as an ApiError."""
+    code, detail = getattr(exc, "code", None), getattr(exc, "detail", None)
+    if not isinstance(code, str) or not isinstance(detail, str):
+        return None
+    return ApiError(code, detail)
+
+
 async def submit_and_reply(request: web.Request, tx: bytes) -> web.Response:
-    """Hand ``tx`` to the node; answer pending (202) or, with wait=commit, committed (200)."""
+    """Hand ``tx`` to the node; answer pending (202) or, with wait=commit, committed (200).
+
+    With wait=commit, a transaction the node drops before it is committed (an
+    earlier one made it invalid) answers that refusal, e.g. 422 ``overdraft``.
+    """
     wait_ms = _wait_ms(request)
     node = context(request).node
     try:
         txid = await node.submit(tx)
-    except ApiError:
-        raise
-    except Exception as exc:  # the node raises SubmitRefused, consensus or wallet Rejected
-        code, detail = getattr(exc, "code", None), getattr(exc, "detail", None)
-        if not isinstance(code, str) or not isinstance(detail, str):
+        location = None if wait_ms is None else await node.wait_committed(txid, wait_ms / 1000)
+    except Exception as exc:
+        refusal = _refusal(exc)
+        if refusal is None:
             raise
-        raise ApiError(code, detail) from None
-    if wait_ms is not None:
-        location = await node.wait_committed(txid, wait_ms / 1000)
-        if location is not None:
-            return json_response(_committed(request, txid, location))
+        raise refusal from None
+    if location is not None:
+        return json_response(_committed(request, txid, location))
     return json_response({"txid": txid.hex(), "status": "pending", "status_url": f"/v1/txs/{txid.hex()}"},
                          status=202)
 
@@ -93,6 +105,10 @@ async def get_tx(request: web.Request) -> web.Response:
     if location is None:
         if node.is_pending(txid):
             return json_response({"txid": txid.hex(), "status": "pending", "status_url": f"/v1/txs/{txid.hex()}"})
+        dropped = node.dropped(txid)
+        if dropped is not None:
+            return json_response({"txid": txid.hex(), "status": "dropped", "error": dropped.code,
+                                  "detail": dropped.detail})
         raise ApiError("unknown_tx", f"transaction {txid.hex()} is neither committed nor pending on this node")
     block = committed_block(node, location.height)
     assert block is not None, "the txid index names a block the store does not hold"

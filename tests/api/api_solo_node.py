@@ -113,6 +113,9 @@ class SoloNode:
     def next_expiry(self) -> int:
         return self.store.height + self._params().tx_ttl_blocks
 
+    def dropped(self, txid: bytes) -> SubmitRefused | None:
+        return self.feed.dropped(txid)
+
     def subscribe_commits(self) -> AsyncIterator[CommittedTx]:
         return self.feed.subscribe()
 
@@ -144,6 +147,8 @@ class SoloNode:
         bid = block_id(block)
         vote = sign_vote(VALIDATOR, self.chain_id, VoteType.PRECOMMIT, height, 0, bid, ctx.time_ms + 1)
         certificate = encode_certificate(Certificate.from_precommits(height, 0, bid, [vote]))
+        for txid, why in built.dropped:
+            self.feed.drop(txid, why.code, why.detail)
         results = built.outcome.results
         self.store.commit(CommitBatch(
             height=height, block_hash=bid, block=block, certificate=certificate, changes=built.outcome.changes,

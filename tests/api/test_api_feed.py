@@ -1,4 +1,4 @@
-"""CommitFeed: waiters resolved by publish, timeouts cleaned up, slow subscribers dropped.
+"""CommitFeed: waiters resolved by publish or failed by drop, timeouts cleaned up, slow subscribers dropped.
 
 Plain synchronous tests running asyncio scenarios with ``asyncio.run``.
 """
@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 
-from fedow_node.api import CommitFeed, CommittedTx
+import pytest
+
+from fedow_node.api import CommitFeed, CommittedTx, SubmitRefused
 from storage import TxLocation
 
 
@@ -45,4 +47,21 @@ def test_subscribers_get_every_item_in_order_and_a_slow_one_is_dropped():
         assert feed.subscribers == 1
         await fast.aclose()
         assert feed.subscribers == 0
+    asyncio.run(asyncio.wait_for(scenario(), 10))
+
+
+def test_a_dropped_transaction_fails_its_waiters_and_is_remembered():
+    async def scenario() -> None:
+        feed = CommitFeed(lambda txid: None)
+        txid = committed(3).txid
+        waiter = asyncio.create_task(feed.wait_committed(txid, 5))
+        await asyncio.sleep(0)
+        feed.drop(txid, "overdraft", "wallet holds 20 FED, 80 needed")
+        with pytest.raises(SubmitRefused) as caught:
+            await waiter
+        assert caught.value.code == "overdraft" and txid.hex() in caught.value.detail
+        assert feed.dropped(txid) is caught.value and feed.dropped(committed(4).txid) is None
+        with pytest.raises(SubmitRefused):
+            await feed.wait_committed(txid, 5)  # answers at once
+        assert feed._waiters == {}
     asyncio.run(asyncio.wait_for(scenario(), 10))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 
 import pytest
 
@@ -253,6 +254,30 @@ def test_wait_commit_answers_as_soon_as_the_block_commits(tmp_path):
         height = world.node.commit()
         sale = await waiting
         assert sale.committed and sale.height == height
+    run_world(tmp_path, scenario)
+
+
+def test_double_spend_by_two_terminals_one_commits_the_other_gets_its_refusal(tmp_path):
+    async def scenario(world: World) -> None:
+        await world.register(2)
+        await world.client.refill("FED", 100, uid=card_uid(2))
+        world.node.auto_commit = False
+        terminals = [asyncio.create_task(world.client.sale(card_uid(2), "FED", 80, timeout_ms=10_000))
+                     for _ in range(2)]
+        async with asyncio.timeout(5):
+            while len(world.node.pending) < 2:  # both passed the check against committed state
+                await asyncio.sleep(0.01)
+        world.node.commit()
+        outcomes = await asyncio.gather(*terminals, return_exceptions=True)
+        [won] = [item for item in outcomes if not isinstance(item, BaseException)]
+        [lost] = [item for item in outcomes if isinstance(item, ApiRefused)]
+        assert won.committed and (lost.status, lost.code) == (422, "overdraft")
+        assert "dropped before commit" in lost.detail
+        assert (await world.client.card(card_uid(2)))["paying_wallet"]["balances"][0]["amount"] == 20
+        dropped = re.search(r"transaction ([0-9a-f]{64})", lost.detail)
+        assert dropped is not None and dropped.group(1) != won.txid
+        status = await world.client.tx(dropped.group(1))
+        assert (status["status"], status["error"]) == ("dropped", "overdraft")
     run_world(tmp_path, scenario)
 
 
