@@ -17,7 +17,9 @@ from consensus.certificate import (
     encode_certificate,
     verify_certificate,
 )
+from consensus.driver import Driver
 from consensus.encoding import DecidedBlock, Message, check_signatures, decode_message, encode_message
+from consensus.evidence import EvidencePool, verify_evidence
 from consensus.errors import ConsensusError, Rejected, SignerRefused, TxRejected, UnsafeStart
 from consensus.interfaces import (
     Application,
@@ -40,12 +42,14 @@ from consensus.messages import (
     sign_proposal,
     sign_vote,
 )
+from consensus.mempool import Mempool
+from consensus.node import Node, NodeConfig
 from consensus.params import ConsensusParams, Step
+from consensus.signer import FileLastSignStore, LastSign, MemoryLastSignStore, Signer
 from consensus.validators import Validator, ValidatorSet
+from consensus.wal import FileWal, MemoryWal
 
 __all__ = [
-    "PROPOSAL_DOMAIN",
-    "VOTE_DOMAIN",
     "Application",
     "BlockContext",
     "BuiltBlock",
@@ -57,16 +61,29 @@ __all__ = [
     "ConsensusError",
     "ConsensusParams",
     "DecidedBlock",
+    "Driver",
     "Evidence",
+    "EvidencePool",
+    "FileLastSignStore",
+    "FileWal",
+    "LastSign",
+    "MemoryLastSignStore",
+    "MemoryWal",
+    "Mempool",
     "Message",
+    "Node",
+    "NodeConfig",
+    "PROPOSAL_DOMAIN",
     "Proposal",
     "Rejected",
+    "Signer",
     "SignerRefused",
     "Step",
     "Transport",
     "TxInfo",
     "TxRejected",
     "UnsafeStart",
+    "VOTE_DOMAIN",
     "Validator",
     "ValidatorSet",
     "Vote",
@@ -81,4 +98,5 @@ __all__ = [
     "sign_proposal",
     "sign_vote",
     "verify_certificate",
+    "verify_evidence",
 ]

@@ -9,5 +9,18 @@ from consensus.simulation.byzantine import Behaviour
 from consensus.simulation.network import Simulation, run_scenario
 from consensus.simulation.scenario import SIM_PARAMS, RunResult, Scenario
 
-__all__ = ["SIM_PARAMS", "BatchSummary", "Behaviour", "RunResult", "Scenario", "SimApplication", "SimBlock", "Simulation",
-           "pay_tx", "run_scenario", "run_seeds", "stake_tx", "summarize"]
+__all__ = [
+    "BatchSummary",
+    "Behaviour",
+    "RunResult",
+    "SIM_PARAMS",
+    "Scenario",
+    "SimApplication",
+    "SimBlock",
+    "Simulation",
+    "pay_tx",
+    "run_scenario",
+    "run_seeds",
+    "stake_tx",
+    "summarize",
+]

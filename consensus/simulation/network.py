@@ -20,7 +20,6 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-import structlog
 from wallet.keys import SigningKey
 
 from consensus.certificate import encode_certificate, verify_certificate
@@ -36,8 +35,6 @@ from consensus.simulation.byzantine import Behaviour, distort
 from consensus.simulation.scenario import RunResult, Scenario
 from consensus.validators import ValidatorSet
 from consensus.wal import MemoryWal
-
-log = structlog.get_logger(__name__)
 
 PPM = 1_000_000
 
