@@ -2,7 +2,8 @@
 
 A submission answers once the mempool took the transaction (202, pending),
 or with ``?wait=commit`` once it is committed (200, with height and position);
-if the wait times out it still answers 202 with the status URL to poll.
+if the wait times out it still answers 202 with the status URL to poll, and
+if the node drops the transaction first it answers why (e.g. 422 overdraft).
 """
 
 from __future__ import annotations
@@ -56,6 +57,10 @@ def _wait_ms(request: web.Request) -> int | None:
     return int(text)
 
 
+def _pending(txid: bytes) -> dict[str, Any]:
+    return {"txid": txid.hex(), "status": "pending", "status_url": f"/v1/txs/{txid.hex()}"}
+
+
 def _committed(request: web.Request, txid: bytes, location: TxLocation) -> dict[str, Any]:
     block_hash = context(request).node.store.block_hash(location.height)
     return {"txid": txid.hex(), "status": "committed", "status_url": f"/v1/txs/{txid.hex()}",
@@ -89,8 +94,7 @@ async def submit_and_reply(request: web.Request, tx: bytes) -> web.Response:
         raise refusal from None
     if location is not None:
         return json_response(_committed(request, txid, location))
-    return json_response({"txid": txid.hex(), "status": "pending", "status_url": f"/v1/txs/{txid.hex()}"},
-                         status=202)
+    return json_response(_pending(txid), status=202)
 
 
 async def post_tx(request: web.Request) -> web.Response:
@@ -104,7 +108,7 @@ async def get_tx(request: web.Request) -> web.Response:
     location = node.store.tx_location(txid)
     if location is None:
         if node.is_pending(txid):
-            return json_response({"txid": txid.hex(), "status": "pending", "status_url": f"/v1/txs/{txid.hex()}"})
+            return json_response(_pending(txid))
         dropped = node.dropped(txid)
         if dropped is not None:
             return json_response({"txid": txid.hex(), "status": "dropped", "error": dropped.code,
@@ -119,7 +123,7 @@ async def get_tx(request: web.Request) -> web.Response:
 ROUTES = (
     Route("POST", "/v1/txs", post_tx, "Submit a transaction signed by the client", "transactions",
           request=SIGNED_TX_REQUEST, response=RESULT_SCHEMA, query=WAIT_PARAMS, success=202,
-          errors=(400, 409, 413, 422, 503)),
-    Route("GET", "/v1/txs/{txid}", get_tx, "A transaction: committed (with its location) or pending",
+          errors=(400, 404, 409, 413, 422, 503)),
+    Route("GET", "/v1/txs/{txid}", get_tx, "A transaction: committed (with its location), pending or dropped",
           "transactions", response=TX_STATUS_SCHEMA, errors=(400, 404)),
 )
