@@ -18,3 +18,11 @@ def test_the_integrator_finds_what_it_wires() -> None:
               "FileWal", "Mempool", "EvidencePool", "ConsensusParams", "decode_message", "encode_message",
               "verify_certificate", "verify_evidence", "block_time_ms", "ValidatorSet", "UnsafeStart", "TxRejected"}
     assert needed <= set(consensus.__all__)
+
+
+def test_consensus_params_come_from_the_chain_params() -> None:
+    from config import ChainParams
+
+    params = consensus.ConsensusParams.from_chain_params(ChainParams.devnet())
+    assert params.timeout_propose_ms == ChainParams.devnet().timeout_propose_ms
+    assert params.timeout_ms(consensus.Step.PROPOSE, 10**6) == params.timeout_cap_ms

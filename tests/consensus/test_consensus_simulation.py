@@ -13,12 +13,12 @@ from consensus.simulation import Scenario, SimApplication, Simulation, run_scena
 
 
 @pytest.mark.parametrize("validators, byzantine, seeds, seed_start", [
-    (4, 1, 160, 0),
-    (4, 0, 30, 1000),
-    (7, 1, 40, 2000),
-    (7, 2, 20, 3000),
-    (10, 1, 12, 4000),
-    (10, 3, 8, 5000),
+    (4, 1, 120, 0),
+    (4, 0, 20, 1000),
+    (7, 1, 24, 2000),
+    (7, 2, 12, 3000),
+    (10, 1, 8, 4000),
+    (10, 3, 6, 5000),
 ])
 def test_seeded_runs_hold_every_check(validators: int, byzantine: int, seeds: int, seed_start: int) -> None:
     summary = run_seeds(Scenario(validators=validators, byzantine=byzantine), seeds, seed_start, jobs=2)
