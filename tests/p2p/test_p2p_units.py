@@ -8,7 +8,7 @@ import socket
 import nacl.signing
 import pytest
 import trio
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from p2p import (
@@ -74,6 +74,7 @@ def test_scores_heal_with_time_but_never_rise_above_zero() -> None:
     assert scores.score("never-seen", 1.0) == 0
 
 
+@settings(deadline=None)  # a shared, loaded machine: no per-example time limit
 @given(st.lists(st.tuples(st.integers(1, 50), st.integers(0, 30)), max_size=30))
 def test_score_is_never_positive_and_bans_only_below_threshold(penalties) -> None:
     scores = PeerScores(POLICY)
@@ -117,6 +118,7 @@ class ChunkedStream:
         return taken
 
 
+@settings(deadline=None)
 @given(st.lists(st.binary(max_size=3000), max_size=5), st.integers(1, 700))
 async def test_frames_round_trip_whatever_the_read_sizes(bodies, chunk) -> None:
     stream = ChunkedStream(chunk)
