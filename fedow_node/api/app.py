@@ -9,7 +9,8 @@ from aiohttp import web
 
 from config import ApiSection
 from fedow_node.api import chain, directory, events, pos, submit, wallets
-from fedow_node.api.context import CONTEXT, ApiContext, json_response, require_place_token, wall_clock_ms
+from fedow_node.api.context import (CONTEXT, ApiContext, StreamSlots, json_response, require_place_token,
+                                    wall_clock_ms)
 from fedow_node.api.errors import ApiError
 from fedow_node.api.facade import NodeFacade
 from fedow_node.api.openapi import openapi_document
@@ -19,6 +20,9 @@ from fedow_node.api.tokens import TokenFile
 __all__ = ["ROUTES", "build_app", "start_server"]
 
 log = structlog.get_logger(__name__)
+
+MAX_EVENT_STREAMS = 256
+"""Event streams one node serves at once (each holds a queue of up to 10,000 commits)."""
 
 OPENAPI_KEY: web.AppKey[dict[str, object]] = web.AppKey("fedow_api_openapi", dict)
 
@@ -76,7 +80,7 @@ def _token_checked(handler: Handler) -> Handler:
 def build_app(node: NodeFacade, config: ApiSection, *, clock: Callable[[], int] = wall_clock_ms) -> web.Application:
     """The POS API over ``node``; ``clock`` (ms) only dates display fields such as membership 'active'."""
     app = web.Application(client_max_size=config.max_body_bytes, middlewares=[json_errors])
-    app[CONTEXT] = ApiContext(node, config, TokenFile(node.api_tokens_path), clock)
+    app[CONTEXT] = ApiContext(node, config, TokenFile(node.api_tokens_path), clock, StreamSlots(MAX_EVENT_STREAMS))
     app[OPENAPI_KEY] = openapi_document(ROUTES)
     for route in ROUTES:
         app.router.add_route(route.method, route.path,

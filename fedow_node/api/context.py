@@ -16,7 +16,7 @@ from fedow_node.api.schema import validate
 from fedow_node.api.tokens import TokenFile, TokenFileError
 from wallet import queries
 
-__all__ = ["ApiContext", "CONTEXT", "context", "json_response", "read_json", "require_place_token",
+__all__ = ["ApiContext", "CONTEXT", "StreamSlots", "context", "json_response", "read_json", "require_place_token",
            "wall_clock_ms"]
 
 
@@ -25,12 +25,29 @@ def wall_clock_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+class StreamSlots:
+    """A bound on concurrently open event streams, so a local client cannot pile them up."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.open = 0
+
+    def acquire(self) -> None:
+        if self.open >= self.limit:
+            raise ApiError("unavailable", f"this node already serves {self.limit} event streams; retry later")
+        self.open += 1
+
+    def release(self) -> None:
+        self.open -= 1
+
+
 @dataclass(frozen=True)
 class ApiContext:
     node: NodeFacade
     config: ApiSection
     tokens: TokenFile
     clock: Callable[[], int]
+    event_streams: StreamSlots
 
 
 CONTEXT: web.AppKey[ApiContext] = web.AppKey("fedow_api_context", ApiContext)

@@ -18,7 +18,7 @@ from aiohttp import web
 from fedow_node.api import ids
 from fedow_node.api.context import context
 from fedow_node.api.errors import ApiError
-from fedow_node.api.facade import CommittedTx
+from fedow_node.api.facade import CommittedTx, NodeFacade
 from fedow_node.api.routes import Param, Route
 from fedow_node.api.views import body_view
 from wallet import queries
@@ -32,6 +32,8 @@ KEEPALIVE_S = 15.0
 
 @dataclass(frozen=True)
 class EventFilter:
+    """The query's filters; an event must match every one given."""
+
     wallet: bytes | None
     card: bytes | None
     place: str | None
@@ -77,7 +79,15 @@ def _event_data(event: CommittedTx) -> tuple[str, dict[str, object]]:
 
 async def events(request: web.Request) -> web.StreamResponse:
     chosen = _filter(request)
-    node = context(request).node
+    ctx = context(request)
+    ctx.event_streams.acquire()
+    try:
+        return await _stream(request, chosen, ctx.node)
+    finally:
+        ctx.event_streams.release()
+
+
+async def _stream(request: web.Request, chosen: EventFilter, node: NodeFacade) -> web.StreamResponse:
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
                                            "X-Accel-Buffering": "no"})
     await response.prepare(request)
@@ -117,5 +127,5 @@ ROUTES = (
           query=(Param("wallet", "only transactions that touched this wallet (hex or fedow1 address)"),
                  Param("card", "only transactions of this card (UID hex) or its paying wallet"),
                  Param("place", "only transactions signed by this place or touching its wallet")),
-          errors=(400, 404), content_type="text/event-stream"),
+          errors=(400, 404, 503), content_type="text/event-stream"),
 )

@@ -19,8 +19,8 @@ from config import ChainParams, GenesisDoc, parse_genesis
 from consensus import Certificate, VoteType, encode_certificate, sign_vote
 from fedow_node.api import CommitFeed, CommittedTx, SubmitRefused, tokens_path
 from storage import CommitBatch, Store, TxLocation, genesis_state_hash, next_state_hash
-from wallet.block import EMPTY_HASH, block_id, make_block
 from wallet import queries
+from wallet.block import EMPTY_HASH, block_id, make_block
 from wallet.keys import SigningKey
 
 CHAIN = "fedow-apitest"

@@ -15,11 +15,13 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 import aiohttp
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from api_solo_node import GENESIS_MS, SoloNode
 from config import ApiSection
 from fedow_node.api import build_app, create_token, start_server, tokens_path
+from fedow_node.api.context import CONTEXT, ApiContext
 from fedow_node.client import FedowClient, Submission
 
 SCENARIO_TIMEOUT_S = 30
@@ -36,6 +38,11 @@ class World:
     base_url: str
     token: str
     home: Path
+    app: web.Application
+
+    @property
+    def app_context(self) -> ApiContext:
+        return self.app[CONTEXT]
 
     async def raw(self, method: str, path: str, *, body: bytes | None = None, json: Any = None,
                   token: str | None = "default", headers: dict[str, str] | None = None) -> tuple[int, Any]:
@@ -77,7 +84,7 @@ async def _with_world(tmp_path: Path, scenario: Callable[[World], Awaitable[None
     client = FedowClient(base_url, token)
     try:
         async with asyncio.timeout(SCENARIO_TIMEOUT_S):
-            await scenario(World(node, client, base_url, token, tmp_path))
+            await scenario(World(node, client, base_url, token, tmp_path, app))
     finally:
         await client.close()
         await server.close()

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any, AsyncIterator
 
+import pytest
+
 from api_solo_node import ALICE, BAR, CAFE
 from api_world import World, card_uid, run_world
 from fedow_node.api import events as events_module
@@ -89,3 +91,26 @@ def test_keepalive_comments_keep_an_idle_stream_open(tmp_path, monkeypatch):
             while world.node.subscribers:
                 await asyncio.sleep(0.01)  # the node noticed the client left (next keepalive write)
     run_world(tmp_path, scenario, place_key=CAFE)
+
+
+def test_open_event_streams_are_bounded(tmp_path):
+    async def scenario(world: World) -> None:
+        slots = world.app_context.event_streams
+        slots.limit = 1
+        first = world.client.events()
+        reading = await subscribed(world, first)
+        try:
+            with pytest.raises(ApiRefused) as caught:
+                await anext(world.client.events())
+            assert (caught.value.status, caught.value.code) == (503, "unavailable")
+        finally:
+            reading.cancel()
+            await asyncio.gather(reading, return_exceptions=True)  # ends the client's stream
+            await first.aclose()
+        async with asyncio.timeout(5):
+            while slots.open:
+                await asyncio.sleep(0.01)
+        status, _ = await world.raw("GET", "/v1/events?place=nowhere")
+        assert status == 404  # a refused stream gives its slot back too
+        assert slots.open == 0
+    run_world(tmp_path, scenario)
