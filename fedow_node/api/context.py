@@ -16,7 +16,7 @@ from fedow_node.api.schema import validate
 from fedow_node.api.tokens import TokenFile, TokenFileError
 from wallet import queries
 
-__all__ = ["ApiContext", "CONTEXT", "StreamSlots", "context", "json_response", "read_json", "require_place_token",
+__all__ = ["ApiContext", "CONTEXT", "POS_TOKEN_ID", "StreamSlots", "context", "json_response", "read_json", "require_place_token",
            "wall_clock_ms"]
 
 
@@ -86,15 +86,19 @@ def _bearer(request: web.Request) -> str:
     return token.strip()
 
 
+POS_TOKEN_ID: web.RequestKey[str] = web.RequestKey("fedow_pos_token_id", str)
+"""Request key: the id of the token that authenticated a POS request (for the audit log)."""
+
+
 def require_place_token(request: web.Request) -> str:
     """The node's place id, once the request's token is one of that place's; else 401, 403 or 503."""
     ctx = context(request)
     token = _bearer(request)
     try:
-        token_place = ctx.tokens.place_of(token)
+        entry = ctx.tokens.lookup(token)
     except TokenFileError as exc:
         raise ApiError("unavailable", f"POS tokens cannot be checked: {exc.detail}") from None
-    if token_place is None:
+    if entry is None:
         raise ApiError("bad_token", "the API token is unknown or revoked")
     key = ctx.node.place_key
     if key is None:
@@ -103,7 +107,8 @@ def require_place_token(request: web.Request) -> str:
     node_place = queries.place_by_key(ctx.node.reader, key.public_key)
     if node_place is None:
         raise ApiError("no_place_key", "this node's place key is not the key of any place on the chain")
-    if node_place.id != token_place:
-        raise ApiError("wrong_place", f"the token belongs to place {token_place!r}, but this node signs "
+    if node_place.id != entry.place:
+        raise ApiError("wrong_place", f"the token belongs to place {entry.place!r}, but this node signs "
                        f"for place {node_place.id!r}")
+    request[POS_TOKEN_ID] = entry.id
     return node_place.id

@@ -6,18 +6,21 @@ The token is checked before the body is read (``Route.token``, see app.py).
 The signed transaction then follows the same path as a client-signed one
 (``submit_and_reply``), including ``?wait=commit``. A random 16-byte nonce per
 request lets any number of terminals sign at once with no shared counter.
+Each signed request is logged with the id of the token (the terminal) behind it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import structlog
 from aiohttp import web
 
 from fedow_node.api import ids, schema as s
-from fedow_node.api.context import context, read_json
+from fedow_node.api.context import POS_TOKEN_ID, context, read_json
 from fedow_node.api.errors import ApiError
 from fedow_node.api.routes import Route
 from fedow_node.api.submit import RESULT_SCHEMA, WAIT_PARAMS, submit_and_reply
@@ -26,9 +29,11 @@ from wallet.bodies import (BadgeCheckIn, BankDeposit, Body, CashRefill, FedRefil
                            Mint, RegisterCards, Refund, Sale, SetPrimaryCard, Settlement, VoidCard)
 from wallet.fields import MAX_CARDS_PER_TX, MAX_PERIOD_COUNT, MAX_REFERENCE_CHARS, PERIOD_UNITS
 from wallet.state import StateReader
-from wallet.tx import NONCE_BYTES, sign_tx
+from wallet.tx import NONCE_BYTES, sign_tx, unsigned_bytes
 
 __all__ = ["ACTIONS", "PosAction", "ROUTES"]
+
+log = structlog.get_logger(__name__)
 
 Payload = dict[str, Any]
 
@@ -107,7 +112,10 @@ def _handler(action: PosAction) -> Callable[[web.Request], Any]:
         key = node.place_key
         assert key is not None, "the route's token check (Route.token) checked the place key"
         body = action.build(payload, node.reader)
-        tx = sign_tx(key, node.chain_id, body.KIND, body, os.urandom(NONCE_BYTES), node.next_expiry())
+        nonce, expires_at = os.urandom(NONCE_BYTES), node.next_expiry()
+        tx = sign_tx(key, node.chain_id, body.KIND, body, nonce, expires_at)
+        txid = hashlib.sha256(unsigned_bytes(body.KIND, key.public_key, nonce, expires_at, body)).hexdigest()
+        log.info("pos_request_signed", token=request[POS_TOKEN_ID], kind=body.KIND, txid=txid)
         return await submit_and_reply(request, tx)
     handle.__name__ = f"pos_{action.name.replace('-', '_')}"
     return handle

@@ -111,7 +111,7 @@ class TokenFile:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._signature: tuple[int, int, int] | None = None
-        self._hashes: tuple[tuple[bytes, str], ...] = ()
+        self._entries: tuple[tuple[bytes, TokenEntry], ...] = ()
 
     def _refresh(self) -> None:
         try:
@@ -122,16 +122,16 @@ class TokenFile:
         if signature == self._signature:
             return
         entries = _read(self.path)
-        self._hashes = tuple((bytes.fromhex(entry.sha256), entry.place) for entry in entries)
+        self._entries = tuple((bytes.fromhex(entry.sha256), entry) for entry in entries)
         self._signature = signature
         log.info("api_tokens_loaded", path=str(self.path), tokens=len(entries))
 
-    def place_of(self, token: str) -> str | None:
-        """The place ``token`` is bound to, or None; TokenFileError if the file is unusable."""
+    def lookup(self, token: str) -> TokenEntry | None:
+        """The entry of ``token`` (its id and place), or None; TokenFileError if the file is unusable."""
         self._refresh()
         presented = _hash(token)
         found = None
-        for stored, place in self._hashes:
+        for stored, entry in self._entries:  # no early exit: the time does not depend on the match
             if hmac.compare_digest(stored, presented):
-                found = place
+                found = entry
         return found

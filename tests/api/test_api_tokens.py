@@ -22,19 +22,19 @@ def test_tokens_are_stored_hashed_in_a_private_file(tmp_path):
     other, other_token = create_token(path, "cafe", 456)
     assert list_tokens(path) == (entry, other) and token != other_token
     tokens = TokenFile(path)
-    assert tokens.place_of(token) == "bar" and tokens.place_of(other_token) == "cafe"
-    assert tokens.place_of(token[:-1]) is None and tokens.place_of("") is None
+    assert tokens.lookup(token) == entry and tokens.lookup(other_token) == other
+    assert tokens.lookup(token[:-1]) is None and tokens.lookup("") is None
     assert revoke_token(path, entry.id) and not revoke_token(path, entry.id)
-    assert tokens.place_of(token) is None and tokens.place_of(other_token) == "cafe"
+    assert tokens.lookup(token) is None and tokens.lookup(other_token) == other
 
 
 def test_missing_file_means_no_token_and_bad_files_are_refused(tmp_path):
     path = tokens_path(tmp_path)
-    assert TokenFile(path).place_of("fdw_x") is None and list_tokens(path) == ()
+    assert TokenFile(path).lookup("fdw_x") is None and list_tokens(path) == ()
     path.write_text("{not json")
     os.chmod(path, 0o600)
     with pytest.raises(TokenFileError, match="not a valid token file"):
-        TokenFile(path).place_of("fdw_x")
+        TokenFile(path).lookup("fdw_x")
     os.chmod(path, 0o640)
     with pytest.raises(TokenFileError, match="chmod 600"):
         list_tokens(path)
@@ -51,7 +51,7 @@ def test_api_token_command_creates_lists_and_revokes(tmp_path, capsys):
     assert _cli("create", "--home", str(tmp_path), "--place", "bar") == 0
     printed = capsys.readouterr().out
     token = printed.strip().splitlines()[-1]
-    assert token.startswith("fdw_") and TokenFile(tokens_path(tmp_path)).place_of(token) == "bar"
+    assert token.startswith("fdw_") and TokenFile(tokens_path(tmp_path)).lookup(token).place == "bar"
     token_id = token.split("_")[1]
     assert _cli("list", "--home", str(tmp_path)) == 0
     listed = capsys.readouterr().out
