@@ -39,12 +39,14 @@ class ApiRefused(Exception):
 
 @dataclass(frozen=True)
 class Submission:
-    """A transaction the node accepted: pending, or committed at (height, position)."""
+    """A transaction the node accepted: pending, committed at (height, position), or dropped (why)."""
 
     txid: str
     status: str
     height: int | None = None
     position: int | None = None
+    error: str | None = None
+    detail: str | None = None
 
     @property
     def committed(self) -> bool:
@@ -52,7 +54,8 @@ class Submission:
 
     @classmethod
     def from_json(cls, data: Json) -> Submission:
-        return cls(data["txid"], data["status"], data.get("height"), data.get("position"))
+        return cls(data["txid"], data["status"], data.get("height"), data.get("position"), data.get("error"),
+                   data.get("detail"))
 
 
 @dataclass(frozen=True)
@@ -194,12 +197,12 @@ class FedowClient:
         return Submission.from_json(data)
 
     async def wait_committed(self, txid: str, timeout_s: float, poll_s: float = 0.05) -> Submission:
-        """Poll ``/v1/txs/{txid}`` until committed or ``timeout_s`` passes (then the last status)."""
+        """Poll ``/v1/txs/{txid}`` until committed or dropped, or ``timeout_s`` passes (then still pending)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
         while True:
             submission = Submission.from_json(await self.tx(txid))
-            if submission.committed or loop.time() >= deadline:
+            if submission.status != "pending" or loop.time() >= deadline:
                 return submission
             await asyncio.sleep(poll_s)
 

@@ -276,8 +276,8 @@ def test_double_spend_by_two_terminals_one_commits_the_other_gets_its_refusal(tm
         assert (await world.client.card(card_uid(2)))["paying_wallet"]["balances"][0]["amount"] == 20
         dropped = re.search(r"transaction ([0-9a-f]{64})", lost.detail)
         assert dropped is not None and dropped.group(1) != won.txid
-        status = await world.client.tx(dropped.group(1))
-        assert (status["status"], status["error"]) == ("dropped", "overdraft")
+        status = await world.client.wait_committed(dropped.group(1), timeout_s=5)
+        assert (status.status, status.error) == ("dropped", "overdraft") and "80" in (status.detail or "")
     run_world(tmp_path, scenario)
 
 
