@@ -15,7 +15,7 @@ from fedow_node.api.tokens import (TOKENS_FILE, TokenEntry, TokenFile, TokenFile
                                    revoke_token, tokens_path)
 
 __all__ = [
-    "ROUTES", "TOKENS_FILE", "ApiError", "CommitFeed", "CommittedTx", "NodeFacade", "SubmitRefused", "TokenEntry", "TokenFile",
-    "TokenFileError", "build_app", "create_token", "list_tokens", "openapi_document", "revoke_token",
+    "ROUTES", "TOKENS_FILE", "ApiError", "CommitFeed", "CommittedTx", "NodeFacade", "SubmitRefused", "TokenEntry",
+    "TokenFile", "TokenFileError", "build_app", "create_token", "list_tokens", "openapi_document", "revoke_token",
     "start_server", "status_of", "tokens_path",
 ]

@@ -16,8 +16,8 @@ from fedow_node.api.schema import validate
 from fedow_node.api.tokens import TokenFile, TokenFileError
 from wallet import queries
 
-__all__ = ["ApiContext", "CONTEXT", "POS_TOKEN_ID", "StreamSlots", "context", "json_response", "read_json", "require_place_token",
-           "wall_clock_ms"]
+__all__ = ["ApiContext", "CONTEXT", "POS_TOKEN_ID", "StreamSlots", "context", "json_response", "read_json",
+           "require_place_token", "wall_clock_ms"]
 
 
 def wall_clock_ms() -> int:

@@ -16,8 +16,8 @@ from wallet.records import Card, Membership, Place, Validator
 from wallet.state import StateReader
 from wallet.tx import Tx
 
-__all__ = ["block_view", "body_view", "card_view", "jsonable", "membership_view", "place_view", "tx_view",
-           "validator_view", "wallet_view"]
+__all__ = ["block_view", "body_view", "card_view", "jsonable", "membership_view", "place_view", "record_view",
+           "tx_view", "validator_view", "wallet_view"]
 
 Json = dict[str, Any]
 
