@@ -10,6 +10,7 @@ after a grace period) — only the processes it started, by their pid.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -53,6 +54,8 @@ class NodeHome:
     public_key: bytes
     place_id: str | None
     """The venue of a validator node; None for a full node."""
+    p2p_address: str
+    """``/ip4/127.0.0.1/tcp/<port>/p2p/<peer id>``: how peers dial it."""
 
     @property
     def pos_token(self) -> str:
@@ -130,8 +133,15 @@ def prepare_devnet(root: Path, validators: int, ports: Ports = Ports(), chain_id
             _entry, token = create_token(tokens_path(home), f"venue-{i}", int(time.time() * 1000))
             write_atomically(home / POS_TOKEN_FILE, token + "\n")
         homes.append(NodeHome(i, home, f"http://{HOST}:{ports.api + i}", key.public_key,
-                              f"venue-{i}" if i < validators else None))
+                              f"venue-{i}" if i < validators else None,
+                              peer_multiaddr(HOST, ports.p2p + i, key.public_key)))
     return homes
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM it when the devnet launcher dies, even by SIGKILL (Linux)."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class Devnet:
@@ -152,7 +162,7 @@ class Devnet:
         log_file = open(home.home / "node.log", "ab")
         env = {**os.environ, **self.extra_env}
         self.processes[index] = subprocess.Popen(self.command(home), stdout=log_file, stderr=subprocess.STDOUT,
-                                                 stdin=subprocess.DEVNULL, env=env)
+                                                 stdin=subprocess.DEVNULL, env=env, preexec_fn=_die_with_parent)
         log_file.close()
         log.info("devnet.node_started", node=index, pid=self.processes[index].pid, api=home.api_url)
 

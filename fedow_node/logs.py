@@ -37,6 +37,6 @@ def configure_logging(fmt: str = "auto", level: str = "info") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # py-libp2p stops its logger from propagating and gives it no handler (notes/libp2p.md #11).
-    libp2p_logger = logging.getLogger("libp2p")
-    libp2p_logger.propagate = True
-    libp2p_logger.setLevel(max(logging.WARNING, root.level))
+    logging.getLogger("libp2p").propagate = True
+    for noisy in ("libp2p", "multiaddr", "asyncio"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -1,0 +1,103 @@
+"""Multi-process devnets for the node tests: real processes on 127.0.0.1, bounded waits.
+
+Every wait polls the nodes' HTTP status with a deadline and fails with what it
+saw; nothing sleeps a fixed time to assert. Only the processes a test started
+are stopped, by their pid (``Devnet`` keeps them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from config import ChainParams
+from fedow_node.devnet import Devnet, NodeHome, Ports, prepare_devnet
+
+
+def free_port_base(count: int, start: int = 20000, stop: int = 60000) -> int:
+    """A base port such that ``base .. base+count-1`` are all free on 127.0.0.1 right now."""
+    base = start + (int(time.time() * 1000) * 7919) % (stop - start - count)
+    for _attempt in range(200):
+        sockets = []
+        try:
+            for port in range(base, base + count):
+                sock = socket.socket()
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.bind(("127.0.0.1", port))
+                sockets.append(sock)
+            return base
+        except OSError:
+            base = start + (base + count * 3 - start) % (stop - start - count)
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise RuntimeError("no free port range found on 127.0.0.1")
+
+
+def http_json(url: str, timeout: float = 2.0) -> Any:
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return json.loads(response.read())
+
+
+def status(home: NodeHome) -> dict[str, Any] | None:
+    try:
+        return http_json(f"{home.api_url}/v1/status")
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
+def block_state_hash(home: NodeHome, height: int) -> str:
+    return http_json(f"{home.api_url}/v1/blocks/{height}")["state_hash"]
+
+
+@dataclass
+class Net:
+    devnet: Devnet
+    homes: list[NodeHome]
+
+    def wait(self, what: str, predicate: Callable[[], bool], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"timed out after {timeout}s waiting for {what}; heights: {self.heights()}")
+
+    def heights(self, indexes: Iterable[int] | None = None) -> dict[int, int | None]:
+        chosen = range(len(self.homes)) if indexes is None else indexes
+        return {i: (s["height"] if (s := status(self.homes[i])) else None) for i in chosen}
+
+    def height(self, index: int) -> int:
+        return self.heights([index])[index] or 0
+
+    def wait_height(self, indexes: Iterable[int], height: int, timeout: float) -> None:
+        chosen = list(indexes)
+        self.wait(f"nodes {chosen} at height >= {height}",
+                  lambda: all((h or 0) >= height for h in self.heights(chosen).values()), timeout)
+
+    def assert_same_chain(self, indexes: Iterable[int], up_to: int, step: int = 1) -> None:
+        """Every node of ``indexes`` reports the same state hash at heights 1..up_to (every ``step``-th, and the last)."""
+        chosen = list(indexes)
+        for height in sorted({*range(1, up_to + 1, step), up_to}):
+            hashes = {i: block_state_hash(self.homes[i], height) for i in chosen}
+            assert len(set(hashes.values())) == 1, f"state hashes differ at height {height}: {hashes}"
+
+
+def start_net(root: Path, validators: int, *, full_nodes: int = 0, params: ChainParams | None = None,
+              start: bool = True) -> Net:
+    count = validators + full_nodes
+    base = free_port_base(3 * count)
+    ports = Ports(p2p=base, api=base + count, metrics=base + 2 * count)
+    homes = prepare_devnet(root, validators, ports, params=params, full_nodes=full_nodes)
+    devnet = Devnet(homes, extra_env={"FEDOW_LOG_LEVEL": os.environ.get("NODE_TEST_LOG_LEVEL", "info")})
+    if start:
+        for index in range(validators):
+            devnet.start(index)
+    return Net(devnet, homes)
