@@ -102,6 +102,7 @@ class Gossip:
         host.set_stream_handler(PROTOCOL_ID_V11, self._guarded_stream_handler)
         self._seen = SeenIds(config.dedup_capacity)
         self._pending: dict[str, trio.MemorySendChannel[Message]] = {}
+        self._overflowing: set[str] = set()
         self._nursery: trio.Nursery | None = None
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
@@ -218,8 +219,12 @@ class Gossip:
             channel.send_nowait(Message(ID(message.from_id).to_base58(), message.data))
         except trio.WouldBlock:
             self._counters.messages_dropped_full += 1
-            log.warning("subscriber_too_slow", topic=topic, buffer=self._config.subscription_buffer)
+            if topic not in self._overflowing:  # once per overflow, not once per message
+                self._overflowing.add(topic)
+                log.warning("subscriber_too_slow", topic=topic,
+                            buffer=self._config.subscription_buffer)
             return
         except trio.BrokenResourceError:
             return
+        self._overflowing.discard(topic)
         self._counters.messages_in += 1

@@ -180,3 +180,31 @@ async def test_a_port_in_use_is_a_clear_listen_error() -> None:
                                  listen_port=taken.getsockname()[1]))
         with trio.fail_after(10), pytest.raises(P2PError, match="listen_failed: .* could not bind"):
             await node.run()
+
+
+async def test_a_subscriber_that_does_not_keep_up_loses_the_overflow_and_it_is_counted() -> None:
+    seeds = [os.urandom(32) for _ in range(2)]
+    with socket.socket() as first, socket.socket() as second:
+        first.bind(("127.0.0.1", 0))
+        second.bind(("127.0.0.1", 0))
+        ports = [first.getsockname()[1], second.getsockname()[1]]
+    addresses = tuple(peer_multiaddr("127.0.0.1", port, public_key(seed)) for seed, port in zip(seeds, ports))
+    sender, receiver = (P2PNode(P2PConfig(seed=seed, listen_host="127.0.0.1", listen_port=port,
+                                          static_peers=addresses, subscription_buffer=2))
+                        for seed, port in zip(seeds, ports))
+    sender.subscribe("t", lambda data, peer: ACCEPT)
+    inbox = receiver.subscribe("t", lambda data, peer: IGNORE if data == b"warm" else ACCEPT)
+    with trio.fail_after(30):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(sender.run)
+            await nursery.start(receiver.run)
+            while receiver.metrics().messages_ignored == 0:  # until the mesh carries traffic
+                await sender.publish("t", b"warm")
+                await trio.sleep(0.1)
+            for index in range(10):
+                await sender.publish("t", f"m{index}".encode())
+            while receiver.metrics().messages_dropped_full < 8:
+                await trio.sleep(0.05)
+            assert [(await inbox.receive()).data for _ in range(2)] == [b"m0", b"m1"]
+            assert (receiver.metrics().messages_in, receiver.metrics().messages_dropped_full) == (2, 8)
+            nursery.cancel_scope.cancel()
