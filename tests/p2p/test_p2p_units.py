@@ -208,3 +208,11 @@ async def test_a_subscriber_that_does_not_keep_up_loses_the_overflow_and_it_is_c
             assert [(await inbox.receive()).data for _ in range(2)] == [b"m0", b"m1"]
             assert (receiver.metrics().messages_in, receiver.metrics().messages_dropped_full) == (2, 8)
             nursery.cancel_scope.cancel()
+
+
+def test_the_public_surface_exports_no_libp2p_type() -> None:
+    import p2p
+
+    exported = [getattr(p2p, name) for name in p2p.__all__]
+    modules = {getattr(item, "__module__", "p2p") for item in exported if not isinstance(item, str)}
+    assert "p2p._node" in modules and not any(module.startswith("libp2p") for module in modules)
