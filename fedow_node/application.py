@@ -74,6 +74,7 @@ class LedgerApplication:
         self._verified: OrderedDict[bytes, wallet.Tx] = OrderedDict()
         self._executed: OrderedDict[bytes, _Executed] = OrderedDict()
         self._tip_header = self._read_tip_header()
+        self._params: LedgerParams | None = None
         self.commit_listeners: list[CommitListener] = []
         """Called after every commit (consensus or block sync); they must not raise or block."""
 
@@ -81,7 +82,10 @@ class LedgerApplication:
 
     @property
     def params(self) -> LedgerParams:
-        return read_params(wallet.Overlay(self.store))
+        """Chain parameters of the committed state (governance may change them: re-read after each commit)."""
+        if self._params is None:
+            self._params = read_params(wallet.Overlay(self.store))
+        return self._params
 
     def _read_tip_header(self) -> tuple[bytes, int]:
         """(block hash, block time) of the tip; zero hash and genesis time at height 0."""
@@ -289,6 +293,7 @@ class LedgerApplication:
             wallet_touches=[(wallet_id, result.txid) for result in results for wallet_id in result.touched]))
         self._tip_header = (key, executed.block.header.time_ms)
         self._executed.clear()
+        self._params = None
         for tx in executed.block.txs:
             self._verified.pop(tx, None)
         log.debug("block_committed", height=height, txs=len(results), state_hash=executed.state_hash.hex())

@@ -133,7 +133,7 @@ class BlockSyncer:
                 async for batch in receive:
                     for block, certificate in batch:
                         try:
-                            txs += self.apply(block, certificate)
+                            txs += apply_decided(self.app, block, certificate)
                         except Rejected as exc:
                             self.network.penalize(peer, BAD_SYNC_PENALTY, f"sync: {exc.code}: {exc.detail}")
                             log.warning("sync.bad_block", peer=peer, code=exc.code, detail=exc.detail)
@@ -172,10 +172,15 @@ class BlockSyncer:
             batch.append((item[0], decode_certificate(item[1])))
         return batch
 
-    def apply(self, block: bytes, certificate: Certificate) -> int:
-        """Verify the certificate against the set we know, then execute and commit the block."""
-        height = self.app.store.height + 1
-        verify_certificate(certificate, self.app.validator_set(height), self.app.chain_id, height,
-                           block_id_of(block))
-        return len(self.app.commit_block(block, certificate).txids)
+
+
+def apply_decided(app: LedgerApplication, block: bytes, certificate: Certificate) -> int:
+    """Verify a decided block's certificate against the set we know, then execute and commit it.
+
+    Returns its number of transactions; raises ``Rejected`` and changes nothing if
+    anything is wrong. This is the whole path of block sync and of a replay.
+    """
+    height = app.store.height + 1
+    verify_certificate(certificate, app.validator_set(height), app.chain_id, height, block_id_of(block))
+    return len(app.commit_block(block, certificate).txids)
 

@@ -25,22 +25,27 @@ def translated_errors(path: Path) -> Iterator[None]:
     """Re-raise plyvel's errors as the most specific StorageError, naming the folder."""
     try:
         yield
-    except plyvel.CorruptionError as error:
-        raise StoreCorrupted(f"LevelDB in {path} is corrupted: {_message(error)}") from error
-    except plyvel.IOError as error:
+    except (plyvel.Error, RuntimeError) as error:
+        raise translate(error, path) from error
+
+
+def translate(error: Exception, path: Path) -> Exception:
+    """The StorageError for a plyvel error (or the error itself when it is not plyvel's)."""
+    if isinstance(error, plyvel.CorruptionError):
+        return StoreCorrupted(f"LevelDB in {path} is corrupted: {_message(error)}")
+    if isinstance(error, plyvel.IOError):
         message = _message(error)
         if "lock" in message.lower():
-            raise StoreLocked(
+            return StoreLocked(
                 f"the data folder {path} is locked: another running node (or process) has it "
                 f"open; stop that node or choose another data folder ({message})"
-            ) from error
-        raise StorageError(f"LevelDB I/O error in {path}: {message}") from error
-    except plyvel.Error as error:
-        raise StorageError(f"LevelDB error in {path}: {_message(error)}") from error
-    except RuntimeError as error:
-        if "closed" not in _message(error):
-            raise
-        raise StoreClosed(f"the store at {path} is closed") from error
+            )
+        return StorageError(f"LevelDB I/O error in {path}: {message}")
+    if isinstance(error, plyvel.Error):
+        return StorageError(f"LevelDB error in {path}: {_message(error)}")
+    if isinstance(error, RuntimeError) and "closed" in _message(error):
+        return StoreClosed(f"the store at {path} is closed")
+    return error
 
 
 def open_leveldb(path: Path) -> plyvel.DB:

@@ -29,7 +29,7 @@ from .errors import (
     NotInitialised,
     StoreCorrupted,
 )
-from .leveldb import open_leveldb, translated_errors
+from .leveldb import open_leveldb, translate, translated_errors
 from .state_hash import ZERO_HASH, genesis_state_hash, state_digest
 
 __all__ = ["Store", "TxLocation", "HistoryEntry", "StoredBlock", "MAX_HISTORY_PAGE"]
@@ -65,6 +65,7 @@ class Store:
 
     def __init__(self, db: plyvel.DB, path: Path, head: layout.Head | None) -> None:
         self._db = db
+        self._state = db.prefixed_db(layout.STATE)
         self._path = path
         self._head = head
         self._commit_lock = threading.Lock()
@@ -106,8 +107,11 @@ class Store:
     # --- committed state (the ledger's StateReader) ----------------------------------
 
     def get(self, key: bytes) -> bytes | None:
-        with translated_errors(self._path):
-            return self._db.get(layout.STATE + key)
+        # The hot path of every transaction: no context manager, a plain try.
+        try:
+            return self._state.get(key)
+        except (plyvel.Error, RuntimeError) as error:
+            raise translate(error, self._path) from error
 
     def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
         """State entries whose key starts with ``prefix``, in key order."""

@@ -1,0 +1,117 @@
+"""``fedow-node bench ledger``: decode + verify + apply + commit of sale blocks, on one core.
+
+Set-up (not timed): a chain whose genesis gives ``cards`` card wallets a FED
+balance, the cards registered by transactions, then ``blocks`` blocks of
+``block_txs`` sales (card -> bar, signed by the bar's key) built and certified by
+a one-validator chain. Timed: a second store, copied from the first right after
+the set-up, replays those blocks exactly as block sync does (certificate check,
+decoding, every Ed25519 signature, the ledger rules, the state hash, one synced
+LevelDB write batch per block). Bytes on disk per transaction are measured on
+the replaying store, before and after a compaction.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from config import AssetSpec, BalanceSpec, ChainParams, FederationSpec, GenesisDoc, PlaceSpec, ValidatorSpec
+from fedow_node.application import LedgerApplication
+from fedow_node.bench.solo import SoloChain
+from fedow_node.node import NodeFiles, open_store
+from fedow_node.sync import apply_decided
+from wallet.bodies import RegisterCards, Sale
+from wallet.fields import MAX_CARDS_PER_TX
+from wallet.keys import SigningKey
+from wallet.layout import card_wallet_id
+from wallet.tx import sign_tx
+
+CHAIN_ID = "fedow-bench"
+CARD_BALANCE = 1_000_000
+"""10,000.00 FED on each card: no sale of the run can overdraw."""
+
+
+@dataclass(frozen=True)
+class LedgerBenchResult:
+    cards: int
+    blocks: int
+    block_txs: int
+    txs: int
+    seconds: float
+    tx_per_s: float
+    bytes_per_tx: float
+    bytes_per_tx_compacted: float
+    setup_seconds: float
+
+
+def _uid(index: int) -> bytes:
+    return b"\x04" + index.to_bytes(6, "big")
+
+
+def _genesis(cards: int, bar: SigningKey, validator: SigningKey, authority: SigningKey, block_txs: int) -> GenesisDoc:
+    params = replace(ChainParams.devnet(), max_block_txs=max(block_txs, MAX_CARDS_PER_TX * 20),
+                     max_block_bytes=64 * 1024 * 1024, tx_ttl_blocks=100_000)
+    return GenesisDoc(
+        chain_id=CHAIN_ID, genesis_time_ms=1_767_225_600_000, authorities=(authority.public_key,), params=params,
+        assets=(AssetSpec("FED", "Euro fédéré", "FED", None, False),),
+        places=(PlaceSpec("bar", "Bar", bar.public_key),),
+        federations=(FederationSpec("bench", "Bench", ("bar",), ("FED",)),),
+        validators=(ValidatorSpec(validator.public_key, "bar", 100_000),),
+        balances=tuple(BalanceSpec(card_wallet_id(_uid(i)), "FED", CARD_BALANCE) for i in range(cards)),
+    )
+
+
+def _register_cards(chain: SoloChain, bar: SigningKey, cards: int) -> None:
+    txs = []
+    for start in range(0, cards, MAX_CARDS_PER_TX):
+        batch = tuple((_uid(i), f"{i:08d}", i.to_bytes(16, "big")) for i in range(start, min(cards, start + MAX_CARDS_PER_TX)))
+        txs.append(sign_tx(bar, CHAIN_ID, "register_cards", RegisterCards(batch), os.urandom(16), 50_000))
+    per_block = chain.app.params.max_block_txs
+    for start in range(0, len(txs), per_block):
+        chain.produce(txs[start:start + per_block])
+
+
+def run_ledger_bench(*, cards: int = 1_000_000, blocks: int = 20, block_txs: int = 1000, seed: int = 7,
+                     workdir: Path | None = None) -> LedgerBenchResult:
+    rng = random.Random(seed)
+    bar, validator, authority = (SigningKey(rng.randbytes(32)) for _ in range(3))
+    genesis = _genesis(cards, bar, validator, authority, block_txs)
+    root = Path(tempfile.mkdtemp(prefix="fedow-bench-", dir=workdir))
+    try:
+        started = time.perf_counter()
+        builder_files, replay_files = NodeFiles(root / "builder"), NodeFiles(root / "replay")
+        builder = LedgerApplication(open_store(builder_files, genesis), CHAIN_ID, genesis.genesis_time_ms)
+        chain = SoloChain(builder, validator)
+        _register_cards(chain, bar, cards)
+        builder.store.close()
+        shutil.copytree(builder_files.store, replay_files.store)
+        builder = LedgerApplication(open_store(builder_files, genesis), CHAIN_ID, genesis.genesis_time_ms)
+        chain = SoloChain(builder, validator)
+        decided = []
+        for _ in range(blocks):
+            expiry = builder.store.height + 1000
+            sales = [sign_tx(bar, CHAIN_ID, "sale", Sale(_uid(rng.randrange(cards)), "FED", rng.randint(1, 500)),
+                             rng.randbytes(16), expiry) for _ in range(block_txs)]
+            decided.append(chain.produce(sales))
+        builder.store.close()
+        setup_seconds = time.perf_counter() - started
+
+        replayer = LedgerApplication(open_store(replay_files, genesis), CHAIN_ID, genesis.genesis_time_ms)
+        replayer.store.compact()
+        size_before = replayer.store.size_on_disk()
+        started = time.perf_counter()
+        txs = sum(apply_decided(replayer, block, certificate) for block, certificate in decided)
+        seconds = time.perf_counter() - started
+        grown = replayer.store.size_on_disk() - size_before
+        replayer.store.compact()
+        compacted = replayer.store.size_on_disk() - size_before
+        replayer.store.close()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return LedgerBenchResult(cards, blocks, block_txs, txs, round(seconds, 3), round(txs / seconds, 1),
+                             round(grown / txs, 1), round(compacted / txs, 1), round(setup_seconds, 1))

@@ -1,0 +1,39 @@
+"""``fedow-node bench ledger|network|pos``: measured figures, or one JSON object with --json.
+
+Figures are goals to watch, never assertions: the machine may be shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+from typing import Any
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("bench", help="benchmarks", description=__doc__)
+    kinds = parser.add_subparsers(dest="bench", required=True, metavar="KIND")
+    ledger = kinds.add_parser("ledger", help="decode + verify + apply + commit of sale blocks on one core")
+    ledger.add_argument("--cards", type=int, default=1_000_000, help="card wallets in the state (default 1,000,000)")
+    ledger.add_argument("--blocks", type=int, default=20, help="blocks replayed (default 20)")
+    ledger.add_argument("--block-txs", type=int, default=1000, help="sales per block (default 1,000)")
+    ledger.add_argument("--json", action="store_true", help="print one JSON object")
+    ledger.set_defaults(func=run_ledger)
+
+
+def _report(result: Any, as_json: bool, lines: list[str]) -> int:
+    print(json.dumps(asdict(result)) if as_json else "\n".join(lines))
+    return 0
+
+
+def run_ledger(args: argparse.Namespace) -> int:
+    from fedow_node.bench.ledger import run_ledger_bench
+
+    result = run_ledger_bench(cards=args.cards, blocks=args.blocks, block_txs=args.block_txs)
+    return _report(result, args.json, [
+        f"ledger bench: {result.txs} sales in {result.blocks} blocks of {result.block_txs}, "
+        f"{result.cards:,} card wallets (set-up {result.setup_seconds} s)",
+        f"  decode + verify + apply + commit: {result.tx_per_s:,.0f} tx/s ({result.seconds} s, one core)",
+        f"  disk: {result.bytes_per_tx} bytes/tx ({result.bytes_per_tx_compacted} after compaction)",
+    ])
