@@ -3,7 +3,7 @@
 The OpenAPI document shows the same dictionaries that :func:`validate` checks,
 so the documentation cannot drift from what the API accepts. Only the subset
 of JSON Schema used here is supported: object (properties, required,
-additionalProperties false), string (pattern, minLength, maxLength), integer
+additionalProperties false), string (pattern, minLength, maxLength, enum), integer
 (minimum, maximum), boolean, array (items, minItems, maxItems), oneOf of
 required-field groups.
 """
@@ -132,6 +132,8 @@ def _validate_string(value: str, schema: Schema, where: str) -> None:
     if len(value) < schema.get("minLength", 0) or len(value) > schema.get("maxLength", len(value)):
         raise ApiError("bad_request", f"{where} has {len(value)} characters, "
                        f"allowed {schema.get('minLength', 0)} to {schema.get('maxLength', 'any')}")
+    if "enum" in schema and value not in schema["enum"]:
+        raise ApiError("bad_request", f"{where} must be one of {', '.join(schema['enum'])}, got {value[:40]!r}")
     pattern = schema.get("pattern")
     if pattern is not None and not re.fullmatch(pattern.removeprefix("^").removesuffix("$"), value):
         what = schema.get("description") or f"a string matching {pattern}"

@@ -225,6 +225,25 @@ def test_ledger_refusals_map_to_404_409_422(tmp_path):
     run_world(tmp_path, scenario)
 
 
+@pytest.mark.parametrize("action, body, status, code", [
+    ("refunds", {"uid": "00000001", "asset": "FED", "amount": 1}, 422, "overdraft"),
+    ("voids", {"uid": "00000002"}, 422, "card_voided"),
+    ("lost-cards", {"uid": "00000009"}, 404, "unknown_card"),
+    ("badges", {"uid": "00000001", "asset": "FED"}, 422, "wrong_category"),
+    ("bank-deposits", {"amount": 1, "payout_ref": "p-1"}, 422, "overdraft"),
+    ("settlements", {"to_place": "bar", "asset": "FED", "amount": 1}, 422, "self_transfer"),
+    ("settlements", {"to_place": "nowhere", "asset": "FED", "amount": 1}, 404, "unknown_place"),
+    ("refills", {"asset": "CAFEPTS", "amount": 1, "uid": "00000001"}, 422, "not_origin"),
+    ("memberships", {"asset": "MEMBER", "unit": "fortnight", "count": 1, "uid": "00000001"}, 400, "bad_request"),
+])
+def test_each_pos_action_refuses_what_the_ledger_refuses(tmp_path, action, body, status, code):
+    async def scenario(world: World) -> None:
+        await world.register(1, 2)
+        await world.client.void_card(card_uid(2))
+        await assert_refused(world, "POST", f"/v1/pos/{action}", status, code, json_body=body)
+    run_world(tmp_path, scenario)
+
+
 def test_wait_commit_times_out_to_202_then_status_url_follows_the_tx(tmp_path):
     async def scenario(world: World) -> None:
         await funded_card_then_hold_blocks(world)
