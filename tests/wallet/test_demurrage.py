@@ -105,3 +105,20 @@ def test_per_block_cap_carries_over_without_changing_what_anyone_pays() -> None:
     assert due_now == []
     check_full(capped.state)
     check_full(unlimited.state)
+
+
+def test_link_and_void_settle_demurrage_before_moving_or_burning() -> None:
+    chain = Chain.start()
+    chain.register(1, 2)
+    chain.block(chain.tx(BAR, "cash_refill", card_wallet(1), "MELT", 100_000),
+                chain.tx(BAR, "cash_refill", card_wallet(2), "MELT", 100_000))
+    saved, demurrage.MAX_CHARGES_PER_BLOCK = demurrage.MAX_CHARGES_PER_BLOCK, 0   # only the txs settle
+    try:
+        chain.block(chain.tx(VAL1, "link_card", "00000001"), chain.tx(BAR, "void_card", card_uid(2)),
+                    advance_ms=IDLE + PERIOD)
+    finally:
+        demurrage.MAX_CHARGES_PER_BLOCK = saved
+    assert chain.balance(VAL1.public_key, "MELT") == 99_000 + 499     # fused after one period + 3/4 of 666
+    assert chain.balance(card_wallet(2), "MELT") == 0
+    assert read_one(chain.state, layout.pool(layout.POOL_COMMON, "MELT"), Amount) == Amount(1334)
+    check_full(chain.state)
