@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from wallet import layout, melting
 from wallet.params import LedgerParams
-from wallet.records import (Amount, Asset, Badge, Balance, Card, FedTotals, Federation, Membership, Place,
+from wallet.records import (Asset, Badge, Balance, Card, FedTotals, Federation, Membership, Place,
                             Pointer, Record, Supply, Validator, WalletInfo)
 from wallet.state import StateReader, read_all, read_one
 
@@ -22,8 +22,8 @@ R = TypeVar("R", bound=Record)
 
 __all__ = [
     "AssetAmount", "asset", "assets", "badges", "balances", "card", "card_by_number", "card_by_qr",
-    "federation", "federations", "fed_totals", "membership", "memberships", "params", "place",
-    "place_by_key", "places", "pool", "projected_amount", "supply", "validator", "validators",
+    "federations", "fed_totals", "membership", "memberships", "params", "place",
+    "place_by_key", "places", "projected_amount", "supply", "validators",
     "wallet_info",
 ]
 
@@ -139,19 +139,9 @@ def supply(reader: StateReader, asset_id: str) -> Supply | None:
     return read_one(reader, layout.supply(asset_id), Supply)
 
 
-def pool(reader: StateReader, kind: bytes, asset_id: str) -> int:
-    """An undistributed pool (``layout.POOL_COMMON`` / ``POOL_DEV`` / ``POOL_VALIDATORS``)."""
-    record = read_one(reader, layout.pool(kind, asset_id), Amount)
-    return 0 if record is None else record.value
-
-
 def fed_totals(reader: StateReader) -> FedTotals:
     """FED refilled, refunded and deposited since genesis."""
     return read_one(reader, layout.FED_TOTALS, FedTotals) or FedTotals(0, 0, 0)
-
-
-def federation(reader: StateReader, federation_id: str) -> Federation | None:
-    return read_one(reader, layout.federation(federation_id), Federation)
 
 
 def federations(reader: StateReader) -> list[Federation]:
@@ -159,10 +149,6 @@ def federations(reader: StateReader) -> list[Federation]:
 
 
 # -- validators --------------------------------------------------------------------
-def validator(reader: StateReader, public_key: bytes) -> Validator | None:
-    return read_one(reader, layout.validator(public_key), Validator)
-
-
 def validators(reader: StateReader) -> list[Validator]:
     """Every validator record (active, removed or jailed), by public key."""
     return [record for _key, record in read_all(reader, layout.VALIDATOR, Validator)]

@@ -41,7 +41,7 @@ BOB = key("bob")
 
 
 def genesis(**param_changes: int) -> GenesisDoc:
-    """Two places in a festival federation; the bar has local, membership and badge assets."""
+    """Two places in a festival federation; the bar has local (one melting), membership and badge assets."""
     params = ChainParams.devnet().to_dict() | {"tx_ttl_blocks": 100} | param_changes
     return parse_genesis({
         "chain_id": CHAIN, "genesis_time_ms": GENESIS_MS, "authorities": [AUTHORITY.public_key.hex()],
@@ -49,6 +49,7 @@ def genesis(**param_changes: int) -> GenesisDoc:
         "assets": [
             {"id": "FED", "name": "Euro fédéré", "category": "FED", "origin_place": None, "melting": False},
             {"id": "BARCOIN", "name": "Bar coin", "category": "TLF", "origin_place": "bar", "melting": False},
+            {"id": "MELT", "name": "Monnaie fondante", "category": "TLF", "origin_place": "bar", "melting": True},
             {"id": "MEMBER", "name": "Adhésion", "category": "SUB", "origin_place": "bar", "melting": False},
             {"id": "BADGE", "name": "Badgeuse", "category": "BDG", "origin_place": "bar", "melting": False},
             {"id": "CAFEPTS", "name": "Café points", "category": "FID", "origin_place": "cafe", "melting": False}],
@@ -56,7 +57,8 @@ def genesis(**param_changes: int) -> GenesisDoc:
                    {"id": "cafe", "name": "Café", "public_key": CAFE.public_key.hex()}],
         "federations": [{"id": "festival", "name": "Festival", "places": ["bar", "cafe"], "assets": ["FED"]}],
         "validators": [{"public_key": VALIDATOR.public_key.hex(), "place": "bar", "stake": 100_000}],
-        "balances": [{"owner": ALICE.public_key.hex(), "asset": "FED", "amount": 50_000}],
+        "balances": [{"owner": ALICE.public_key.hex(), "asset": "FED", "amount": 50_000},
+                     {"owner": BOB.public_key.hex(), "asset": "MELT", "amount": 10_000}],
     })
 
 

@@ -107,7 +107,7 @@ def test_directory_lists_places_assets_federations_validators(tmp_path):
         assert await world.client.place("cafe") == places[1]
         assert (await refused(world.client.place("nowhere"))).code == "unknown_place"
         assets = await world.client.assets()
-        assert [a["id"] for a in assets] == ["BADGE", "BARCOIN", "CAFEPTS", "FED", "MEMBER"]
+        assert [a["id"] for a in assets] == ["BADGE", "BARCOIN", "CAFEPTS", "FED", "MELT", "MEMBER"]
         fed = await world.client.asset("FED")
         assert fed["category"] == "FED" and fed["supply"]["minted"] == 150_000  # stake + Alice's balance
         assert (await refused(world.client.asset("NOPE"))).code == "unknown_asset"
