@@ -3,7 +3,7 @@
 What this adds to the library (numbers refer to the pitfalls in notes/libp2p.md):
 - v1.1 only, 1 s heartbeat, the library's spam/adaptive/eclipse features off (3):
   validation and peer scoring are ours;
-- publish waits while a peer's outbound queue is long instead of dropping (4);
+- publish waits while most peers' outbound queues are long instead of dropping (4);
 - the seqno counter starts at ``time_ns`` so a quick restart is not "already seen" (5);
 - every subscription is drained at once into a bounded channel of our size (6);
 - each message is delivered at most once per process, our own never (7);
@@ -63,6 +63,16 @@ class _SizedQueues(dict[ID, Any]):
     def __setitem__(self, peer_id: ID, queue: Any) -> None:
         queue.max_message_size = self._max_rpc_bytes
         super().__setitem__(peer_id, queue)
+
+
+def most_queues_long(lengths: list[int], high_water: int) -> bool:
+    """True while more than half of the peers' outbound queues hold ``high_water`` RPCs or more.
+
+    A majority, not any: one stuck or slow peer must not throttle every publish
+    (its own queue then drops, as the library does); a node whose links are
+    mostly congested waits, which is the back-pressure that matters.
+    """
+    return 2 * sum(1 for length in lengths if length >= high_water) > len(lengths)
 
 
 WriteMsg = Callable[[INetStream, rpc_pb2.RPC], Awaitable[bool]]
@@ -139,7 +149,7 @@ class Gossip:
         if self._nursery is None:
             raise P2PError("not_running", "publish: the node is not running")
         with trio.move_on_after(self._config.publish_wait_cap_seconds) as wait:
-            while self._longest_queue() >= self._config.publish_queue_high_water:
+            while most_queues_long(self._queue_lengths(), self._config.publish_queue_high_water):
                 await trio.sleep(BACKPRESSURE_POLL_SECONDS)
         if wait.cancelled_caught:
             log.warning("publish_queue_still_full", topic=topic,
@@ -176,8 +186,8 @@ class Gossip:
         except Exception:  # the stream is already gone; nothing left to release
             log.debug("pubsub_stream_reset_failed", peer_id=peer_id)
 
-    def _longest_queue(self) -> int:
-        return max((len(queue) for queue in self._pubsub.peer_queues.values()), default=0)
+    def _queue_lengths(self) -> list[int]:
+        return [len(queue) for queue in self._pubsub.peer_queues.values()]
 
     def _checker(self, topic: str, validate: Validator) -> Callable[[ID, rpc_pb2.Message], bool]:
         def check(forwarder: ID, message: rpc_pb2.Message) -> bool:

@@ -25,6 +25,7 @@ from p2p import (
     peer_multiaddr,
 )
 from p2p._framing import read_frame, write_frame
+from p2p._gossip import most_queues_long
 from p2p._scoring import PeerScores, ScoringPolicy
 from p2p._seen import SeenIds
 
@@ -216,3 +217,11 @@ def test_the_public_surface_exports_no_libp2p_type() -> None:
     exported = [getattr(p2p, name) for name in p2p.__all__]
     modules = {getattr(item, "__module__", "p2p") for item in exported if not isinstance(item, str)}
     assert "p2p._node" in modules and not any(module.startswith("libp2p") for module in modules)
+
+
+@pytest.mark.parametrize(("lengths", "waits"), [
+    ([], False), ([3], False), ([16], True), ([16, 0, 0], False), ([16, 20, 0], True),
+    ([16, 16, 0, 0], False), ([31, 31, 31, 2], True),
+])
+def test_publish_waits_only_while_most_peer_queues_are_long(lengths, waits) -> None:
+    assert most_queues_long(lengths, high_water=16) is waits
