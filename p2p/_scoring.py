@@ -63,9 +63,21 @@ class PeerScores:
         return sorted(peer for peer, until in self._bans.items() if now < until)
 
     def lift_expired(self, now: float) -> list[str]:
-        """End the bans that ran out and give those peers a fresh score; returns them, sorted."""
+        """End the bans that ran out, with a fresh score; returns those peers, sorted.
+
+        Scores that have healed back to 0 are forgotten too, so the book stays
+        as small as the set of recently misbehaving peers.
+        """
         expired = sorted(peer for peer, until in self._bans.items() if now >= until)
         for peer in expired:
             del self._bans[peer]
             self._standings.pop(peer, None)
+        healed = [peer for peer in self._standings
+                  if peer not in self._bans and self.score(peer, now) == 0]
+        for peer in healed:
+            del self._standings[peer]
         return expired
+
+    def __len__(self) -> int:
+        """How many peers the book remembers."""
+        return len(self._standings)

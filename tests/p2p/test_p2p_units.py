@@ -73,6 +73,9 @@ def test_scores_heal_with_time_but_never_rise_above_zero() -> None:
     assert scores.score("p", 5.0) == -15
     assert scores.score("p", 500.0) == 0
     assert scores.score("never-seen", 1.0) == 0
+    assert len(scores) == 1 and scores.lift_expired(10.0) == [] and len(scores) == 1
+    scores.lift_expired(20.0)
+    assert len(scores) == 0 and scores.score("p", 20.0) == 0
 
 
 @settings(deadline=None)  # a shared, loaded machine: no per-example time limit
