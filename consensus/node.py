@@ -181,7 +181,7 @@ class Node:
         if isinstance(event, core.TimeoutElapsed):
             if (event.height, event.round) == (state.height, state.round) and not state.decided:
                 if log:
-                    self.wal.append(WalTimeout(event.height, event.round, event.step))
+                    self.wal.append(WalTimeout(event.height, event.round, event.step), durable=False)
                 self._feed(event)
         elif isinstance(event, CommitElapsed):
             if event.height == state.height + 1 and state.decided:
@@ -202,7 +202,7 @@ class Node:
             self._buffer(message)
         elif not state.decided:
             if log:
-                self.wal.append(WalMessage(encode_message(message)))
+                self.wal.append(WalMessage(encode_message(message)), durable=False)
             if isinstance(message, Vote):
                 self._feed(core.VoteReceived(message))
             else:
@@ -347,8 +347,8 @@ class Node:
         self._send_own(vote)
 
     def _send_own(self, message: Proposal | Vote) -> None:
-        """Log, broadcast, then handle our own message like a peer's."""
-        self.wal.append(WalMessage(encode_message(message)))
+        """Log (durably), broadcast, then handle our own message like a peer's."""
+        self.wal.append(WalMessage(encode_message(message)), durable=True)
         self._out.append(Broadcast(message))
         if isinstance(message, Vote):
             self._feed(core.VoteReceived(message))

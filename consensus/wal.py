@@ -91,7 +91,14 @@ class Wal(Protocol):
 
     def start_height(self, height: int) -> None: ...
 
-    def append(self, entry: WalEntry) -> None: ...
+    def append(self, entry: WalEntry, *, durable: bool) -> None:
+        """Log ``entry``; ``durable`` ones (our own messages) are fsynced with everything before them.
+
+        Peer messages and timeouts reach the OS at once (a crashed process loses
+        nothing) but are not fsynced one by one, as in CometBFT: after a power cut
+        they are simply received again; our own messages are what must survive.
+        """
+        ...
 
 
 class FileWal:
@@ -124,10 +131,11 @@ class FileWal:
         os.replace(temp, self.path)
         self._handle = open(self.path, "ab")
 
-    def append(self, entry: WalEntry) -> None:
+    def append(self, entry: WalEntry, *, durable: bool) -> None:
         self._handle.write(frame(_entry_payload(entry)))
         self._handle.flush()
-        os.fsync(self._handle.fileno())
+        if durable:
+            os.fsync(self._handle.fileno())
 
     def close(self) -> None:
         self._handle.close()
@@ -147,5 +155,5 @@ class MemoryWal:
     def start_height(self, height: int) -> None:
         self.data = bytearray(frame(pack(["height", height])))
 
-    def append(self, entry: WalEntry) -> None:
+    def append(self, entry: WalEntry, *, durable: bool) -> None:
         self.data += frame(_entry_payload(entry))

@@ -29,7 +29,6 @@ from storage import CommitBatch, Store, next_state_hash
 from wallet.block import EMPTY_HASH, Block, decode_block, make_block
 from wallet.codec import pack, unpack
 from wallet.params import LedgerParams
-from wallet.rules.common import params as read_params
 
 log = structlog.get_logger(__name__)
 
@@ -75,6 +74,8 @@ class LedgerApplication:
         self._executed: OrderedDict[bytes, _Executed] = OrderedDict()
         self._tip_header = self._read_tip_header()
         self._params: LedgerParams | None = None
+        self._cache = wallet.RecordCache()
+        """Records decoded from the committed state, shared by checks and executions until they change."""
         self.commit_listeners: list[CommitListener] = []
         """Called after every commit (consensus or block sync); they must not raise or block."""
 
@@ -84,7 +85,7 @@ class LedgerApplication:
     def params(self) -> LedgerParams:
         """Chain parameters of the committed state (governance may change them: re-read after each commit)."""
         if self._params is None:
-            self._params = read_params(wallet.Overlay(self.store))
+            self._params = wallet.current_params(self.store)
         return self._params
 
     def _read_tip_header(self) -> tuple[bytes, int]:
@@ -136,7 +137,7 @@ class LedgerApplication:
         height = self.store.height + 1
         ctx = wallet.BlockContext(self.chain_id, height, self._tip_header[1], EMPTY_HASH)
         try:
-            wallet.apply_tx(wallet.Overlay(self.store), ctx, decoded)
+            wallet.apply_tx(wallet.Overlay(self.store, self._cache), ctx, decoded)
         except wallet.Rejected as exc:
             raise TxRejected(exc.code, exc.detail) from None
         self._remember(tx, decoded)
@@ -185,7 +186,7 @@ class LedgerApplication:
         candidates, verified = self._decoded_txs(txs)
         raw_by_txid = {decoded.txid: raw for decoded, raw in zip(candidates, txs)}
         built = wallet.build_block(self.store, self._ledger_context(context, time_ms, evidence), candidates,
-                                   params.max_block_txs, params.max_block_bytes, verified)
+                                   params.max_block_txs, params.max_block_bytes, verified, self._cache)
         for txid, why in built.dropped:
             log.debug("tx_dropped_from_block", txid=txid.hex(), code=why.code, detail=why.detail)
         state_hash = next_state_hash(self.store.state_hash, context.height, built.outcome.changes)
@@ -235,7 +236,7 @@ class LedgerApplication:
         ctx = wallet.BlockContext(self.chain_id, height, header.time_ms, header.proposer,
                                   tuple(ev.validator for ev in evidence))
         try:
-            outcome = wallet.execute_block(self.store, ctx, txs, verified)
+            outcome = wallet.execute_block(self.store, ctx, txs, verified, self._cache)
         except wallet.Rejected as exc:
             raise _translate(exc) from None
         state_hash = next_state_hash(self.store.state_hash, height, outcome.changes)
@@ -294,6 +295,7 @@ class LedgerApplication:
         self._tip_header = (key, executed.block.header.time_ms)
         self._executed.clear()
         self._params = None
+        self._cache.forget(executed.outcome.changes)
         for tx in executed.block.txs:
             self._verified.pop(tx, None)
         log.debug("block_committed", height=height, txs=len(results), state_hash=executed.state_hash.hex())

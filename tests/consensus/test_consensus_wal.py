@@ -21,7 +21,7 @@ def test_entries_of_the_height_come_back(kind: str, tmp_path: Path) -> None:
     wal = fresh(kind, tmp_path)
     wal.start_height(7)
     for entry in ENTRIES:
-        wal.append(entry)
+        wal.append(entry, durable=True)
     assert wal.entries(7) == ENTRIES
     assert wal.entries(8) == []
     wal.start_height(8)
@@ -33,7 +33,7 @@ def test_file_wal_survives_reopening_and_tolerates_a_torn_tail(tmp_path: Path) -
     wal = FileWal(path)
     wal.start_height(3)
     for entry in ENTRIES:
-        wal.append(entry)
+        wal.append(entry, durable=True)
     wal.close()
     whole = path.stat().st_size
     with open(path, "ab") as handle:
@@ -41,7 +41,7 @@ def test_file_wal_survives_reopening_and_tolerates_a_torn_tail(tmp_path: Path) -
     reopened = FileWal(path)
     assert reopened.entries(3) == ENTRIES
     assert path.stat().st_size == whole  # the torn record is cut off
-    reopened.append(WalTimeout(3, 0, Step.PROPOSE))
+    reopened.append(WalTimeout(3, 0, Step.PROPOSE), durable=False)
     assert reopened.entries(3) == [*ENTRIES, WalTimeout(3, 0, Step.PROPOSE)]
 
 
@@ -49,6 +49,6 @@ def test_corrupt_record_ends_the_log() -> None:
     wal = MemoryWal()
     wal.start_height(1)
     for entry in ENTRIES:
-        wal.append(entry)
+        wal.append(entry, durable=True)
     wal.data[-3] ^= 0xFF  # flip a byte in the last record: its CRC fails
     assert wal.entries(1) == ENTRIES[:2]
