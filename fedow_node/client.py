@@ -102,10 +102,10 @@ class FedowClient:
         return {} if self._token is None else {"Authorization": f"Bearer {self._token}"}
 
     async def request(self, method: str, path: str, body: Json | None = None,
-                      params: dict[str, str] | None = None) -> tuple[int, Json]:
+                      params: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> tuple[int, Json]:
         """One API call: (status, JSON); ApiRefused for any 4xx/5xx."""
         async with self._http().request(method, self.base_url + path, json=body, params=params,
-                                        headers=self._headers()) as response:
+                                        headers=self._headers() | (headers or {})) as response:
             text = await response.text()
             try:
                 data = json.loads(text) if text else {}
@@ -225,9 +225,16 @@ class FedowClient:
         return await self.sign_and_submit(key, QrSale(place, asset, amount), **options)
 
     # -- POS requests (signed by the node's place key; need a token) --------------------------
-    async def pos(self, action: str, payload: Json, *, wait: bool = True, timeout_ms: int | None = None) -> Submission:
-        """``POST /v1/pos/<action>``; see docs/api.md for each action's fields."""
-        _status, data = await self.request("POST", f"/v1/pos/{action}", payload, self._wait_params(wait, timeout_ms))
+    async def pos(self, action: str, payload: Json, *, wait: bool = True, timeout_ms: int | None = None,
+                  idempotency_key: str | None = None) -> Submission:
+        """``POST /v1/pos/<action>``; see docs/api.md for each action's fields.
+
+        Pass the same ``idempotency_key`` when retrying a request whose answer was
+        lost: the node answers the first request's transaction instead of signing another.
+        """
+        headers = None if idempotency_key is None else {"Idempotency-Key": idempotency_key}
+        _status, data = await self.request("POST", f"/v1/pos/{action}", payload,
+                                           self._wait_params(wait, timeout_ms), headers)
         return Submission.from_json(data)
 
     async def sale(self, uid: bytes | str, asset: str, amount: int, **options: Any) -> Submission:

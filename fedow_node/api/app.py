@@ -13,6 +13,7 @@ from fedow_node.api.context import (CONTEXT, ApiContext, StreamSlots, json_respo
                                     wall_clock_ms)
 from fedow_node.api.errors import ApiError
 from fedow_node.api.facade import NodeFacade
+from fedow_node.api.idempotency import IdempotencyKeys
 from fedow_node.api.openapi import openapi_document
 from fedow_node.api.routes import Handler, Route
 from fedow_node.api.tokens import TokenFile
@@ -80,7 +81,8 @@ def _token_checked(handler: Handler) -> Handler:
 def build_app(node: NodeFacade, config: ApiSection, *, clock: Callable[[], int] = wall_clock_ms) -> web.Application:
     """The POS API over ``node``; ``clock`` (ms) only dates display fields such as membership 'active'."""
     app = web.Application(client_max_size=config.max_body_bytes, middlewares=[json_errors])
-    app[CONTEXT] = ApiContext(node, config, TokenFile(node.api_tokens_path), clock, StreamSlots(MAX_EVENT_STREAMS))
+    app[CONTEXT] = ApiContext(node, config, TokenFile(node.api_tokens_path), clock, StreamSlots(MAX_EVENT_STREAMS),
+                              IdempotencyKeys())
     app[OPENAPI_KEY] = openapi_document(ROUTES)
     for route in ROUTES:
         app.router.add_route(route.method, route.path,

@@ -12,6 +12,7 @@ from aiohttp import web
 from config import ApiSection
 from fedow_node.api.errors import ApiError
 from fedow_node.api.facade import NodeFacade
+from fedow_node.api.idempotency import IdempotencyKeys
 from fedow_node.api.schema import validate
 from fedow_node.api.tokens import TokenFile, TokenFileError
 from wallet import queries
@@ -48,6 +49,7 @@ class ApiContext:
     tokens: TokenFile
     clock: Callable[[], int]
     event_streams: StreamSlots
+    idempotency: IdempotencyKeys
 
 
 CONTEXT: web.AppKey[ApiContext] = web.AppKey("fedow_api_context", ApiContext)

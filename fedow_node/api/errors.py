@@ -19,7 +19,7 @@ _STATUS_BY_CODE: dict[str, int] = {
                      "unknown_tx", "unknown_block"), 404),
     "method_not_allowed": 405,
     **dict.fromkeys(("replay", "duplicate", "reference_used", "duplicate_card", "card_owned",
-                     "no_change"), 409),
+                     "no_change", "idempotency_conflict"), 409),
     **dict.fromkeys(("oversize", "body_too_large"), 413),
     **dict.fromkeys(("mempool_full", "unavailable"), 503),
 }

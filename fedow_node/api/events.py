@@ -124,7 +124,7 @@ async def _stream(request: web.Request, chosen: EventFilter, node: NodeFacade) -
 
 ROUTES = (
     Route("GET", "/v1/events", events, "Server-sent events: committed transactions (filtered)", "events",
-          query=(Param("wallet", "only transactions that touched this wallet (hex or fedow1 address)"),
+          params=(Param("wallet", "only transactions that touched this wallet (hex or fedow1 address)"),
                  Param("card", "only transactions of this card (UID hex) or its paying wallet"),
                  Param("place", "only transactions signed by this place or touching its wallet")),
           errors=(400, 404, 503), content_type="text/event-stream"),

@@ -15,7 +15,7 @@ ERROR_SCHEMA: dict[str, Any] = {"type": "object", "required": ["error", "detail"
     "detail": {"type": "string", "description": "a sentence naming the field and the reason"}}}
 _REASONS = {400: "malformed request", 401: "missing or unknown API token", 403: "token of another place, "
             "or no place key", 404: "unknown card, wallet, place, asset, block or transaction",
-            409: "replay or conflict (already applied, reference used, duplicate card)",
+            409: "replay or conflict (already applied, reference used, duplicate card, idempotency key reused)",
             413: "request body or transaction too large", 422: "refused by a ledger rule (overdraft...)",
             503: "mempool full or node unavailable"}
 _PATH_PARAM = re.compile(r"{(\w+)}")
@@ -29,8 +29,8 @@ _PATH_SCHEMAS: dict[str, s.Schema] = {
 def _operation(route: Route) -> dict[str, Any]:
     parameters = [{"name": name, "in": "path", "required": True, "schema": _PATH_SCHEMAS[name]}
                   for name in _PATH_PARAM.findall(route.path)]
-    parameters += [{"name": param.name, "in": "query", "required": False, "description": param.description,
-                    "schema": param.schema} for param in route.query]
+    parameters += [{"name": param.name, "in": param.where, "required": False, "description": param.description,
+                    "schema": param.schema} for param in route.params]
     success: dict[str, Any] = {"description": "success"}
     if route.response is not None or route.content_type != "application/json":
         success["content"] = {route.content_type: {"schema": route.response or {"type": "string"}}}

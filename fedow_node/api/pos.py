@@ -7,6 +7,8 @@ The signed transaction then follows the same path as a client-signed one
 (``submit_and_reply``), including ``?wait=commit``. A random 16-byte nonce per
 request lets any number of terminals sign at once with no shared counter.
 Each signed request is logged with the id of the token (the terminal) behind it.
+An ``Idempotency-Key`` header makes a retried request answer the first one's
+transaction instead of signing a second (:mod:`fedow_node.api.idempotency`).
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ from typing import Any, Callable
 import structlog
 from aiohttp import web
 
-from fedow_node.api import ids, schema as s
+from fedow_node.api import idempotency, ids, schema as s
 from fedow_node.api.context import POS_TOKEN_ID, context, read_json
 from fedow_node.api.errors import ApiError
-from fedow_node.api.routes import Route
-from fedow_node.api.submit import RESULT_SCHEMA, WAIT_PARAMS, submit_and_reply
+from fedow_node.api.routes import Param, Route
+from fedow_node.api.submit import RESULT_SCHEMA, WAIT_PARAMS, answer, answer_again, submit, wait_ms
 from wallet import queries
 from wallet.bodies import (BadgeCheckIn, BankDeposit, Body, CashRefill, FedRefill, GrantMembership, LostCard,
                            Mint, RegisterCards, Refund, Sale, SetPrimaryCard, Settlement, VoidCard)
@@ -107,23 +109,43 @@ ACTIONS = (
 
 def _handler(action: PosAction) -> Callable[[web.Request], Any]:
     async def handle(request: web.Request) -> web.Response:
+        wait_ms(request)  # a malformed query is refused before anything is signed
+        retry_key = idempotency.key_of(request.headers)
         payload = await read_json(request, action.schema)
-        node = context(request).node
+        ctx = context(request)
+        node, token_id = ctx.node, request[POS_TOKEN_ID]
+        request_fingerprint = idempotency.fingerprint(action.name, payload)
+        if retry_key is not None:
+            known = ctx.idempotency.recall(token_id, retry_key, request_fingerprint)
+            if known is not None:
+                return await answer_again(request, known)
         key = node.place_key
         assert key is not None, "the route's token check (Route.token) checked the place key"
         body = action.build(payload, node.reader)
         nonce, expires_at = os.urandom(NONCE_BYTES), node.next_expiry()
         tx = sign_tx(key, node.chain_id, body.KIND, body, nonce, expires_at)
-        txid = hashlib.sha256(unsigned_bytes(body.KIND, key.public_key, nonce, expires_at, body)).hexdigest()
-        log.info("pos_request_signed", token=request[POS_TOKEN_ID], kind=body.KIND, txid=txid)
-        return await submit_and_reply(request, tx)
+        txid = hashlib.sha256(unsigned_bytes(body.KIND, key.public_key, nonce, expires_at, body)).digest()
+        log.info("pos_request_signed", token=token_id, kind=body.KIND, txid=txid.hex(), retry_key=retry_key)
+        if retry_key is not None:  # before the await: a concurrent retry finds it
+            ctx.idempotency.remember(token_id, retry_key, request_fingerprint, txid)
+        try:
+            await submit(request, tx)
+        except ApiError:
+            if retry_key is not None:
+                ctx.idempotency.forget(token_id, retry_key)
+            raise
+        return await answer(request, txid)
     handle.__name__ = f"pos_{action.name.replace('-', '_')}"
     return handle
 
 
+RETRY_KEY_PARAM = Param(idempotency.HEADER, "a key per request (1-128 of A-Za-z0-9_.:-): a retry with the "
+                        "same key answers the first request's transaction instead of signing another",
+                        s.string("^[A-Za-z0-9_.:-]{1,128}$"), where="header")
+
 ROUTES = tuple(
     Route("POST", f"/v1/pos/{action.name}", _handler(action), action.summary, "pos", request=action.schema,
-          response=RESULT_SCHEMA, query=WAIT_PARAMS, token=True, success=202,
+          response=RESULT_SCHEMA, params=(*WAIT_PARAMS, RETRY_KEY_PARAM), token=True, success=202,
           errors=(400, 401, 403, 404, 409, 413, 422, 503))
     for action in ACTIONS
 )

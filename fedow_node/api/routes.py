@@ -18,11 +18,13 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @dataclass(frozen=True)
 class Param:
-    """A query parameter, documented in OpenAPI (handlers parse it themselves)."""
+    """A query or header parameter, documented in OpenAPI (handlers parse it themselves)."""
 
     name: str
     description: str
     schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
+    where: str = "query"
+    """OpenAPI's ``in``: "query" or "header"."""
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ class Route:
     """JSON Schema of the request body (validated before the handler runs)."""
     response: dict[str, Any] | None = None
     """JSON Schema of the success response, for the documentation."""
-    query: tuple[Param, ...] = ()
+    params: tuple[Param, ...] = ()
     token: bool = False
     """True: a POS API token of the node's place is required."""
     errors: tuple[int, ...] = ()

@@ -8,7 +8,8 @@ if the node drops the transaction first it answers why (e.g. 422 overdraft).
 
 from __future__ import annotations
 
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from aiohttp import web
 
@@ -21,7 +22,8 @@ from fedow_node.api.views import tx_view
 from storage import TxLocation
 from wallet.tx import decode_tx
 
-__all__ = ["ROUTES", "WAIT_PARAMS", "RESULT_SCHEMA", "submit_and_reply"]
+__all__ = ["ROUTES", "WAIT_PARAMS", "RESULT_SCHEMA", "answer", "answer_again", "submit", "submit_and_reply",
+           "wait_ms"]
 
 DEFAULT_WAIT_MS = 5_000
 MAX_WAIT_MS = 60_000
@@ -45,7 +47,8 @@ SIGNED_TX_REQUEST = s.obj({"tx": s.string(description="the signed transaction (c
                                           "in hex or base64")})
 
 
-def _wait_ms(request: web.Request) -> int | None:
+def wait_ms(request: web.Request) -> int | None:
+    """The ``?wait=commit&timeout_ms=`` of a submission (None: no wait); 400 if malformed."""
     wait = request.query.get("wait")
     if wait is None:
         return None
@@ -76,25 +79,56 @@ def _refusal(exc: Exception) -> ApiError | None:
     return ApiError(code, detail)
 
 
-async def submit_and_reply(request: web.Request, tx: bytes) -> web.Response:
-    """Hand ``tx`` to the node; answer pending (202) or, with wait=commit, committed (200).
-
-    With wait=commit, a transaction the node drops before it is committed (an
-    earlier one made it invalid) answers that refusal, e.g. 422 ``overdraft``.
-    """
-    wait_ms = _wait_ms(request)
-    node = context(request).node
+@contextmanager
+def _node_refusals() -> Iterator[None]:
     try:
-        txid = await node.submit(tx)
-        location = None if wait_ms is None else await node.wait_committed(txid, wait_ms / 1000)
+        yield
+    except ApiError:
+        raise
     except Exception as exc:
         refusal = _refusal(exc)
         if refusal is None:
             raise
         raise refusal from None
+
+
+async def submit(request: web.Request, tx: bytes) -> bytes:
+    """Hand ``tx`` to the node; its txid, or the node's refusal as an ApiError."""
+    with _node_refusals():
+        return await context(request).node.submit(tx)
+
+
+async def answer(request: web.Request, txid: bytes) -> web.Response:
+    """Pending (202) or, with wait=commit, committed (200) as soon as it is.
+
+    With wait=commit, a transaction the node drops before it is committed (an
+    earlier one made it invalid) answers that refusal, e.g. 422 ``overdraft``.
+    """
+    wait = wait_ms(request)
+    if wait is not None:
+        with _node_refusals():
+            location = await context(request).node.wait_committed(txid, wait / 1000)
+        if location is not None:
+            return json_response(_committed(request, txid, location))
+    return json_response(_pending(txid), status=202)
+
+
+async def answer_again(request: web.Request, txid: bytes) -> web.Response:
+    """The answer for a transaction submitted before (a retry): committed, dropped, or as :func:`answer`."""
+    node = context(request).node
+    location = node.store.tx_location(txid)
     if location is not None:
         return json_response(_committed(request, txid, location))
-    return json_response(_pending(txid), status=202)
+    dropped = node.dropped(txid)
+    if dropped is not None:
+        raise ApiError(dropped.code, dropped.detail)
+    return await answer(request, txid)
+
+
+async def submit_and_reply(request: web.Request, tx: bytes) -> web.Response:
+    """:func:`submit` then :func:`answer` (the request's ``wait`` is checked first)."""
+    wait_ms(request)
+    return await answer(request, await submit(request, tx))
 
 
 async def post_tx(request: web.Request) -> web.Response:
@@ -122,7 +156,7 @@ async def get_tx(request: web.Request) -> web.Response:
 
 ROUTES = (
     Route("POST", "/v1/txs", post_tx, "Submit a transaction signed by the client", "transactions",
-          request=SIGNED_TX_REQUEST, response=RESULT_SCHEMA, query=WAIT_PARAMS, success=202,
+          request=SIGNED_TX_REQUEST, response=RESULT_SCHEMA, params=WAIT_PARAMS, success=202,
           errors=(400, 404, 409, 413, 422, 503)),
     Route("GET", "/v1/txs/{txid}", get_tx, "A transaction: committed (with its location), pending or dropped",
           "transactions", response=TX_STATUS_SCHEMA, errors=(400, 404)),

@@ -143,7 +143,7 @@ ROUTES = (
           errors=(400, 404)),
     Route("GET", "/v1/wallets/{wallet}/history", wallet_history,
           "Wallet history, newest first, by pages (cursor pagination)", "wallets", response=HISTORY_SCHEMA,
-          query=(Param("cursor", "next_cursor of the previous page"),
+          params=(Param("cursor", "next_cursor of the previous page"),
                  Param("limit", f"page size, default {DEFAULT_PAGE}", s.integer(1, MAX_HISTORY_PAGE))),
           errors=(400,)),
 )
