@@ -39,6 +39,8 @@ class Mempool:
     def __init__(self, check_tx: CheckTx, max_txs: int, max_bytes: int, max_tx_bytes: int,
                  verified_cache_size: int = 200_000) -> None:
         self._check_tx = check_tx
+        self.evict_listeners: list[Callable[[bytes, TxRejected], None]] = []
+        """Told (txid, why) of every transaction evicted because it no longer applies (e.g. a double spend)."""
         self.max_txs = max_txs
         self.max_bytes = max_bytes
         self.max_tx_bytes = max_tx_bytes
@@ -55,6 +57,9 @@ class Mempool:
     @property
     def size_bytes(self) -> int:
         return self._bytes
+
+    def contains_txid(self, txid: bytes) -> bool:
+        return txid in self._txids
 
     def signature_verified(self, tx: bytes) -> bool:
         """True when this node already fully checked these exact bytes (the Application may skip the signature)."""
@@ -127,6 +132,8 @@ class Mempool:
             self._check_tx(entry.tx, True)
         except TxRejected as exc:
             log.debug("mempool_evicted", txid=entry.info.txid.hex(), code=exc.code)
+            for listener in self.evict_listeners:
+                listener(entry.info.txid, exc)
             return False
         return True
 

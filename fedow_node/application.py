@@ -44,6 +44,8 @@ class _Executed:
     outcome: wallet.BlockOutcome
     state_hash: bytes
     evidence: tuple[Evidence, ...]
+    txs: tuple[wallet.Tx, ...]
+    """The block's transactions, decoded (same order as ``block.txs``)."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class Committed:
     block_hash: bytes
     time_ms: int
     results: tuple[wallet.TxResult, ...]
+    txs: tuple[wallet.Tx, ...]
+    raw_txs: tuple[bytes, ...]
 
 
 CommitListener = Callable[[Committed], None]
@@ -196,7 +200,7 @@ class LedgerApplication:
                            last_commit=encode_certificate(last_certificate) if last_certificate else None,
                            evidence=[pack(ev.to_wire()) for ev in evidence])
         encoded = block.encode()
-        self._keep(block_id_of(encoded), _Executed(block, built.outcome, state_hash, tuple(evidence)))
+        self._keep(block_id_of(encoded), _Executed(block, built.outcome, state_hash, tuple(evidence), built.txs))
         return BuiltBlock(encoded, time_ms)
 
     def verify_block(self, context: BlockContext, block: bytes) -> int:
@@ -243,7 +247,7 @@ class LedgerApplication:
         if state_hash != header.state_hash:
             raise Rejected("wrong_state_hash", f"block {height} claims state hash {header.state_hash.hex()}, "
                                                f"execution gives {state_hash.hex()}")
-        return _Executed(block, outcome, state_hash, evidence)
+        return _Executed(block, outcome, state_hash, evidence, tuple(txs))
 
     def _check_last_commit(self, block: Block) -> Certificate | None:
         height = block.header.height
@@ -299,7 +303,7 @@ class LedgerApplication:
         for tx in executed.block.txs:
             self._verified.pop(tx, None)
         log.debug("block_committed", height=height, txs=len(results), state_hash=executed.state_hash.hex())
-        committed = Committed(height, key, executed.block.header.time_ms, results)
+        committed = Committed(height, key, executed.block.header.time_ms, results, executed.txs, executed.block.txs)
         for listener in self.commit_listeners:
             listener(committed)
         return CommitResult(executed.state_hash, tuple(result.txid for result in results),

@@ -18,6 +18,8 @@ What this adds to the library (numbers refer to the pitfalls in notes/libp2p.md)
 
 from __future__ import annotations
 
+import contextlib
+
 import time
 import weakref
 from collections.abc import Awaitable, Callable
@@ -90,6 +92,24 @@ def _one_writer_per_stream(write_msg: WriteMsg) -> WriteMsg:
     return locked_write_msg
 
 
+def _tolerant_teardown(pubsub: Pubsub) -> Callable[[ID], Awaitable[None]]:
+    """``Pubsub._teardown_if_connected`` without its race.
+
+    py-libp2p 0.8.1 deletes the peer after awaiting its stream reset; when the
+    connection closes meanwhile, the peer is already gone, ``del`` raises
+    KeyError and the whole host stops (seen when a banned peer was blacklisted).
+    """
+    async def teardown(peer_id: ID) -> None:
+        stream = pubsub.peers.get(peer_id)
+        if stream is not None:
+            with contextlib.suppress(Exception):
+                await stream.reset()
+            pubsub.peers.pop(peer_id, None)
+        pubsub._forget_all_subscriptions(peer_id)
+
+    return teardown
+
+
 class Gossip:
     """Topics of one node: subscribe with a validator, publish with back-pressure."""
 
@@ -109,6 +129,7 @@ class Gossip:
         self._pubsub = Pubsub(host, self._router, max_inbound_rpc_size=max_rpc_bytes)
         self._pubsub.peer_queues = _SizedQueues(max_rpc_bytes)
         self._pubsub.write_msg = _one_writer_per_stream(self._pubsub.write_msg)  # type: ignore[method-assign]
+        self._pubsub._teardown_if_connected = _tolerant_teardown(self._pubsub)  # type: ignore[method-assign]
         host.set_stream_handler(PROTOCOL_ID_V11, self._guarded_stream_handler)
         self._seen = SeenIds(config.dedup_capacity)
         self._pending: dict[str, trio.MemorySendChannel[Message]] = {}
