@@ -42,7 +42,7 @@ def _sell_something(net: Net) -> list[str]:
                 submission = client.wait_committed(submission.txid, 30.0)
             assert submission.committed, submission
         card = client.card(uid)
-    balances = {entry["asset"]: entry["amount"] for entry in card["balances"]}
+    balances = {entry["asset"]: entry["amount"] for entry in card["paying_wallet"]["balances"]}
     assert balances["FED"] == 1_000 - 250 - 300
     return [submission.txid for submission in submissions]
 
@@ -106,4 +106,6 @@ def test_garbage_from_a_peer_is_refused_and_nobody_crashes(tmp_path: Path) -> No
         net.wait_height(range(4), height + 2, 60.0)
         assert net.devnet.exited() == {}
         log = net.homes[0].home.joinpath("node.log").read_text()
-        assert "rejected" in log or "penal" in log, "node 0 logged no rejection of the rogue peer"
+        for reason in ("bad_signature", "non_canonical", "malformed"):
+            assert f'"event": "peer_penalized"' in log and reason in log, f"node 0 did not penalise {reason}"
+        assert '"event": "peer_banned"' in log, "node 0 never banned the rogue peer"
