@@ -196,6 +196,11 @@ class FedowClient:
         _status, data = await self.request("POST", "/v1/txs", {"tx": tx.hex()}, self._wait_params(wait, timeout_ms))
         return Submission.from_json(data)
 
+    async def submit_batch(self, txs: list[bytes]) -> list[Json]:
+        """Submit up to 500 signed transactions; per transaction ``{txid, status}`` or ``{error, detail}``."""
+        _status, data = await self.request("POST", "/v1/txs/batch", {"txs": [tx.hex() for tx in txs]})
+        return data["results"]
+
     async def wait_committed(self, txid: str, timeout_s: float, poll_s: float = 0.05) -> Submission:
         """Poll ``/v1/txs/{txid}`` until committed or dropped, or ``timeout_s`` passes (then still pending)."""
         loop = asyncio.get_running_loop()

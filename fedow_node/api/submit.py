@@ -45,6 +45,11 @@ TX_STATUS_SCHEMA = s.shape({**RESULT_SCHEMA["properties"],
                            required=("txid", "status"))
 SIGNED_TX_REQUEST = s.obj({"tx": s.string(description="the signed transaction (canonical msgpack) "
                                           "in hex or base64")})
+MAX_BATCH_TXS = 500
+BATCH_REQUEST = s.obj({"txs": s.array(s.string(description="a signed transaction in hex or base64"), MAX_BATCH_TXS)})
+BATCH_RESULT_SCHEMA = s.shape({"results": s.list_of(s.shape({
+    "txid": s.HEX32, "status": {"type": "string", "enum": ["pending"]},
+    "error": {"type": "string"}, "detail": {"type": "string"}}))}, required=("results",))
 
 
 def wait_ms(request: web.Request) -> int | None:
@@ -136,6 +141,23 @@ async def post_tx(request: web.Request) -> web.Response:
     return await submit_and_reply(request, ids.signed_tx(payload["tx"]))
 
 
+async def post_tx_batch(request: web.Request) -> web.Response:
+    """Several client-signed transactions at once (a till back online, a load generator).
+
+    Each is admitted or refused on its own, in order; the answer lists, per
+    transaction, its txid (pending) or the refusal. No ``wait``: follow them
+    with GET /v1/txs/{txid} or the event stream.
+    """
+    payload = await read_json(request, BATCH_REQUEST)
+    results = []
+    for text in payload["txs"]:
+        try:
+            results.append(_pending(await submit(request, ids.signed_tx(text))))
+        except ApiError as exc:
+            results.append({"error": exc.code, "detail": exc.detail})
+    return json_response({"results": results})
+
+
 async def get_tx(request: web.Request) -> web.Response:
     txid = ids.hash32(request.match_info["txid"], "txid")
     node = context(request).node
@@ -158,6 +180,8 @@ ROUTES = (
     Route("POST", "/v1/txs", post_tx, "Submit a transaction signed by the client", "transactions",
           request=SIGNED_TX_REQUEST, response=RESULT_SCHEMA, params=WAIT_PARAMS, success=202,
           errors=(400, 404, 409, 413, 422, 503)),
+    Route("POST", "/v1/txs/batch", post_tx_batch, f"Submit up to {MAX_BATCH_TXS} client-signed transactions",
+          "transactions", request=BATCH_REQUEST, response=BATCH_RESULT_SCHEMA, errors=(400, 413)),
     Route("GET", "/v1/txs/{txid}", get_tx, "A transaction: committed (with its location), pending or dropped",
           "transactions", response=TX_STATUS_SCHEMA, errors=(400, 404)),
 )

@@ -103,3 +103,20 @@ def test_link_card_by_number_fuses_its_balance_then_qr_sale(tmp_path):
         steal = sign_tx(BOB, CHAIN, "link_card", LinkCard("00000001"), os.urandom(16), world.node.store.height + 5)
         await assert_refused(world, "POST", "/v1/txs", 409, "card_owned", json_body={"tx": steal.hex()})
     run_world(tmp_path, scenario)
+
+
+def test_batch_admits_each_transaction_on_its_own(tmp_path):
+    async def scenario(world: World) -> None:
+        world.node.auto_commit = False
+        good = [alice_transfer(world, amount) for amount in (3, 4)]
+        forged = good[0][:-1] + bytes([good[0][-1] ^ 1])
+        status, body = await world.raw("POST", "/v1/txs/batch", json={"txs": [good[0].hex(), forged.hex(),
+                                                                                good[1].hex(), good[0].hex()]})
+        assert status == 200
+        results = body["results"]
+        assert [r.get("status") or r["error"] for r in results] == ["pending", "bad_signature", "pending",
+                                                                    "duplicate"]
+        assert results[0]["txid"] != results[2]["txid"]
+        assert all(world.node.is_pending(bytes.fromhex(r["txid"])) for r in results if "txid" in r)
+        await assert_refused(world, "POST", "/v1/txs/batch", 400, "bad_request", json_body={"txs": "x"})
+    run_world(tmp_path, scenario)
