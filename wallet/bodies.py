@@ -3,6 +3,8 @@
 A body travels as an array in field order (``to_list``); ``from_list`` checks
 the count, the type and the size of every field and names the bad one.
 ``BODY_TYPES`` maps each kind (the envelope's ``kind`` string) to its body.
+A kind may grow optional trailing fields (``OPTIONAL_TAIL``): absent on the wire
+when None, so bodies encoded before the field existed keep their bytes and txid.
 """
 
 from __future__ import annotations
@@ -22,16 +24,24 @@ class Body:
     __slots__ = ()
     KIND: ClassVar[str]
     SCHEMA: ClassVar[tuple[tuple[str, f.Check], ...]]
+    OPTIONAL_TAIL: ClassVar[int] = 0
+    """How many last SCHEMA fields were added later: each may be absent (None), never sent as nil."""
 
     def to_list(self) -> list[Any]:
-        return [_to_wire(getattr(self, name)) for name, _check in self.SCHEMA]
+        items = [_to_wire(getattr(self, name)) for name, _check in self.SCHEMA]
+        while len(items) > len(self.SCHEMA) - self.OPTIONAL_TAIL and items[-1] is None:
+            items.pop()
+        return items
 
     @classmethod
     def from_list(cls: type[B], items: Any) -> B:
-        if not isinstance(items, list) or len(items) != len(cls.SCHEMA):
-            raise Rejected("bad_body", f"{cls.KIND} body must be an array of {len(cls.SCHEMA)} fields "
+        required = len(cls.SCHEMA) - cls.OPTIONAL_TAIL
+        if not isinstance(items, list) or not required <= len(items) <= len(cls.SCHEMA):
+            count = str(required) if not cls.OPTIONAL_TAIL else f"{required} to {len(cls.SCHEMA)}"
+            raise Rejected("bad_body", f"{cls.KIND} body must be an array of {count} fields "
                            f"({', '.join(name for name, _ in cls.SCHEMA)})")
-        return cls(*[check(name, value) for (name, check), value in zip(cls.SCHEMA, items)])
+        absent = [None] * (len(cls.SCHEMA) - len(items))
+        return cls(*[check(name, value) for (name, check), value in zip(cls.SCHEMA, items)], *absent)
 
 
 def _to_wire(value: Any) -> Any:
@@ -277,12 +287,33 @@ class Refund(Body):
     SCHEMA = (("uid", f.card_uid), ("asset_id", f.asset_id), ("amount", f.amount))
 
 
+@_kind("fed_refund")
+@dataclass(frozen=True, slots=True)
+class FedRefund(Body):
+    """FED paid back to the bank card that bought it (e.g. a Stripe refund); the FED is burnt.
+
+    ``refund_ref`` is usable once network-wide (like payment references);
+    ``stripe_refund_id`` names the refund at the payment provider, for audits.
+    """
+
+    wallet: bytes
+    amount: int
+    refund_ref: str
+    stripe_refund_id: str
+    SCHEMA = (("wallet", f.key32), ("amount", f.amount), ("refund_ref", f.reference),
+              ("stripe_refund_id", f.reference))
+
+
 @_kind("bank_deposit")
 @dataclass(frozen=True, slots=True)
 class BankDeposit(Body):
+    """A place's FED paid out to its bank; ``stripe_transfer_id`` (optional, added later) names the transfer."""
+
     amount: int
     payout_ref: str
-    SCHEMA = (("amount", f.amount), ("payout_ref", f.reference))
+    stripe_transfer_id: str | None = None
+    SCHEMA = (("amount", f.amount), ("payout_ref", f.reference), ("stripe_transfer_id", f.reference))
+    OPTIONAL_TAIL = 1
 
 
 # -- memberships and badges ----------------------------------------------------

@@ -39,6 +39,7 @@ RULES: dict[str, Rule] = {
     "transfer": payments.transfer,
     "settlement": payments.settlement,
     "refund": payments.refund,
+    "fed_refund": payments.fed_refund,
     "bank_deposit": payments.bank_deposit,
     "membership": passes.membership,
     "badge": passes.badge,

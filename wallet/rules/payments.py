@@ -1,19 +1,21 @@
 """Money in, money moving, money out: refills, mint, sales, transfers, refunds, deposits.
 
 Signers: a place's key (its POS terminals) for refills, sales by card,
-settlements, refunds and bank deposits; a user's key for QR sales and
-transfers. FED enters only through refills (online payment or cash) and
-leaves only through refunds and bank deposits, which keeps the FED invariant.
+settlements, refunds (cash or to the bank card) and bank deposits; a user's
+key for QR sales and transfers. FED enters only through refills (online
+payment or cash) and leaves only through refunds and bank deposits, which
+keeps the FED invariant. Online payment, bank-card refund and payout
+references share one namespace and are each usable once, network-wide.
 """
 
 from __future__ import annotations
 
 from wallet import layout
-from wallet.bodies import (BankDeposit, CashRefill, FedRefill, Mint, QrSale, Refund, Sale, Settlement,
-                           Transfer)
+from wallet.bodies import (BankDeposit, CashRefill, FedRefill, FedRefund, Mint, QrSale, Refund, Sale,
+                           Settlement, Transfer)
 from wallet.book import Book
 from wallet.errors import Rejected
-from wallet.records import Pointer
+from wallet.records import WALLET_PLACE, Pointer, WalletInfo
 from wallet.rules.common import (fed_asset, is_authority, place_of_signer, require_accepts, require_active_card,
                                  require_money, require_place, require_receiving_wallet)
 from wallet.state import Overlay
@@ -21,19 +23,24 @@ from wallet.tx import Tx
 
 
 def use_reference(overlay: Overlay, reference: str, field: str, txid: bytes) -> None:
-    """Spend a payment or payout reference: once network-wide, remembered forever."""
+    """Spend a payment, refund or payout reference: once network-wide, remembered forever."""
     key = layout.payment_ref(reference)
     if overlay.has(key):
         raise Rejected("reference_used", f"field {field} {reference!r} was already used")
     overlay.put(key, Pointer(txid))
 
 
+def require_place_or_authority(overlay: Overlay, signer: bytes) -> None:
+    """Online money (refills, bank-card refunds) is vouched for by a place's or an authority's key."""
+    if not is_authority(overlay, signer):
+        place_of_signer(overlay, signer)
+
+
 def fed_refill(book: Book, tx: Tx) -> None:
     """FED paid online (e.g. a Stripe checkout), vouched for by a place's or an authority's key."""
     body: FedRefill = tx.body  # type: ignore[assignment]
     overlay = book.overlay
-    if not is_authority(overlay, tx.signer):
-        place_of_signer(overlay, tx.signer)
+    require_place_or_authority(overlay, tx.signer)
     require_receiving_wallet(overlay, body.wallet)
     use_reference(overlay, body.payment_ref, "payment_ref", tx.txid)
     book.mint(body.wallet, fed_asset(overlay), body.amount)
@@ -123,6 +130,20 @@ def refund(book: Book, tx: Tx) -> None:
     book.burn(card.paying_wallet, asset, body.amount)
     if asset.category == "FED":
         book.count_fed(refunded=body.amount)
+
+
+def fed_refund(book: Book, tx: Tx) -> None:
+    """FED refunded to the bank card that paid (e.g. a Stripe refund): burnt from the wallet, reference once."""
+    body: FedRefund = tx.body  # type: ignore[assignment]
+    overlay = book.overlay
+    require_place_or_authority(overlay, tx.signer)
+    info = overlay.record(layout.wallet(body.wallet), WalletInfo)
+    if info is not None and info.kind == WALLET_PLACE:
+        raise Rejected("place_wallet", f"field wallet {body.wallet.hex()} belongs to a place: "
+                       "a place's FED leaves through a bank deposit")
+    use_reference(overlay, body.refund_ref, "refund_ref", tx.txid)
+    book.burn(body.wallet, fed_asset(overlay), body.amount)
+    book.count_fed(refunded=body.amount)
 
 
 def bank_deposit(book: Book, tx: Tx) -> None:
