@@ -140,13 +140,33 @@ class MempoolSection:
     max_bytes: int = _setting(32 * 1024 * 1024, _positive)
 
 
+READER_INTERVAL_RANGE_MS = (10, 60_000)
+"""Bounds of ``[reader]`` poll_interval_ms and max_backoff_ms (those of ``hardware.ReaderConfig``)."""
+
+
+def _reader_interval(value: int) -> str | None:
+    low, high = READER_INTERVAL_RANGE_MS
+    return None if low <= value <= high else f"must be between {low} and {high} ms, got {value}"
+
+
 @dataclass(frozen=True)
 class ReaderSection:
-    """``[reader]``: the PC/SC NFC card reader."""
+    """``[reader]``: the PC/SC NFC card readers the node watches (``hardware.ReaderService``)."""
 
     enabled: bool = _setting(False)
     name_filter: str = _setting("")
-    """Use the first PC/SC reader whose name contains this text (empty: the first reader)."""
+    """Watch the readers whose name contains this text, case ignored (empty: every reader)."""
+    poll_interval_ms: int = _setting(250, _reader_interval)
+    """Longest single wait on pcscd (a stop is noticed within it) and first reconnection delay."""
+    max_backoff_ms: int = _setting(5_000, _reader_interval)
+    """Cap of the doubling delay between reconnections while pcscd is unreachable."""
+
+    def __post_init__(self) -> None:
+        # The one rule across two fields; each field alone was checked by its own check.
+        if self.max_backoff_ms < self.poll_interval_ms:
+            raise ConfigError("bad_config", [Problem(
+                "reader.max_backoff_ms", f"must not be below reader.poll_interval_ms ({self.poll_interval_ms}), "
+                                         f"got {self.max_backoff_ms}")])
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from consensus.wal import FileWal
 from fedow_node.application import Committed, LedgerApplication
 from fedow_node.gossip import ConsensusGossip, TxGossip
 from fedow_node.metrics import NodeMetrics
+from fedow_node.reader import CardReaderHub, reader_config
 from fedow_node.sync import BlockSyncer, SyncServer, protocol_id
 from p2p import P2PConfig, P2PNode
 from storage import GenesisMismatch, Store, genesis_state_hash
@@ -102,6 +103,7 @@ class FedowNode:
         self.mempool: Mempool | None = None
         self.network: P2PNode | None = None
         self.txs: TxGossip | None = None
+        self.card_reader: CardReaderHub | None = None
 
     @classmethod
     def from_home(cls, home: Path) -> "FedowNode":
@@ -147,6 +149,8 @@ class FedowNode:
                                          max_message_bytes=self.config.p2p.max_message_bytes))
         self.txs = TxGossip(self.network, self.chain_id, self.mempool, max_tx_bytes=self.app.params.max_tx_bytes)
         self.metrics.on_scrape(self._refresh_metrics)
+        if self.config.reader.enabled:
+            self.card_reader = CardReaderHub(reader_config(self.config.reader), self.store)
 
     def close(self) -> None:
         if self.store is not None:
@@ -160,6 +164,8 @@ class FedowNode:
             await nursery.start(self.network.run)
             self.network.set_handler(protocol_id(self.chain_id), SyncServer(self.app).handle)
             nursery.start_soon(self.txs.run)
+            if self.card_reader is not None:
+                nursery.start_soon(self.card_reader.run)
             log.info("node.started", chain_id=self.chain_id, height=self.store.height, peer_id=self.network.peer_id,
                      validator=self.config.keys.validator)
             task_status.started()

@@ -18,6 +18,7 @@ from fedow_node.api.feed import CommitFeed
 from fedow_node.api.tokens import tokens_path
 from fedow_node.application import Committed
 from fedow_node.node import FedowNode
+from fedow_node.reader import CardReaderHub
 from storage import Store, TxLocation
 from wallet.keys import SigningKey
 from wallet.state import StateReader
@@ -34,6 +35,7 @@ class NodeApi:
         self.reader: StateReader = node.store
         self.place_key: SigningKey | None = node.place_key
         self.api_tokens_path: Path = tokens_path(node.home)
+        self.card_reader: CardReaderHub | None = node.card_reader
         self.feed = CommitFeed(node.store.tx_location)
         self._loop = asyncio.get_running_loop()
         self._submitted_at: dict[bytes, float] = {}

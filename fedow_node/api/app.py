@@ -8,7 +8,7 @@ import structlog
 from aiohttp import web
 
 from config import ApiSection
-from fedow_node.api import chain, directory, events, pos, submit, wallets
+from fedow_node.api import chain, directory, events, pos, reader_routes, submit, wallets
 from fedow_node.api.context import (CONTEXT, ApiContext, StreamSlots, json_response, require_place_token,
                                     wall_clock_ms)
 from fedow_node.api.errors import ApiError
@@ -36,6 +36,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/openapi.json", get_openapi, "This OpenAPI 3.1 document", "meta",
           response={"type": "object"}),
     *chain.ROUTES, *wallets.ROUTES, *directory.ROUTES, *submit.ROUTES, *pos.ROUTES, *events.ROUTES,
+    *reader_routes.ROUTES,
 )
 
 
