@@ -20,6 +20,9 @@ class Rejected(ConsensusError):
         self.code = code
         self.detail = detail
 
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        return (type(self), (self.code, self.detail))  # picklable across processes (simulator workers)
+
 
 class TxRejected(Rejected):
     """A transaction refused by the mempool or by ``Application.check_tx`` (which raises it)."""

@@ -15,6 +15,8 @@ from consensus.messages import Evidence
 from consensus.validators import ValidatorSet
 
 MAX_PENDING_EVIDENCE = 1000
+MAX_EVIDENCE_PER_BLOCK = 8
+"""A persistent equivocator produces evidence every round; a block carries a bounded share of it."""
 
 
 def verify_evidence(evidence: Evidence, validators_at_height: ValidatorSet, chain_id: str, block_height: int,
@@ -54,11 +56,15 @@ class EvidencePool:
         self._pending[key] = evidence
         return True
 
-    def pending(self, block_height: int) -> list[Evidence]:
-        """Evidence a proposer may include at ``block_height``, oldest first (deterministic order)."""
-        usable = [ev for ev in self._pending.values()
-                  if ev.height < block_height and block_height - ev.height <= self.max_age_blocks]
-        return sorted(usable, key=lambda ev: (ev.height, ev.hash))
+    def pending(self, block_height: int, limit: int = MAX_EVIDENCE_PER_BLOCK) -> list[Evidence]:
+        """Evidence a proposer may include at ``block_height``: oldest first, one per offender, at most ``limit``."""
+        usable = sorted((ev for ev in self._pending.values()
+                         if ev.height < block_height and block_height - ev.height <= self.max_age_blocks),
+                        key=lambda ev: (ev.height, ev.hash))
+        chosen: dict[bytes, Evidence] = {}
+        for evidence in usable:
+            chosen.setdefault(evidence.validator, evidence)
+        return list(chosen.values())[:limit]
 
     def mark_committed(self, hashes: tuple[bytes, ...], height: int) -> None:
         for key in hashes:

@@ -29,9 +29,10 @@ from dataclasses import dataclass, replace
 from typing import Union
 
 import structlog
+from wallet.codec import pack
 
 from consensus import core
-from consensus.certificate import Certificate, verify_certificate
+from consensus.certificate import Certificate, encode_certificate, verify_certificate
 from consensus.encoding import DecidedBlock, Message, decode_message, encode_message
 from consensus.errors import Rejected, SignerRefused
 from consensus.evidence import EvidencePool, verify_evidence
@@ -44,6 +45,10 @@ from consensus.validators import ValidatorSet
 from consensus.wal import Wal, WalMessage, WalTimeout
 
 log = structlog.get_logger(__name__)
+
+BLOCK_HEADER_RESERVE_BYTES = 1024
+TX_FRAMING_BYTES = 5
+"""msgpack adds at most 5 bytes around each transaction's bytes."""
 
 
 @dataclass(frozen=True)
@@ -321,10 +326,9 @@ class Node:
             block = effect.block
             if block is None:
                 context = BlockContext(effect.height, effect.round, self.signer.public_key)
-                params = self.config.params
-                txs = self.mempool.select(params.max_block_txs, params.max_block_bytes)
-                built = self.app.build_block(context, self._last_certificate, txs,
-                                             self.evidence_pool.pending(effect.height))
+                evidence = self.evidence_pool.pending(effect.height)
+                txs = self.mempool.select(self.config.params.max_block_txs, self._tx_bytes_budget(evidence))
+                built = self.app.build_block(context, self._last_certificate, txs, evidence)
                 block = built.block
                 self._known_valid[block_id_of(block)] = built.time_ms
             try:
@@ -335,6 +339,14 @@ class Node:
                 return
             self._own_proposals[(effect.height, effect.round)] = proposal
         self._send_own(proposal)
+
+    def _tx_bytes_budget(self, evidence: list[Evidence]) -> int:
+        """Room left for transactions once the last commit, the evidence and the framing are counted."""
+        params = self.config.params
+        certificate = len(encode_certificate(self._last_certificate)) if self._last_certificate else 0
+        reserved = (certificate + sum(len(pack(ev.to_wire())) for ev in evidence) + BLOCK_HEADER_RESERVE_BYTES
+                    + TX_FRAMING_BYTES * params.max_block_txs)
+        return max(0, params.max_block_bytes - reserved)
 
     def _cast_vote(self, effect: core.CastVote) -> None:
         assert self.signer is not None

@@ -65,6 +65,8 @@ class RunResult:
     virtual_ms: int = 0
     events: int = 0
     notes: tuple[str, ...] = field(default=())
+    error: str | None = None
+    """An exception escaped the run: a bug, reported instead of ending the batch."""
 
     @property
     def evidence_missing(self) -> bool:
@@ -73,4 +75,4 @@ class RunResult:
     @property
     def ok(self) -> bool:
         return not (self.safety_violations or self.liveness_failure or self.certificate_failures
-                    or self.evidence_missing)
+                    or self.evidence_missing or self.error)

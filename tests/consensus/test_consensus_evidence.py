@@ -43,3 +43,14 @@ def test_pool_offers_pending_evidence_until_committed_and_forgets_it_when_expire
     assert pool.pending(7) == [] and not pool.add(GOOD) and pool.knows(GOOD)
     pool.prune(16)
     assert not pool.knows(GOOD)
+
+
+def test_a_block_carries_one_piece_of_evidence_per_offender_and_a_bounded_number() -> None:
+    pool = EvidencePool(max_age_blocks=10)
+    for round_ in range(3):  # a persistent equivocator: new evidence every round
+        pool.add(Evidence.of(prevote(KEYS[0], 5, round_, A), prevote(KEYS[0], 5, round_, B)))
+    other = Evidence.of(prevote(KEYS[1], 5, 0, A), prevote(KEYS[1], 5, 0, B))
+    pool.add(other)
+    chosen = pool.pending(6)
+    assert sorted(ev.validator for ev in chosen) == sorted([KEYS[0].public_key, KEYS[1].public_key])
+    assert len(pool.pending(6, limit=1)) == 1
