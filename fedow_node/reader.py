@@ -103,6 +103,11 @@ class CardReaderHub:
     def status(self) -> ReaderStatus:
         return self._status
 
+    @property
+    def subscribers(self) -> int:
+        """Listeners currently subscribed (open event streams)."""
+        return len(self._listeners)
+
     def subscribe(self, listener: ReaderListener) -> Callable[[], None]:
         """Call ``listener`` with every later notice; returns the function that stops it."""
         self._listeners.append(listener)
