@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, Sequence
 
 import structlog
 from aiohttp import web
@@ -79,13 +79,16 @@ def _token_checked(handler: Handler) -> Handler:
     return checked
 
 
-def build_app(node: NodeFacade, config: ApiSection, *, clock: Callable[[], int] = wall_clock_ms) -> web.Application:
-    """The POS API over ``node``; ``clock`` (ms) only dates display fields such as membership 'active'."""
+def build_app(node: NodeFacade, config: ApiSection, *, clock: Callable[[], int] = wall_clock_ms,
+              extra_routes: Sequence[Route] = ()) -> web.Application:
+    """The POS API over ``node``, plus ``extra_routes`` (the Stripe routes when configured);
+    ``clock`` (ms) only dates display fields such as membership 'active'."""
     app = web.Application(client_max_size=config.max_body_bytes, middlewares=[json_errors])
     app[CONTEXT] = ApiContext(node, config, TokenFile(node.api_tokens_path), clock, StreamSlots(MAX_EVENT_STREAMS),
                               IdempotencyKeys())
-    app[OPENAPI_KEY] = openapi_document(ROUTES)
-    for route in ROUTES:
+    routes = (*ROUTES, *extra_routes)
+    app[OPENAPI_KEY] = openapi_document(routes)
+    for route in routes:
         app.router.add_route(route.method, route.path,
                              _token_checked(route.handler) if route.token else route.handler)
     return app

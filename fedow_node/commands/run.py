@@ -11,10 +11,12 @@ import trio
 from aiohttp import web
 
 from fedow_node.api import build_app
+from fedow_node.api.stripe_routes import stripe_routes
 from fedow_node.guest import run_guest
 from fedow_node.logs import configure_logging
 from fedow_node.node import FedowNode
 from fedow_node.node_api import NodeApi
+from fedow_node.payments import node_bridge
 
 log = structlog.get_logger(__name__)
 
@@ -43,7 +45,10 @@ def run(args: argparse.Namespace) -> int:
         await node.run()
 
     async def start_http() -> Callable[[], Awaitable[None]]:
-        runners = [await _serve(build_app(NodeApi(node), node.config.api), node.config.api.bind)]
+        api = NodeApi(node)
+        bridge = node_bridge(node.config.stripe, api)  # None unless [stripe] holds both secrets
+        stripe = () if bridge is None else stripe_routes(bridge)
+        runners = [await _serve(build_app(api, node.config.api, extra_routes=stripe), node.config.api.bind)]
         if node.config.metrics.bind:
             runners.append(await _serve(node.metrics.app(), node.config.metrics.bind))
         log.info("node.http", api=node.config.api.bind, metrics=node.config.metrics.bind or None)
@@ -51,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
         async def cleanup() -> None:
             for runner in runners:
                 await runner.cleanup()
+            if bridge is not None:
+                await bridge.aclose()
 
         return cleanup
 

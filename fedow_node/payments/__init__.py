@@ -5,8 +5,10 @@ when Stripe's signed ``checkout.session.completed`` webhook says it is paid, wit
 id as the ledger's payment reference, so replays and deliveries to several nodes credit once.
 Money out: :meth:`StripeBridge.refund` and :meth:`StripeBridge.payout` call Stripe under an
 idempotency key, then record the burn on the ledger. The ledger side is the
-:class:`LedgerGateway` protocol, implemented by the node. Everything here runs on the asyncio
-loop of the HTTP API; Stripe SDK errors are translated into :class:`PaymentError` subclasses.
+:class:`LedgerGateway` protocol; :class:`NodeLedger` implements it on a running node (place-key
+signed transactions, awaited until committed) and :func:`node_bridge` builds a node's bridge
+from its ``[stripe]`` section. Everything here runs on the asyncio loop of the HTTP API; Stripe
+SDK errors are translated into :class:`PaymentError` subclasses.
 """
 
 from fedow_node.payments._bridge import StripeBridge, checkout_key, payout_ref, refund_ref
@@ -26,6 +28,8 @@ from fedow_node.payments._errors import (
     WebhookRejected,
 )
 from fedow_node.payments._ledger import LedgerGateway, Recorded, Submitted
+from fedow_node.payments._node_bridge import node_bridge, stripe_enabled
+from fedow_node.payments._node_ledger import NodeLedger
 from fedow_node.payments._requests import (
     MIN_CHARGE_CENTS,
     CheckoutLink,
@@ -36,7 +40,7 @@ from fedow_node.payments._requests import (
     RefundRequest,
     WebhookOutcome,
 )
-from fedow_node.payments._webhook import MAX_WEBHOOK_BYTES, WEBHOOK_PATH, webhook_routes
+from fedow_node.payments._webhook import MAX_WEBHOOK_BYTES, WEBHOOK_PATH, handle_webhook, webhook_routes
 
 __all__ = [
     "CardDeclined",
@@ -48,6 +52,7 @@ __all__ = [
     "LedgerUnavailable",
     "MAX_WEBHOOK_BYTES",
     "MIN_CHARGE_CENTS",
+    "NodeLedger",
     "PaymentConfigError",
     "PaymentError",
     "PayoutReceipt",
@@ -67,7 +72,10 @@ __all__ = [
     "WebhookOutcome",
     "WebhookRejected",
     "checkout_key",
+    "handle_webhook",
+    "node_bridge",
     "payout_ref",
     "refund_ref",
+    "stripe_enabled",
     "webhook_routes",
 ]
