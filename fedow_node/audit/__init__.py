@@ -8,11 +8,13 @@ blocks, transactions, balances and the directory as CSV. See docs/audit.md.
 """
 
 from ._errors import AuditFailed
+from ._export import EXPORT_FILES, ExportSummary, export_ledger
+from ._peer import fetch_from_peer
 from ._replay import AuditReport, audit_chain
 from ._sample import SampleChain, build_sample_chain, card_uid
 from ._sources import ChainSource, FetchedChain, RecordedHead, StoreSource
 
 __all__ = [
-    "AuditFailed", "AuditReport", "ChainSource", "FetchedChain", "RecordedHead", "SampleChain", "StoreSource",
-    "audit_chain", "build_sample_chain", "card_uid",
+    "EXPORT_FILES", "AuditFailed", "AuditReport", "ChainSource", "ExportSummary", "FetchedChain", "RecordedHead",
+    "SampleChain", "StoreSource", "audit_chain", "build_sample_chain", "card_uid", "export_ledger", "fetch_from_peer",
 ]
