@@ -14,7 +14,7 @@ from hypothesis import given, strategies as st
 from ledger_world import (ALICE, AUTHORITY, BAR, BAR_WALLET, CAFE, MAX_TX, Chain, card_uid, card_wallet, key,
                           rejected_code)
 
-from wallet import layout
+from wallet import layout, queries
 from wallet.bodies import BankDeposit, FedRefund
 from wallet.codec import pack
 from wallet.errors import Rejected
@@ -33,9 +33,7 @@ def chain() -> Chain:
 
 
 def fed_totals(chain: Chain) -> FedTotals:
-    totals = read_one(chain.state, layout.FED_TOTALS, FedTotals)
-    assert totals is not None
-    return totals
+    return queries.fed_totals(chain.state)
 
 
 def test_fed_refund_burns_the_wallet_fed_and_spends_its_reference(chain: Chain) -> None:
