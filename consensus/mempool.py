@@ -107,17 +107,29 @@ class Mempool:
                     break
         return chosen
 
-    def update(self, committed_txids: Iterable[bytes]) -> int:
+    def update(self, committed_txids: Iterable[bytes], recheck_budget: int = 1000) -> int:
         """After a commit: drop committed transactions, re-check the rest, evict those that fail; returns evictions.
 
-        One pass that rebuilds the per-sender queues, so a block of thousands of transactions costs O(mempool).
+        One pass that rebuilds the per-sender queues. Re-checking costs a ledger dry-run
+        per transaction, so only the first ``recheck_budget`` of the queues (spread over the
+        senders: the ones the next blocks will take) are re-checked; the others are checked
+        when they reach the front, and a proposer drops any that no longer applies anyway.
         """
         committed = set(committed_txids)
         evicted = 0
         queues: OrderedDict[bytes, deque[_Entry]] = OrderedDict()
+        per_sender = max(1, recheck_budget // max(1, len(self._queues)))
         for sender, queue in self._queues.items():
+            checked = 0
             for entry in queue:
-                if entry.info.txid not in committed and self._still_applies(entry):
+                if entry.info.txid in committed:
+                    applies = False
+                elif checked < per_sender:
+                    checked += 1
+                    applies = self._still_applies(entry)
+                else:
+                    applies = True
+                if applies:
                     queues.setdefault(sender, deque()).append(entry)
                     continue
                 evicted += entry.info.txid not in committed

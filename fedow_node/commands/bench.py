@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from dataclasses import asdict
 from typing import Any
 
@@ -20,11 +21,35 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     ledger.add_argument("--block-txs", type=int, default=1000, help="sales per block (default 1,000)")
     ledger.add_argument("--json", action="store_true", help="print one JSON object")
     ledger.set_defaults(func=run_ledger)
+    network = kinds.add_parser("network", help="a local devnet under a steady load of signed sales")
+    network.add_argument("--validators", type=int, default=4)
+    network.add_argument("--seconds", type=float, default=30.0, help="length of the load (default 30)")
+    network.add_argument("--rate", type=float, default=500.0, help="offered sales per second (default 500)")
+    network.add_argument("--data", type=Path, help="keep the devnet here (default: a temporary folder)")
+    network.add_argument("--cleanup", action="store_true", help="delete the data folders after the run")
+    network.add_argument("--json", action="store_true", help="print one JSON object")
+    network.set_defaults(func=run_network)
 
 
 def _report(result: Any, as_json: bool, lines: list[str]) -> int:
     print(json.dumps(asdict(result)) if as_json else "\n".join(lines))
     return 0
+
+
+def run_network(args: argparse.Namespace) -> int:
+    from fedow_node.bench.network import run_network_bench
+
+    result = run_network_bench(validators=args.validators, seconds=args.seconds, rate=args.rate, data=args.data,
+                               cleanup=args.cleanup)
+    return _report(result, args.json, [
+        f"network bench: {result.validators} validators on 127.0.0.1, {result.seconds} s at "
+        f"{result.offered_tx_per_s:g} sales/s offered ({result.submitted} submitted, {result.committed} committed)",
+        f"  committed: {result.committed_tx_per_s:,.0f} tx/s; finality p50 {result.finality_ms_p50} ms, "
+        f"p99 {result.finality_ms_p99} ms",
+        f"  catch-up of a new full node: {result.catchup_tx_per_s} tx/s ({result.catchup_blocks} blocks)",
+        f"  state hashes agree at height {result.height}: {result.state_hash_agree}",
+        f"  data folders: {', '.join(result.data_dirs) or '(deleted)'}",
+    ])
 
 
 def run_ledger(args: argparse.Namespace) -> int:

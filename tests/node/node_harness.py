@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -18,27 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from config import ChainParams
-from fedow_node.devnet import Devnet, NodeHome, Ports, prepare_devnet
-
-
-def free_port_base(count: int, start: int = 20000, stop: int = 60000) -> int:
-    """A base port such that ``base .. base+count-1`` are all free on 127.0.0.1 right now."""
-    base = start + (int(time.time() * 1000) * 7919) % (stop - start - count)
-    for _attempt in range(200):
-        sockets = []
-        try:
-            for port in range(base, base + count):
-                sock = socket.socket()
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                sock.bind(("127.0.0.1", port))
-                sockets.append(sock)
-            return base
-        except OSError:
-            base = start + (base + count * 3 - start) % (stop - start - count)
-        finally:
-            for sock in sockets:
-                sock.close()
-    raise RuntimeError("no free port range found on 127.0.0.1")
+from fedow_node.devnet import Devnet, NodeHome, free_ports, prepare_devnet
 
 
 def http_json(url: str, timeout: float = 2.0) -> Any:
@@ -93,8 +72,7 @@ class Net:
 def start_net(root: Path, validators: int, *, full_nodes: int = 0, params: ChainParams | None = None,
               start: bool = True) -> Net:
     count = validators + full_nodes
-    base = free_port_base(3 * count)
-    ports = Ports(p2p=base, api=base + count, metrics=base + 2 * count)
+    ports = free_ports(count)
     homes = prepare_devnet(root, validators, ports, params=params, full_nodes=full_nodes)
     devnet = Devnet(homes, extra_env={"FEDOW_LOG_LEVEL": os.environ.get("NODE_TEST_LOG_LEVEL", "info")})
     if start:
