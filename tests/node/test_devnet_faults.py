@@ -31,16 +31,20 @@ def _sell_something(net: Net) -> list[str]:
     home = net.homes[0]
     uid = os.urandom(7)
     with SyncFedowClient(home.api_url, home.pos_token) as client:
-        submissions = [
-            client.register_cards([(uid, f"{int.from_bytes(os.urandom(3), 'big') % 10**8:08d}", os.urandom(16))]),
-            client.refill("FED", 1_000, uid=uid),
-            client.sale(uid, "FED", 250),
-            client.sale(uid, "FED", 300),
+        steps = [
+            lambda: client.register_cards([(uid, f"{int.from_bytes(os.urandom(3), 'big') % 10**8:08d}",
+                                            os.urandom(16))]),
+            lambda: client.refill("FED", 1_000, uid=uid),
+            lambda: client.sale(uid, "FED", 250),
+            lambda: client.sale(uid, "FED", 300),
         ]
-        for submission in submissions:
+        submissions = []
+        for step in steps:  # each one needs the previous one committed
+            submission = step()
             if not submission.committed:
-                submission = client.wait_committed(submission.txid, 30.0)
+                submission = client.wait_committed(submission.txid, 60.0)
             assert submission.committed, submission
+            submissions.append(submission)
         card = client.card(uid)
     balances = {entry["asset"]: entry["amount"] for entry in card["paying_wallet"]["balances"]}
     assert balances["FED"] == 1_000 - 250 - 300
