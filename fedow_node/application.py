@@ -25,7 +25,7 @@ from consensus import (BlockContext, BuiltBlock, Certificate, ChainTip, CommitRe
                        verify_certificate)
 from consensus.errors import Rejected, TxRejected
 from consensus.evidence import verify_evidence
-from storage import CommitBatch, Store, next_state_hash
+from storage import ChangeSet, CommitBatch, Store, next_state_hash
 from wallet.block import EMPTY_HASH, Block, decode_block, make_block
 from wallet.codec import pack, unpack
 from wallet.params import LedgerParams
@@ -42,6 +42,8 @@ class _Executed:
 
     block: Block
     outcome: wallet.BlockOutcome
+    changes: ChangeSet
+    """``outcome.changes`` frozen with their digest, hashed once for the header check and the commit."""
     state_hash: bytes
     evidence: tuple[Evidence, ...]
     txs: tuple[wallet.Tx, ...]
@@ -193,14 +195,16 @@ class LedgerApplication:
                                    params.max_block_txs, params.max_block_bytes, verified, self._cache)
         for txid, why in built.dropped:
             log.debug("tx_dropped_from_block", txid=txid.hex(), code=why.code, detail=why.detail)
-        state_hash = next_state_hash(self.store.state_hash, context.height, built.outcome.changes)
+        changes = ChangeSet(built.outcome.changes)
+        state_hash = next_state_hash(self.store.state_hash, context.height, changes)
         block = make_block(chain_id=self.chain_id, height=context.height, time_ms=time_ms,
                            prev_block_hash=self._tip_header[0], proposer=context.proposer,
                            txs=[raw_by_txid[tx.txid] for tx in built.txs], state_hash=state_hash,
                            last_commit=encode_certificate(last_certificate) if last_certificate else None,
                            evidence=[pack(ev.to_wire()) for ev in evidence])
         encoded = block.encode()
-        self._keep(block_id_of(encoded), _Executed(block, built.outcome, state_hash, tuple(evidence), built.txs))
+        executed = _Executed(block, built.outcome, changes, state_hash, tuple(evidence), built.txs)
+        self._keep(block_id_of(encoded), executed)
         return BuiltBlock(encoded, time_ms)
 
     def verify_block(self, context: BlockContext, block: bytes) -> int:
@@ -243,11 +247,12 @@ class LedgerApplication:
             outcome = wallet.execute_block(self.store, ctx, txs, verified, self._cache)
         except wallet.Rejected as exc:
             raise _translate(exc) from None
-        state_hash = next_state_hash(self.store.state_hash, height, outcome.changes)
+        changes = ChangeSet(outcome.changes)
+        state_hash = next_state_hash(self.store.state_hash, height, changes)
         if state_hash != header.state_hash:
             raise Rejected("wrong_state_hash", f"block {height} claims state hash {header.state_hash.hex()}, "
                                                f"execution gives {state_hash.hex()}")
-        return _Executed(block, outcome, state_hash, evidence, tuple(txs))
+        return _Executed(block, outcome, changes, state_hash, evidence, tuple(txs))
 
     def _check_last_commit(self, block: Block) -> Certificate | None:
         height = block.header.height
@@ -293,13 +298,13 @@ class LedgerApplication:
         results = executed.outcome.results
         self.store.commit(CommitBatch(
             height=height, block_hash=key, block=block, certificate=encode_certificate(certificate),
-            changes=executed.outcome.changes, state_hash=executed.state_hash,
+            changes=executed.changes, state_hash=executed.state_hash,
             txids=[result.txid for result in results],
             wallet_touches=[(wallet_id, result.txid) for result in results for wallet_id in result.touched]))
         self._tip_header = (key, executed.block.header.time_ms)
         self._executed.clear()
         self._params = None
-        self._cache.forget(executed.outcome.changes)
+        self._cache.forget(executed.changes)
         for tx in executed.block.txs:
             self._verified.pop(tx, None)
         log.debug("block_committed", height=height, txs=len(results), state_hash=executed.state_hash.hex())

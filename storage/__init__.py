@@ -18,12 +18,13 @@ from .errors import (
     StoreLocked,
     WrongHeight,
 )
-from .state_hash import ZERO_HASH, genesis_state_hash, next_state_hash, state_digest
+from .state_hash import ZERO_HASH, ChangeSet, genesis_state_hash, next_state_hash, state_digest
 from .store import MAX_HISTORY_PAGE, HistoryEntry, Store, StoredBlock, TxLocation
 
 __all__ = [
     "Store",
     "CommitBatch",
+    "ChangeSet",
     "StoredBlock",
     "TxLocation",
     "HistoryEntry",

@@ -13,6 +13,9 @@ from .errors import StorageError, StoreClosed, StoreCorrupted, StoreLocked
 # A larger write buffer keeps 1,000-change block batches in the memtable.
 _WRITE_BUFFER_BYTES = 16 * 1024 * 1024
 _BLOCK_CACHE_BYTES = 32 * 1024 * 1024
+# Every transaction reads keys that are absent (its txid, before it is applied) or deep in
+# the tree (a card among millions): a bloom filter per table skips the tables without the key.
+_BLOOM_FILTER_BITS = 10
 
 
 def _message(error: BaseException) -> str:
@@ -60,4 +63,5 @@ def open_leveldb(path: Path) -> plyvel.DB:
             create_if_missing=True,
             write_buffer_size=_WRITE_BUFFER_BYTES,
             lru_cache_size=_BLOCK_CACHE_BYTES,
+            bloom_filter_bits=_BLOOM_FILTER_BITS,
         )
