@@ -38,7 +38,7 @@ from config import ConfigError, GenesisDoc, parse_genesis
 from consensus import Certificate, ValidatorSet, block_id_of, block_time_ms, decode_certificate, verify_certificate
 from consensus.errors import Rejected
 from consensus.evidence import Evidence, verify_evidence
-from storage import CommitBatch, Store, StoredBlock, genesis_state_hash, next_state_hash, state_digest
+from storage import ChangeSet, CommitBatch, Store, StoredBlock, genesis_state_hash, next_state_hash, state_digest
 from wallet.block import EMPTY_HASH, Block, decode_block
 from wallet.codec import unpack
 
@@ -149,13 +149,14 @@ class _Replayer:
             raise AuditFailed(exc.code, f"block {height} does not re-apply: {exc.detail}", height) from None
         except wallet.InvariantBroken as exc:
             raise AuditFailed("invariant_broken", f"block {height} breaks a money invariant: {exc}", height) from None
-        state_hash = next_state_hash(self.target.state_hash, height, outcome.changes)
+        changes = ChangeSet(outcome.changes)
+        state_hash = next_state_hash(self.target.state_hash, height, changes)
         if state_hash != block.header.state_hash:
             raise AuditFailed("wrong_state_hash", f"block {height} claims state hash {block.header.state_hash.hex()}, "
                                                   f"the replay gives {state_hash.hex()}", height)
         self.target.commit(CommitBatch(
             height=height, block_hash=block_id, block=stored.block, certificate=stored.certificate,
-            changes=outcome.changes, state_hash=state_hash, txids=[result.txid for result in outcome.results],
+            changes=changes, state_hash=state_hash, txids=[result.txid for result in outcome.results],
             wallet_touches=[(wallet_id, result.txid) for result in outcome.results for wallet_id in result.touched]))
         self.cache.forget(outcome.changes)
         self.prev_block_id = block_id

@@ -69,22 +69,18 @@ def test_one_changed_byte_of_a_stored_transaction_fails_at_its_height(capsys, sa
     assert "txs_root" in error
 
 
-def test_a_certificate_signed_by_a_key_outside_the_set_fails(capsys, sample, tmp_path) -> None:
+@pytest.mark.parametrize("forger, code, phrase", [
+    ("outsider", "certificate_unknown_validator", "no voting power"),
+    ("minority", "certificate_insufficient_power", "25000 of 125000"),
+], ids=["key_outside_the_set", "short_of_two_thirds"])
+def test_a_forged_certificate_fails_at_its_height(capsys, sample, tmp_path, forger: str, code: str,
+                                                   phrase: str) -> None:
+    signer = SigningKey(b"\x09" * 32) if forger == "outsider" else sample.minority
     data = copy_data(sample, tmp_path / "data")
     with raw_db(data) as db:
         block_id = db.get(store_layout.BLOCK_HASH + store_layout.encode_height(TAMPERED_HEIGHT))
-        db.put(certificate_key(TAMPERED_HEIGHT), certify(sample, [SigningKey(b"\x09" * 32)], TAMPERED_HEIGHT, block_id))
-    error = assert_fails(capsys, data, TAMPERED_HEIGHT, "certificate_unknown_validator")
-    assert "no voting power" in error
-
-
-def test_a_certificate_short_of_two_thirds_of_the_stake_fails(capsys, sample, tmp_path) -> None:
-    data = copy_data(sample, tmp_path / "data")
-    with raw_db(data) as db:
-        block_id = db.get(store_layout.BLOCK_HASH + store_layout.encode_height(TAMPERED_HEIGHT))
-        db.put(certificate_key(TAMPERED_HEIGHT), certify(sample, [sample.minority], TAMPERED_HEIGHT, block_id))
-    error = assert_fails(capsys, data, TAMPERED_HEIGHT, "certificate_insufficient_power")
-    assert "25000 of 125000" in error
+        db.put(certificate_key(TAMPERED_HEIGHT), certify(sample, [signer], TAMPERED_HEIGHT, block_id))
+    assert phrase in assert_fails(capsys, data, TAMPERED_HEIGHT, code)
 
 
 def test_a_certified_block_with_an_altered_state_hash_fails_on_replay(capsys, sample, tmp_path) -> None:
