@@ -13,9 +13,9 @@ from consensus.simulation import Scenario, SimApplication, Simulation, run_scena
 
 
 @pytest.mark.parametrize("validators, byzantine, seeds, seed_start", [
-    (4, 1, 120, 0),
+    (4, 1, 100, 0),
     (4, 0, 20, 1000),
-    (7, 1, 24, 2000),
+    (7, 1, 20, 2000),
     (7, 2, 12, 3000),
     (10, 1, 8, 4000),
     (10, 3, 6, 5000),
