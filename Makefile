@@ -9,7 +9,7 @@ setup:
 	bash scripts/bootstrap.sh
 
 run: setup
-	$(BIN)/fedow-node devnet
+	$(BIN)/fedow-node demo
 
 test: setup
 	$(BIN)/python -m pytest

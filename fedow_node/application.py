@@ -213,11 +213,11 @@ class LedgerApplication:
         if known is not None:
             return known.block.header.time_ms
         self._check_context(context)
-        executed = self._execute(block, expected_proposer=context.proposer)
+        executed = self._execute(block)
         self._keep(key, executed)
         return executed.block.header.time_ms
 
-    def _execute(self, raw: bytes, expected_proposer: bytes | None) -> _Executed:
+    def _execute(self, raw: bytes) -> _Executed:
         """Check a block against the tip and run it; Rejected names the first discrepancy."""
         params = self.params
         try:
@@ -230,9 +230,11 @@ class LedgerApplication:
             raise Rejected("wrong_height", f"block height {header.height} does not follow the tip {height - 1}")
         if header.prev_block_hash != self._tip_header[0]:
             raise Rejected("wrong_parent", f"block {height} does not link to the tip's hash")
-        if expected_proposer is not None and header.proposer != expected_proposer:
+        # A block re-proposed in a later round (its value is locked) keeps the proposer that built it:
+        # the proposer must be a validator of the height, not necessarily this round's proposer.
+        if self.validator_set(height).power_of(header.proposer) == 0:
             raise Rejected("wrong_proposer", f"block {height} names proposer {header.proposer.hex()}, "
-                                             f"expected {expected_proposer.hex()}")
+                                             "which has no voting power at that height")
         last_certificate = self._check_last_commit(block)
         expected_time = self._block_time(height, last_certificate)
         if header.time_ms != expected_time:
@@ -290,7 +292,7 @@ class LedgerApplication:
 
     def commit_block(self, block: bytes, certificate: Certificate) -> CommitResult:
         key = block_id_of(block)
-        executed = self._executed.pop(key, None) or self._execute(block, expected_proposer=None)
+        executed = self._executed.pop(key, None) or self._execute(block)
         height = executed.block.header.height
         if certificate.height != height or certificate.block_id != key:
             raise Rejected("certificate_mismatch", f"certificate for height {certificate.height} does not "

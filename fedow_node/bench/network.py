@@ -60,14 +60,14 @@ class NetworkBenchResult:
     data_dirs: list[str]
 
 
-def _percentile(values: list[float], fraction: float) -> float | None:
+def percentile(values: list[float], fraction: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
     return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))], 1)
 
 
-class _Net:
+class BenchNet:
     def __init__(self, session: aiohttp.ClientSession, homes: list[NodeHome]) -> None:
         self.session = session
         self.homes = homes
@@ -113,7 +113,7 @@ def _uid(venue: int, index: int) -> bytes:
     return bytes([0x04, venue]) + index.to_bytes(5, "big")
 
 
-async def _set_up(net: _Net, places: list[SigningKey], height: int) -> list[bytes]:
+async def set_up_cards(net: BenchNet, places: list[SigningKey], height: int) -> list[bytes]:
     """Register and refill CARDS_PER_VENUE cards per venue; returns every card UID."""
     uids: list[bytes] = []
     expiry = height + 500
@@ -141,7 +141,7 @@ async def _set_up(net: _Net, places: list[SigningKey], height: int) -> list[byte
     return uids
 
 
-async def _wait_committed(net: _Net, home: NodeHome, txids: list[str], timeout: float) -> None:
+async def _wait_committed(net: BenchNet, home: NodeHome, txids: list[str], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     for txid in txids:
         while (await net.get(home, f"/v1/txs/{txid}")).get("status") != "committed":
@@ -150,10 +150,10 @@ async def _wait_committed(net: _Net, home: NodeHome, txids: list[str], timeout: 
             await asyncio.sleep(0.1)
 
 
-class _CommitWatcher:
+class CommitWatcher:
     """Follows node 0's blocks and stamps when each awaited txid appears."""
 
-    def __init__(self, net: _Net, home: NodeHome, start_height: int) -> None:
+    def __init__(self, net: BenchNet, home: NodeHome, start_height: int) -> None:
         self.net, self.home, self.next_height = net, home, start_height + 1
         self.submitted: dict[str, float] = {}
         self.latencies: list[float] = []
@@ -174,7 +174,7 @@ class _CommitWatcher:
             await asyncio.sleep(0.02)
 
 
-async def _load(net: _Net, places: list[SigningKey], uids: list[bytes], watcher: _CommitWatcher,
+async def offer_sales(net: BenchNet, places: list[SigningKey], uids: list[bytes], watcher: CommitWatcher,
                 rate: float, seconds: float) -> int:
     submitted, venue, carry = 0, 0, 0.0
     start = time.monotonic()
@@ -201,15 +201,15 @@ async def _bench(homes: list[NodeHome], devnet: Devnet, validators: int, seconds
                  rate: float) -> dict[str, Any]:
     timeout = aiohttp.ClientTimeout(total=30)
     async with aiohttp.ClientSession(timeout=timeout) as session:
-        net = _Net(session, homes)
+        net = BenchNet(session, homes)
         validator_homes = homes[:validators]
         await net.wait_height(validator_homes, 1, 120.0)
         places = [read_key_file(home.home / "place.key") for home in validator_homes]
-        uids = await _set_up(net, places, await net.height(homes[0]) or 0)
-        watcher = _CommitWatcher(net, homes[0], await net.height(homes[0]) or 0)
+        uids = await set_up_cards(net, places, await net.height(homes[0]) or 0)
+        watcher = CommitWatcher(net, homes[0], await net.height(homes[0]) or 0)
         watch = asyncio.create_task(watcher.run())
         started = time.monotonic()
-        submitted = await _load(net, places, uids, watcher, rate, seconds)
+        submitted = await offer_sales(net, places, uids, watcher, rate, seconds)
         load_end = time.monotonic()
         drain_deadline = load_end + 30
         while watcher.submitted and time.monotonic() < drain_deadline:
@@ -227,14 +227,14 @@ async def _bench(homes: list[NodeHome], devnet: Devnet, validators: int, seconds
         return {
             "submitted": submitted, "committed": len(watcher.latencies),
             "committed_tx_per_s": round(in_window / (load_end - started), 1),
-            "finality_ms_p50": _percentile(watcher.latencies, 0.5),
-            "finality_ms_p99": _percentile(watcher.latencies, 0.99),
+            "finality_ms_p50": percentile(watcher.latencies, 0.5),
+            "finality_ms_p99": percentile(watcher.latencies, 0.99),
             "catchup_tx_per_s": round(chain_txs / sync_seconds, 1) if chain_txs else None,
             "catchup_blocks": common, "state_hash_agree": len(hashes) == 1, "height": common,
         }
 
 
-async def _chain_txs(net: _Net, home: NodeHome, height: int) -> int:
+async def _chain_txs(net: BenchNet, home: NodeHome, height: int) -> int:
     total = 0
     for h in range(1, height + 1):
         total += len((await net.get(home, f"/v1/blocks/{h}"))["txids"])

@@ -29,6 +29,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     network.add_argument("--cleanup", action="store_true", help="delete the data folders after the run")
     network.add_argument("--json", action="store_true", help="print one JSON object")
     network.set_defaults(func=run_network)
+    pos = kinds.add_parser("pos", help="sale latency at the tills (wait=commit) under background load")
+    pos.add_argument("--validators", type=int, default=4)
+    pos.add_argument("--tills", type=int, default=2, help="tills per venue (default 2)")
+    pos.add_argument("--seconds", type=float, default=30.0)
+    pos.add_argument("--background-rate", type=float, default=500.0, help="background sales/s (default 500)")
+    pos.add_argument("--data", type=Path, help="keep the devnet here (default: a temporary folder)")
+    pos.add_argument("--cleanup", action="store_true", help="delete the data folders after the run")
+    pos.add_argument("--json", action="store_true", help="print one JSON object")
+    pos.set_defaults(func=run_pos)
 
 
 def _report(result: Any, as_json: bool, lines: list[str]) -> int:
@@ -49,6 +58,19 @@ def run_network(args: argparse.Namespace) -> int:
         f"  catch-up of a new full node: {result.catchup_tx_per_s} tx/s ({result.catchup_blocks} blocks)",
         f"  state hashes agree at height {result.height}: {result.state_hash_agree}",
         f"  data folders: {', '.join(result.data_dirs) or '(deleted)'}",
+    ])
+
+
+def run_pos(args: argparse.Namespace) -> int:
+    from fedow_node.bench.pos import run_pos_bench
+
+    result = run_pos_bench(validators=args.validators, tills=args.tills, seconds=args.seconds,
+                           background_rate=args.background_rate, data=args.data, cleanup=args.cleanup)
+    return _report(result, args.json, [
+        f"pos bench: {result.tills} tills on {result.validators} venues for {result.seconds} s, "
+        f"{result.background_tx_per_s:g} sales/s of background load",
+        f"  sales with wait=commit: {result.sales} ({result.sales_per_s} /s, {result.refused} refused); "
+        f"latency p50 {result.sale_ms_p50} ms, p99 {result.sale_ms_p99} ms",
     ])
 
 

@@ -113,3 +113,18 @@ def test_garbage_from_a_peer_is_refused_and_nobody_crashes(tmp_path: Path) -> No
         for reason in ("bad_signature", "non_canonical", "malformed"):
             assert f'"event": "peer_penalized"' in log and reason in log, f"node 0 did not penalise {reason}"
         assert '"event": "peer_banned"' in log, "node 0 never banned the rogue peer"
+
+
+def test_festival_day_and_the_double_spend_race_agree_on_every_node(tmp_path: Path) -> None:
+    """The demo's day through three venues' POS APIs; two tills race on one card: exactly one sale wins."""
+    import asyncio
+
+    from fedow_node.demo import festival_day
+
+    net = start_net(tmp_path / "devnet", 4)
+    lines: list[str] = []
+    with net.devnet:
+        net.wait_height(range(4), 1, START_TIMEOUT)
+        figures = asyncio.run(festival_day(net.homes, lines.append))
+    assert any("1 committed" in line for line in lines), lines
+    assert len(set(figures["race_balances"])) == 1, figures
