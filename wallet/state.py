@@ -111,19 +111,25 @@ class Overlay:
         return self._base.get(key)
 
     def record(self, key: bytes, cls: type[R]) -> R | None:
-        """The record at ``key`` decoded as ``cls``, or None when absent."""
-        writes = self._writes
-        if key in writes:
-            value = writes[key]
-            if value is None or isinstance(value, Record):
-                return value  # type: ignore[return-value]
-            return cls.from_list(unpack_trusted(value))
-        if self._parent is not None:
-            return self._parent.record(key, cls)
-        cache = self._decoded
+        """The record at ``key`` decoded as ``cls``, or None when absent.
+
+        A loop down the parents, not a recursion: every rule reads a dozen records per transaction.
+        """
+        overlay = self
+        while True:
+            writes = overlay._writes
+            if key in writes:
+                value = writes[key]
+                if value is None or isinstance(value, Record):
+                    return value  # type: ignore[return-value]
+                return cls.from_list(unpack_trusted(value))
+            if overlay._parent is None:
+                break
+            overlay = overlay._parent
+        cache = overlay._decoded
         if key in cache:
             return cache[key]  # type: ignore[return-value]
-        raw = self._base.get(key)
+        raw = overlay._base.get(key)
         decoded = None if raw is None else cls.from_list(unpack_trusted(raw))
         cache[key] = decoded
         return decoded
