@@ -66,9 +66,9 @@ class ChainParams:
     @classmethod
     def devnet(cls) -> ChainParams:
         """Production values with millisecond timeouts, for local devnets and tests."""
-        return replace(cls(), timeout_propose_ms=400, timeout_prevote_ms=200,
+        return replace(cls(), timeout_propose_ms=1000, timeout_prevote_ms=200,
                        timeout_precommit_ms=200, timeout_delta_ms=100, timeout_cap_ms=5000,
-                       timeout_commit_ms=100)
+                       timeout_commit_ms=20)
 
     def to_dict(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in field_names()}

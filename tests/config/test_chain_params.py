@@ -25,7 +25,7 @@ def test_production_defaults_are_valid_and_as_specified() -> None:
 
 def test_devnet_has_millisecond_timeouts_and_keeps_the_rest() -> None:
     devnet = ChainParams.devnet()
-    assert devnet.timeout_propose_ms == 400 and devnet.timeout_cap_ms == 5000 and devnet.timeout_commit_ms == 100
+    assert devnet.timeout_propose_ms == 1000 and devnet.timeout_cap_ms == 5000 and devnet.timeout_commit_ms == 20
     assert devnet.max_block_txs == ChainParams().max_block_txs
 
 
