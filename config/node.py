@@ -72,6 +72,12 @@ def _one_of(*allowed: str) -> Check:
     return check
 
 
+def _connect_account(value: str) -> str | None:
+    if value and not re.fullmatch(r"acct_[A-Za-z0-9]{1,64}", value):
+        return "must be empty or a Stripe Connect account id (acct_...)"
+    return None
+
+
 def _name(value: str) -> str | None:
     if not 1 <= len(value) <= 64 or not value.isprintable():
         return "must be 1 to 64 printable characters"
@@ -179,6 +185,8 @@ class StripeSection:
     """Empty: Stripe's own API; a URL: a local stub (tests, devnets)."""
     success_url: str = _setting("", optional_url_problem)
     cancel_url: str = _setting("", optional_url_problem)
+    payout_account: str = _setting("", _connect_account)
+    """The place's Stripe Connect account (``acct_...``) that payouts go to; empty: no payouts."""
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
 
     async def start_http() -> Callable[[], Awaitable[None]]:
         api = NodeApi(node)
-        bridge = node_bridge(node.config.stripe, api)  # None unless [stripe] holds both secrets
+        bridge = node_bridge(node.config.stripe, api, payout_account=node.config.stripe.payout_account or None)  # None unless [stripe] holds both secrets
         stripe = () if bridge is None else stripe_routes(bridge)
         runners = [await _serve(build_app(api, node.config.api, extra_routes=stripe), node.config.api.bind)]
         if node.config.metrics.bind:

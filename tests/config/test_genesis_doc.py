@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from config import ChainParams, ConfigError, load_genesis, parse_genesis
 from genesis_samples import KEYS, sample_genesis
 
-GOLDEN_SHA256 = "12772aa8a91312b5cff048891c717fc368389964fac69b21264d72905df729a0"
+GOLDEN_SHA256 = "653e492b9f7db57cd3f7c974a7aad9831efad1c70f37bd8fe85118192411fc80"
 SMALL_ORDER_POINT = "01" + "00" * 31
 """The identity point: 32 bytes that PyNaCl's VerifyKey takes but libsodium's point check refuses."""
 
