@@ -7,7 +7,7 @@ import hashlib
 from hypothesis import given
 from hypothesis import strategies as st
 
-from storage import ZERO_HASH, genesis_state_hash, next_state_hash, state_digest
+from storage import ZERO_HASH, ChangeSet, genesis_state_hash, next_state_hash, state_digest
 
 changes_strategy = st.dictionaries(
     st.binary(min_size=1, max_size=8), st.none() | st.binary(max_size=8), max_size=12
@@ -58,3 +58,18 @@ def test_state_digest_depends_on_content_only() -> None:
     assert state_digest(entries) == state_digest(iter(entries))
     assert state_digest(entries) != state_digest([(b"a", b"1"), (b"b", b"3")])
     assert state_digest([]) == hashlib.sha256().digest()
+
+
+@given(changes_strategy, st.integers(min_value=0, max_value=2**63 - 1))
+def test_a_change_set_hashes_like_its_mapping(changes: dict[bytes, bytes | None], height: int) -> None:
+    frozen = ChangeSet(dict(reversed(list(changes.items()))))
+    assert dict(frozen) == changes and dict(frozen.items()) == changes and len(frozen) == len(changes)
+    assert next_state_hash(ZERO_HASH, height, frozen) == next_state_hash(ZERO_HASH, height, changes)
+
+
+def test_a_change_set_does_not_follow_later_edits_of_its_source() -> None:
+    source: dict[bytes, bytes | None] = {b"a": b"1"}
+    frozen = ChangeSet(source)
+    source[b"b"] = None
+    assert dict(frozen) == {b"a": b"1"}
+    assert next_state_hash(ZERO_HASH, 1, frozen) == next_state_hash(ZERO_HASH, 1, {b"a": b"1"})

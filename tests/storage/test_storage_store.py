@@ -19,6 +19,7 @@ from storage_helpers import GENESIS_DOC, GENESIS_STATE, init, next_batch, txid
 from storage import (
     MAX_HISTORY_PAGE,
     AlreadyInitialised,
+    ChangeSet,
     CommitBatch,
     GenesisMismatch,
     HistoryEntry,
@@ -31,6 +32,7 @@ from storage import (
     StoreLocked,
     WrongHeight,
     genesis_state_hash,
+    next_state_hash,
     state_digest,
 )
 
@@ -332,3 +334,13 @@ def test_committed_state_follows_a_dict_model_across_reopening(blocks: list[dict
             with Store.open(Path(folder)) as store:
                 assert dict(store.iter_prefix(b"")) == model
                 assert all(store.get(key) == value for key, value in model.items())
+
+
+def test_a_change_set_commits_and_its_state_hash_is_still_checked(store: Store) -> None:
+    changes = ChangeSet({b"acct/x": b"1", b"acct/a": None})
+    wrong = dataclasses.replace(next_batch(store, changes), state_hash=next_state_hash(b"\x01" * 32, 1, changes))
+    with pytest.raises(InvalidInput, match="changes on top of"):
+        store.commit(wrong)
+    assert store.height == 0
+    store.commit(next_batch(store, changes))
+    assert store.get(b"acct/x") == b"1" and store.get(b"acct/a") is None
