@@ -49,8 +49,6 @@ CARD_BALANCE = 1_000_000
 """10,000.00 FED on each card: no sale of the run can overdraw."""
 REFERENCE_VERIFY_PER_S = 21_000
 """Raw Ed25519 verifications per second of one idle core of the reference machine."""
-SETTLE_TIMEOUT_S = 300
-"""At most this long waiting for LevelDB's background compaction after the pre-replay compaction."""
 CALIBRATION_VERIFIES = 300
 """Per block: about a third of the block's own verification work."""
 
@@ -97,7 +95,8 @@ def _genesis(cards: int, bar: SigningKey, validator: SigningKey, authority: Sign
 def _register_cards(chain: SoloChain, bar: SigningKey, cards: int) -> None:
     txs = []
     for start in range(0, cards, MAX_CARDS_PER_TX):
-        batch = tuple((_uid(i), f"{i:08d}", i.to_bytes(16, "big")) for i in range(start, min(cards, start + MAX_CARDS_PER_TX)))
+        batch = tuple((_uid(i), f"{i:08d}", i.to_bytes(16, "big"))
+                      for i in range(start, min(cards, start + MAX_CARDS_PER_TX)))
         txs.append(sign_tx(bar, CHAIN_ID, "register_cards", RegisterCards(batch), os.urandom(16), 50_000))
     per_block = chain.app.params.max_block_txs
     for start in range(0, len(txs), per_block):
@@ -115,21 +114,6 @@ def _cpu_seconds(work: Callable[[], object]) -> float:
     started = time.thread_time()
     work()
     return time.thread_time() - started
-
-
-def _let_compaction_settle(timeout_s: float = SETTLE_TIMEOUT_S) -> None:
-    """Wait while the process's other threads (LevelDB compaction) still burn CPU.
-
-    A full compaction can leave a level over its size limit, and LevelDB then
-    cascades it down in the background for many seconds: a syncing node does not
-    start in that state, so the replay should not be timed against it.
-    """
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        process_started, cpu_started = time.process_time(), time.thread_time()
-        time.sleep(0.5)
-        if (time.process_time() - process_started) - (time.thread_time() - cpu_started) < 0.05:
-            return
 
 
 class _Replay:
@@ -179,7 +163,6 @@ def run_ledger_bench(*, cards: int = 1_000_000, blocks: int = 20, block_txs: int
 
         replayer = LedgerApplication(open_store(replay_files, genesis), CHAIN_ID, genesis.genesis_time_ms)
         replayer.store.compact()
-        _let_compaction_settle()
         size_before = replayer.store.size_on_disk()
         replay = _Replay()
         for block, certificate in decided:
