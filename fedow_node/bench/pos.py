@@ -10,6 +10,7 @@ till's answer time is a sale's latency as a cashier sees it.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 import random
 import shutil
 import tempfile
@@ -32,6 +33,8 @@ class PosBenchResult:
     background_tx_per_s: float
     sales: int
     refused: int
+    refusals: dict[str, int]
+    """Refusal codes and how often (a sale whose wait timed out is ``pending``)."""
     sales_per_s: float
     sale_ms_p50: float | None
     sale_ms_p99: float | None
@@ -50,7 +53,7 @@ async def _till(session: aiohttp.ClientSession, home: NodeHome, uids: list[bytes
         if response.status == 200:
             latencies.append((time.monotonic() - started) * 1000)
         else:
-            refused.append(answer.get("error", str(response.status)))
+            refused.append(answer.get("error", answer.get("status", str(response.status))))
 
 
 async def _bench(homes: list[NodeHome], validators: int, tills: int, seconds: float, rate: float) -> dict:
@@ -70,7 +73,7 @@ async def _bench(homes: list[NodeHome], validators: int, tills: int, seconds: fl
                                for home in homes for _ in range(tills)))
         await background
         watch.cancel()
-        return {"sales": len(latencies), "refused": len(refused), "sales_per_s": round(len(latencies) / seconds, 1),
+        return {"sales": len(latencies), "refused": len(refused), "refusals": dict(Counter(refused)), "sales_per_s": round(len(latencies) / seconds, 1),
                 "sale_ms_p50": percentile(latencies, 0.5), "sale_ms_p99": percentile(latencies, 0.99)}
 
 
