@@ -102,7 +102,7 @@ def test_garbage_from_a_peer_is_refused_and_nobody_crashes(tmp_path: Path) -> No
     with net.devnet:
         net.wait_height(range(4), 2, START_TIMEOUT)
         rogue = subprocess.run([sys.executable, str(Path(__file__).with_name("rogue_peer.py")), net.homes[0].p2p_address,
-                                "fedow-devnet", "8"], capture_output=True, text=True, timeout=90,
+                                "fedow-devnet", "15"], capture_output=True, text=True, timeout=90,
                                cwd=Path(__file__).parents[2])
         sent = [json.loads(line) for line in rogue.stdout.splitlines() if line.startswith("{")]
         assert {item["kind"] for item in sent} >= {"garbage", "forged_vote", "bad_tx_batch"}, rogue.stderr[-2000:]
