@@ -26,11 +26,11 @@ from consensus.mempool import Mempool
 from consensus.node import Node, NodeConfig as ConsensusNodeConfig
 from consensus.signer import FileLastSignStore, Signer
 from consensus.wal import FileWal
-from fedow_node.application import Committed, LedgerApplication
-from fedow_node.gossip import ConsensusGossip, TxGossip
+from fedow_node.engine.application import Committed, LedgerApplication
+from fedow_node.engine.gossip import ConsensusGossip, TxGossip
 from fedow_node.metrics import NodeMetrics
 from fedow_node.reader import CardReaderHub, reader_config
-from fedow_node.sync import BlockSyncer, SyncServer, protocol_id
+from fedow_node.engine.sync import BlockSyncer, SyncServer, protocol_id
 from p2p import P2PConfig, P2PNode
 from storage import GenesisMismatch, Store, genesis_state_hash
 from wallet.keys import SigningKey, read_key_file

@@ -16,7 +16,7 @@ from consensus.errors import TxRejected
 from fedow_node.api.facade import CommittedTx, SubmitRefused
 from fedow_node.api.feed import CommitFeed
 from fedow_node.api.tokens import tokens_path
-from fedow_node.application import Committed
+from fedow_node.engine.application import Committed
 from fedow_node.node import FedowNode
 from fedow_node.reader import CardReaderHub
 from storage import Store, TxLocation

@@ -11,7 +11,7 @@ import os
 
 import trio
 
-from fedow_node.sync import BATCH_BLOCKS, MAX_RESPONSE_BYTES, protocol_id
+from fedow_node.engine.sync import BATCH_BLOCKS, MAX_RESPONSE_BYTES, protocol_id
 from p2p import P2PConfig, P2PError, P2PNode
 from wallet.codec import pack, unpack
 from wallet.errors import Rejected as CodecRejected

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from config import AssetSpec, BalanceSpec, ChainParams, FederationSpec, GenesisDoc, PlaceSpec, ValidatorSpec
-from fedow_node.application import LedgerApplication
+from fedow_node.engine.application import LedgerApplication
 from fedow_node.bench.solo import SoloChain
 from fedow_node.node import NodeFiles, open_store
 from wallet.bodies import RegisterCards, Sale

@@ -34,10 +34,10 @@ import nacl.bindings
 import nacl.signing
 
 from config import AssetSpec, BalanceSpec, ChainParams, FederationSpec, GenesisDoc, PlaceSpec, ValidatorSpec
-from fedow_node.application import LedgerApplication
+from fedow_node.engine.application import LedgerApplication
 from fedow_node.bench.solo import SoloChain
 from fedow_node.node import NodeFiles, open_store
-from fedow_node.sync import apply_decided
+from fedow_node.engine.sync import apply_decided
 from wallet.bodies import RegisterCards, Sale
 from wallet.fields import MAX_CARDS_PER_TX
 from wallet.keys import SigningKey

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from consensus import BlockContext, Certificate, VoteType, sign_vote
 from consensus.messages import block_id_of
-from fedow_node.application import LedgerApplication
+from fedow_node.engine.application import LedgerApplication
 from wallet.keys import SigningKey
 
 BLOCK_INTERVAL_MS = 1000

@@ -6,18 +6,25 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pcscd_process import Pcscd, fail_if_foreign_pcscd
+from pcscd_process import Pcscd, fail_if_foreign_pcscd, pcscd_slot
 
 
 @pytest.fixture
-def no_pcscd() -> Iterator[None]:
+def slot() -> Iterator[None]:
+    """The machine's only pcscd slot, held for the whole test."""
+    with pcscd_slot():
+        yield
+
+
+@pytest.fixture
+def no_pcscd(slot: None) -> Iterator[None]:
     """No pcscd runs: fail clearly if a foreign one does."""
     fail_if_foreign_pcscd()
     yield
 
 
 @pytest.fixture
-def pcscd_process(tmp_path: Path) -> Iterator[Pcscd]:
+def pcscd_process(slot: None, tmp_path: Path) -> Iterator[Pcscd]:
     """A pcscd we control but have not started yet; always stopped at the end of the test."""
     process = Pcscd(tmp_path)
     try:

@@ -2,17 +2,21 @@
 
 pcscd's socket path (/run/pcscd/pcscd.comm) is fixed, so only one pcscd can run
 on the machine: we refuse to start if one we did not start is running, rather
-than kill it. Our pcscd runs in the foreground with its own reader.conf.d folder
+than kill it. Test runs of other checkouts on the same machine wait for
+:func:`pcscd_slot` (a machine-wide file lock) instead of failing. Our pcscd runs in the foreground with its own reader.conf.d folder
 (a copy of the vpcd package's config: two readers, TCP 35963 and 35964) and is
 stopped by its pid.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from smartcard import scard
@@ -22,6 +26,29 @@ READER_0 = "Virtual PCD 00 00"
 READER_1 = "Virtual PCD 00 01"
 _READY_WITHIN_S = 10.0
 _STOP_WITHIN_S = 10.0
+SLOT_LOCK = Path("/tmp/fedow-tests-pcscd.lock")
+_slot_depth = 0
+
+
+@contextlib.contextmanager
+def pcscd_slot() -> Iterator[None]:
+    """Hold the machine's only pcscd slot (re-entrant within this process) while a test uses it."""
+    global _slot_depth
+    if _slot_depth:
+        _slot_depth += 1
+        try:
+            yield
+        finally:
+            _slot_depth -= 1
+        return
+    with SLOT_LOCK.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another checkout's suite may hold it for a few minutes
+        _slot_depth = 1
+        try:
+            yield
+        finally:
+            _slot_depth = 0
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def running_pcscd_pids() -> list[int]:

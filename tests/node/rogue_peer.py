@@ -17,7 +17,7 @@ import msgpack
 import trio
 
 from consensus import VoteType, encode_message, sign_vote
-from fedow_node.gossip import consensus_topic, txs_topic
+from fedow_node.engine.gossip import consensus_topic, txs_topic
 from p2p import ACCEPT, P2PConfig, P2PError, P2PNode
 from wallet.codec import pack
 from wallet.keys import SigningKey

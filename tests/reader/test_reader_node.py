@@ -28,7 +28,7 @@ from card_emulator import READER_0_PORT, VirtualCard
 from fedow_node.client import SyncFedowClient
 from fedow_node.devnet import Devnet, NodeHome, free_ports, prepare_devnet
 from node_harness import http_json
-from pcscd_process import READER_0, READER_1, Pcscd, fail_if_foreign_pcscd
+from pcscd_process import READER_0, READER_1, Pcscd, fail_if_foreign_pcscd, pcscd_slot
 
 pytestmark = pytest.mark.slow
 
@@ -129,11 +129,11 @@ class ReaderNode:
 @pytest.fixture(scope="module")
 def reader_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReaderNode]:
     """A 1-validator devnet node watching the card readers; pcscd not started yet."""
-    fail_if_foreign_pcscd()
     root = tmp_path_factory.mktemp("reader-node")
     homes = prepare_devnet(root / "devnet", 1, free_ports(1))
     pcscd = Pcscd(root / "pcscd")
-    with Devnet(homes, extra_env=READER_ENV) as devnet:
+    with pcscd_slot(), Devnet(homes, extra_env=READER_ENV) as devnet:
+        fail_if_foreign_pcscd()
         devnet.start(0)
         try:
             wait_for("the node's API", lambda: _answers(homes[0]))

@@ -26,7 +26,7 @@ import trio
 
 from consensus import Certificate, block_id_of, decode_certificate, verify_certificate
 from consensus.errors import Rejected
-from fedow_node.application import LedgerApplication
+from fedow_node.engine.application import LedgerApplication
 from p2p import P2PError
 from wallet.codec import pack, unpack
 from wallet.errors import Rejected as CodecRejected
