@@ -34,6 +34,8 @@ CATEGORIES = ("FED", "TLF", "TNF", "TIM", "FID", "BDG", "SUB")
 """Fedow's asset categories: federated euro, local fiat/non-fiat currency, time, loyalty, badge, subscription."""
 MAX_NAME_CHARS = 100
 MAX_TIME_MS = 2**63 - 1
+MAX_TREASURY_KEYS = 16
+"""A co-signed transaction carries at most 16 signatures."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,10 @@ class GenesisDoc:
     chain_id: str
     genesis_time_ms: int
     authorities: tuple[bytes, ...]
+    treasury: tuple[bytes, ...]
+    """Treasury keys, each held by a different node: FED is minted and burnt only with their signatures."""
+    treasury_threshold: int
+    """How many treasury keys must co-sign every FED mint and burn (docs/ledger.md, "The treasury")."""
     params: ChainParams
     assets: tuple[AssetSpec, ...]
     places: tuple[PlaceSpec, ...]
@@ -105,6 +111,8 @@ class GenesisDoc:
             "chain_id": self.chain_id,
             "genesis_time_ms": self.genesis_time_ms,
             "authorities": [key.hex() for key in self.authorities],
+            "treasury": [key.hex() for key in self.treasury],
+            "treasury_threshold": self.treasury_threshold,
             "params": self.params.to_dict(),
             "assets": [{"id": a.id, "name": a.name, "category": a.category,
                         "origin_place": a.origin_place, "melting": a.melting} for a in self.assets],
@@ -171,8 +179,8 @@ def parse_genesis(data: Any, *, draft: bool = False) -> GenesisDoc:
     return doc
 
 
-_TOP_KEYS = ("chain_id", "genesis_time_ms", "authorities", "params", "assets", "places",
-             "federations", "validators")
+_TOP_KEYS = ("chain_id", "genesis_time_ms", "authorities", "treasury", "treasury_threshold", "params", "assets",
+             "places", "federations", "validators")
 
 
 class _Reader:
@@ -245,6 +253,8 @@ class _Reader:
             "chain_id": self.text(top["chain_id"], "chain_id", CHAIN_ID_RE, "[a-z0-9][a-z0-9-]{0,49}"),
             "genesis_time_ms": self.integer(top["genesis_time_ms"], "genesis_time_ms", 0, MAX_TIME_MS),
             "authorities": self.items(top["authorities"], "authorities", self.key),
+            "treasury": self.items(top["treasury"], "treasury", self.key),
+            "treasury_threshold": self.integer(top["treasury_threshold"], "treasury_threshold", 1, MAX_TREASURY_KEYS),
             "params": self.params(top["params"]),
             "assets": self.items(top["assets"], "assets", self.asset),
             "places": self.items(top["places"], "places", self.place),
@@ -340,6 +350,7 @@ def _semantic_problems(doc: GenesisDoc, draft: bool) -> list[Problem]:
     asset_ids = {asset.id for asset in doc.assets}
     problems = [
         *_duplicates("authorities", doc.authorities, bytes.hex),
+        *_duplicates("treasury", doc.treasury, bytes.hex),
         *_duplicates("assets", (a.id for a in doc.assets), str, ".id"),
         *_duplicates("places", (p.id for p in doc.places), str, ".id"),
         *_duplicates("places", (p.public_key for p in doc.places), bytes.hex, ".public_key"),
@@ -381,6 +392,13 @@ def _semantic_problems(doc: GenesisDoc, draft: bool) -> list[Problem]:
                                     f"({doc.params.min_validator_stake})"))
     problems += [Problem(f"balances[{index}].asset", f"no asset has id {balance.asset!r}")
                  for index, balance in enumerate(doc.balances) if balance.asset not in asset_ids]
+    if len(doc.treasury) > MAX_TREASURY_KEYS:
+        problems.append(Problem("treasury", f"must hold at most {MAX_TREASURY_KEYS} keys, holds {len(doc.treasury)}"))
+    if not draft and not doc.treasury:
+        problems.append(Problem("treasury", "must hold at least one key (no FED could be minted against a payment)"))
+    if not draft and doc.treasury and doc.treasury_threshold > len(doc.treasury):
+        problems.append(Problem("treasury_threshold", f"{doc.treasury_threshold} signatures needed but treasury "
+                                                      f"holds only {len(doc.treasury)} keys"))
     if not draft and not doc.authorities:
         problems.append(Problem("authorities", "must hold at least one key (nobody could govern the chain)"))
     if not draft and not doc.validators:

@@ -11,7 +11,7 @@ import hashlib
 
 PARAMS = b"params"
 AUTHORITIES = b"authorities"
-FED_TOTALS = b"fedtotals"
+FED_BACKING = b"fedbacking"
 
 PLACE = b"place/"
 PLACE_BY_KEY = b"placekey/"
@@ -32,6 +32,7 @@ DEMURRAGE_DUE = b"due/"
 SUPPLY = b"supply/"
 POOL = b"pool/"
 PAYMENT_REF = b"payref/"
+HOLD = b"hold/"
 TXID = b"tx/"
 TX_EXPIRY = b"txexp/"
 
@@ -144,6 +145,11 @@ def pool(kind: bytes, asset_id: str) -> bytes:
 def payment_ref(reference: str) -> bytes:
     """Payment and payout references are kept forever, hashed to a fixed size."""
     return PAYMENT_REF + hashlib.sha256(reference.encode()).digest()
+
+
+def hold(reference: str) -> bytes:
+    """A payout or bank-card refund hold, by its reference (hashed, like payment references)."""
+    return HOLD + hashlib.sha256(reference.encode()).digest()
 
 
 def txid(tx_id: bytes) -> bytes:

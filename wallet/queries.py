@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from wallet import layout, melting
 from wallet.params import LedgerParams
-from wallet.records import (Asset, Badge, Balance, Card, FedTotals, Federation, Membership, Place,
+from wallet.records import (Asset, Badge, Balance, Card, FedBacking, Federation, Hold, Membership, Place,
                             Pointer, Record, Supply, Validator, WalletInfo)
 from wallet.state import StateReader, read_all, read_one
 
@@ -22,7 +22,7 @@ R = TypeVar("R", bound=Record)
 
 __all__ = [
     "AssetAmount", "asset", "assets", "badges", "balances", "card", "card_by_number", "card_by_qr",
-    "federations", "fed_totals", "membership", "memberships", "params", "place",
+    "federations", "fed_backing", "hold", "membership", "memberships", "params", "place",
     "place_by_key", "places", "projected_amount", "supply", "validators",
     "wallet_info",
 ]
@@ -139,9 +139,14 @@ def supply(reader: StateReader, asset_id: str) -> Supply | None:
     return read_one(reader, layout.supply(asset_id), Supply)
 
 
-def fed_totals(reader: StateReader) -> FedTotals:
-    """FED refilled, refunded and deposited since genesis."""
-    return read_one(reader, layout.FED_TOTALS, FedTotals) or FedTotals(0, 0, 0)
+def fed_backing(reader: StateReader) -> FedBacking:
+    """FED the treasury attested as received (minted) and paid out (burnt) since genesis."""
+    return read_one(reader, layout.FED_BACKING, FedBacking) or FedBacking(0, 0)
+
+
+def hold(reader: StateReader, reference: str) -> Hold | None:
+    """The payout or bank-card refund hold under ``reference`` (held, burnt or released)."""
+    return read_one(reader, layout.hold(reference), Hold)
 
 
 def federations(reader: StateReader) -> list[Federation]:

@@ -36,6 +36,10 @@ ALICE = key("alice")
 BOB = key("bob")
 VAL1 = key("validator-1")
 VAL2 = key("validator-2")
+TREASURY = (key("treasury-1"), key("treasury-2"), key("treasury-3"))
+"""The devnet-like treasury: 2 of these 3 keys sign every FED mint and burn."""
+FLOAT = 100_000
+"""FED float of each place at genesis (what it sells for cash)."""
 
 
 def params(**changes: int) -> SimpleNamespace:
@@ -56,6 +60,7 @@ def genesis_doc(**param_changes: int) -> SimpleNamespace:
         chain_id=CHAIN,
         genesis_time_ms=GENESIS_MS,
         authorities=[AUTHORITY.public_key],
+        treasury=SimpleNamespace(keys=[k.public_key for k in TREASURY], threshold=2),
         params=params(**param_changes),
         assets=[asset(id="FED", name="Euro fédéré", category="FED", origin_place=None, melting=False),
                 asset(id="BARCOIN", name="Bar coin", category="TLF", origin_place="bar", melting=False),
@@ -69,7 +74,9 @@ def genesis_doc(**param_changes: int) -> SimpleNamespace:
                                      assets=["FED", "MELT"])],
         validators=[SimpleNamespace(public_key=VAL1.public_key, place="bar", stake=300_000),
                     SimpleNamespace(public_key=VAL2.public_key, place="cafe", stake=100_000)],
-        balances=[SimpleNamespace(owner=ALICE.public_key, asset="FED", amount=50_000)],
+        balances=[SimpleNamespace(owner=ALICE.public_key, asset="FED", amount=50_000),
+                  SimpleNamespace(owner=layout.place_wallet_id("bar"), asset="FED", amount=FLOAT),
+                  SimpleNamespace(owner=layout.place_wallet_id("cafe"), asset="FED", amount=FLOAT)],
     )
 
 
