@@ -202,6 +202,8 @@ class Hold(Record):
     payment_intent: str | None
     """Refunds: the Stripe payment refunded (None for a payout)."""
     state: str
+    paid_by: str | None
+    """Once burnt: the provider's id of the payout or refund the treasury attested."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 from pathlib import Path
 from typing import Awaitable, Callable
 
@@ -12,7 +13,7 @@ from aiohttp import web
 
 from fedow_node.api import build_app
 from fedow_node.api.stripe_routes import stripe_routes
-from fedow_node.guest import run_guest
+from fedow_node.guest import TrioBridge, run_guest
 from fedow_node.logs import configure_logging
 from fedow_node.node import FedowNode
 from fedow_node.node_api import NodeApi
@@ -35,18 +36,36 @@ async def _serve(app: web.Application, bind: str) -> web.AppRunner:
     return runner
 
 
+class TrioAttester:
+    """The node's treasury gatherer (trio, it asks peers over p2p) as the asyncio bridge awaits it."""
+
+    def __init__(self, trio_side: TrioBridge, node: FedowNode) -> None:
+        self._trio = trio_side
+        self._node = node
+
+    async def attest(self, unsigned: bytes) -> bytes:
+        assert self._node.treasury is not None, "FedowNode.open builds the gatherer"
+        return await self._trio.call(self._node.treasury.attest, unsigned)
+
+
 def run(args: argparse.Namespace) -> int:
     node = FedowNode.from_home(args.home)
     # The node's own [log] section applies, except for a format chosen on the command line.
     configure_logging(node.config.log.format if args.log_format == "auto" else args.log_format, node.config.log.level)
     node.open()
+    shared: dict[str, TrioBridge] = {}
 
     async def trio_main(_scope: trio.CancelScope) -> None:
-        await node.run()
+        async with trio.open_nursery() as nursery:
+            await nursery.start(shared["trio"].serve)
+            await node.run()
 
     async def start_http() -> Callable[[], Awaitable[None]]:
         api = NodeApi(node)
-        bridge = node_bridge(node.config.stripe, api, payout_account=node.config.stripe.payout_account or None)  # None unless [stripe] holds both secrets
+        shared["trio"] = trio_side = TrioBridge(asyncio.get_running_loop())
+        treasury = TrioAttester(trio_side, node)
+        bridge = node_bridge(node.config.stripe, api, treasury,  # None unless [stripe] holds both secrets
+                             payout_account=node.config.stripe.payout_account or None)
         stripe = () if bridge is None else stripe_routes(bridge)
         runners = [await _serve(build_app(api, node.config.api, extra_routes=stripe), node.config.api.bind)]
         if node.config.metrics.bind:

@@ -11,6 +11,7 @@
     │   ├── StripeRequestInvalid    HTTP 400/404 or an idempotency-key conflict
     │   ├── StripeAuthFailed        HTTP 401/403: wrong or restricted secret key
     │   └── StripeUnavailable       HTTP 429/5xx or no connection: retry later
+    ├── PaymentNotVerified     a treasury node's own check at Stripe contradicts what it was asked to sign
     ├── LedgerRefused          the ledger rejected the transaction (raised by the gateway)
     ├── LedgerUnavailable      the ledger did not answer in time (raised by the gateway)
     └── LedgerOutOfStep        money moved at Stripe but the ledger refused the matching
@@ -65,6 +66,15 @@ class StripeAuthFailed(StripeFailure):
 
 class StripeUnavailable(StripeFailure):
     """Stripe is unreachable, rate-limiting or failing: the same request may be retried."""
+
+
+class PaymentNotVerified(PaymentError):
+    """Stripe contradicts a mint, burn or release a treasury node was asked to sign: it does not sign.
+
+    ``code``: ``unknown_payment``, ``not_paid``, ``amount_mismatch``, ``wrong_currency``,
+    ``refunded``, ``wrong_wallet`` (money in); ``unknown_payout``, ``wrong_payout``,
+    ``reversed``, ``payout_pending``, ``paid_out`` (money out).
+    """
 
 
 class LedgerRefused(PaymentError):

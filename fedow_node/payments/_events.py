@@ -16,6 +16,8 @@ REFILL_EVENT_TYPES = ("checkout.session.completed", "checkout.session.async_paym
 PURPOSE_KEY, REFILL_PURPOSE = "fedow_purpose", "fed_refill"
 """Metadata that marks the Checkout Sessions this bridge created (others may share the account)."""
 WALLET_KEY, REFILL_ID_KEY, PLACE_KEY = "fedow_wallet", "fedow_refill_id", "fedow_place"
+HOLD_KEY = "fedow_hold"
+"""Metadata of a refund or transfer naming the ledger hold it pays out (what the treasury checks)."""
 
 
 @dataclass(frozen=True)

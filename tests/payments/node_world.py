@@ -20,7 +20,7 @@ from aiohttp.test_utils import TestServer
 
 from api_solo_node import BAR, SoloNode
 from config import ApiSection, Secret, StripeSection
-from fake_stripe import FakeStripe
+from fedow_node.fake_stripe import FakeStripe
 from fedow_node.api import build_app, create_token, tokens_path
 from fedow_node.api.stripe_routes import stripe_routes
 from fedow_node.payments import NodeLedger, StripeBridge, node_bridge

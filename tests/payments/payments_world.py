@@ -17,7 +17,7 @@ import aiohttp
 import stripe
 from aiohttp import web
 
-from fake_stripe import FakeStripe
+from fedow_node.fake_stripe import FakeStripe
 from fedow_node.payments import (
     CardDeclined, RefillRequest, StripeAuthFailed, StripeBridge, StripeConfig, StripeRequestInvalid,
     StripeUnavailable, webhook_routes,

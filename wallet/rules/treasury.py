@@ -58,7 +58,7 @@ def payout_hold(book: Book, tx: Tx) -> None:
     """A place's own FED set aside for a payout to its bank: not spendable until burnt or released."""
     body: PayoutHold = tx.body  # type: ignore[assignment]
     place = place_of_signer(book.overlay, tx.signer)
-    _hold(book, Hold(body.hold_ref, place.wallet, body.amount, place.id, None, HOLD_HELD))
+    _hold(book, Hold(body.hold_ref, place.wallet, body.amount, place.id, None, HOLD_HELD, None))
 
 
 def refund_hold(book: Book, tx: Tx) -> None:
@@ -74,7 +74,7 @@ def refund_hold(book: Book, tx: Tx) -> None:
     if info is not None and info.kind == WALLET_PLACE:
         raise Rejected("place_wallet", f"field wallet {body.wallet.hex()} belongs to a place: "
                        "a place's FED leaves through a payout hold")
-    _hold(book, Hold(body.hold_ref, body.wallet, body.amount, place.id, body.payment_intent, HOLD_HELD))
+    _hold(book, Hold(body.hold_ref, body.wallet, body.amount, place.id, body.payment_intent, HOLD_HELD, None))
 
 
 def _hold(book: Book, hold: Hold) -> None:
@@ -110,7 +110,7 @@ def fed_burn(book: Book, tx: Tx) -> None:
     book.adjust_held(fed.id, -hold.amount)
     book.count_supply(fed.id, burnt=hold.amount)
     count_backing(book, burnt=hold.amount)
-    overlay.put(layout.hold(hold.reference), replace(hold, state=HOLD_BURNT))
+    overlay.put(layout.hold(hold.reference), replace(hold, state=HOLD_BURNT, paid_by=body.stripe_id))
 
 
 def fed_release(book: Book, tx: Tx) -> None:
