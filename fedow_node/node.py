@@ -94,7 +94,7 @@ class FedowNode:
     def __init__(self, home: Path, config: NodeConfig, genesis: GenesisDoc, node_key: SigningKey,
                  place_key: SigningKey | None, treasury_key: SigningKey | None = None) -> None:
         if treasury_key is not None and not config.stripe.secret_key:
-            raise ConfigError("config_invalid", [Problem("stripe.secret_key", "this node holds a treasury key "
+            raise ConfigError("bad_config", [Problem("stripe.secret_key", "this node holds a treasury key "
                                                          "([keys] treasury_key): it verifies every FED mint and "
                                                          "payout at Stripe itself, so it needs Stripe's secret key")])
         self.home = home

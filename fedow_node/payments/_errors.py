@@ -72,7 +72,7 @@ class PaymentNotVerified(PaymentError):
     """Stripe contradicts a mint, burn or release a treasury node was asked to sign: it does not sign.
 
     ``code``: ``unknown_payment``, ``not_paid``, ``amount_mismatch``, ``wrong_currency``,
-    ``refunded``, ``wrong_wallet`` (money in); ``unknown_payout``, ``wrong_payout``,
+    ``refunded``, ``wrong_wallet``, ``wrong_purpose`` (money in); ``unknown_payout``, ``wrong_payout``,
     ``reversed``, ``payout_pending``, ``paid_out`` (money out).
     """
 

@@ -4,9 +4,11 @@ A webhook, a POS or another node only asks; the treasury node reads the payment 
 payout) from the Stripe account through the SDK and signs only what Stripe confirms:
 
 * a mint of ``amount`` FED into ``wallet`` against ``reference``: the Checkout Session
-  (``cs_...``) or PaymentIntent (``pi_...``, e.g. a venue's bank transfer) is paid, in euros,
-  for exactly ``amount`` cents, names ``wallet`` in its ``fedow_wallet`` metadata, and nothing
-  of it was refunded;
+  (``cs_...``, a card top-up) or PaymentIntent (``pi_...``, a venue's bank transfer for float)
+  is paid, in euros, for exactly ``amount`` cents, names ``wallet`` in its ``fedow_wallet``
+  metadata, and nothing of it was refunded. Its ``fedow_purpose`` must fit the reference
+  (``fed_refill`` for a session, ``fed_float`` for a payment intent), so the payment intent
+  behind a top-up session can never be minted a second time under its own id;
 * a burn of a hold: the Stripe transfer (``tr_...``, a payout to the venue's bank) or refund
   (``re_...``, back to the bank card) was made for this hold (``transfer_group`` /
   ``fedow_hold`` metadata), succeeded, in euros, for exactly the held amount, and was not
@@ -23,7 +25,8 @@ from __future__ import annotations
 from typing import Any, Mapping, Protocol
 
 from fedow_node.payments._errors import PaymentNotVerified, StripeRequestInvalid
-from fedow_node.payments._events import HOLD_KEY, PLACE_KEY, WALLET_KEY
+from fedow_node.payments._events import (FLOAT_PURPOSE, HOLD_KEY, PLACE_KEY, PURPOSE_KEY, REFILL_PURPOSE,
+                                         WALLET_KEY)
 from fedow_node.payments._stripe_api import StripeApi
 from wallet.keys import encode_address
 from wallet.records import Hold
@@ -64,6 +67,8 @@ class StripeVerifier:
             if session.get("payment_status") != "paid":
                 raise PaymentNotVerified("not_paid", f"Stripe says checkout session {reference} is "
                                          f"{session.get('payment_status')!r}, not paid")
+            _same("wrong_purpose", f"checkout session {reference} metadata {PURPOSE_KEY}",
+                  (session.get("metadata") or {}).get(PURPOSE_KEY), REFILL_PURPOSE)
             _same("amount_mismatch", f"checkout session {reference} amount_total", session.get("amount_total"), amount)
             _same("wrong_currency", f"checkout session {reference} currency", session.get("currency"), CURRENCY)
             _same_wallet(session, reference, wallet)
@@ -84,7 +89,9 @@ class StripeVerifier:
                                      f"{intent.get('status')!r}, not succeeded")
         _same("amount_mismatch", f"payment intent {intent_id} amount_received", intent.get("amount_received"), amount)
         _same("wrong_currency", f"payment intent {intent_id} currency", intent.get("currency"), CURRENCY)
-        if wallet is not None:
+        if wallet is not None:  # a payment of its own (float), not the one behind a checkout session
+            _same("wrong_purpose", f"payment intent {intent_id} metadata {PURPOSE_KEY}",
+                  (intent.get("metadata") or {}).get(PURPOSE_KEY), FLOAT_PURPOSE)
             _same_wallet(intent, intent_id, wallet)
         charge = intent.get("latest_charge")
         refunded = charge.get("amount_refunded") if isinstance(charge, Mapping) else None
