@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from fedow_node.api import ids, schema as s
@@ -10,8 +12,10 @@ from fedow_node.api.errors import ApiError
 from fedow_node.api.facade import NodeFacade
 from fedow_node.api.routes import Route
 from fedow_node.api.views import block_view
-from wallet import queries
+from wallet import layout, queries
 from wallet.block import Block, block_id, decode_block
+from wallet.records import KeySet
+from wallet.state import StateReader, read_one
 from wallet.tx import decode_tx
 
 __all__ = ["ROUTES", "STATUS_SCHEMA", "committed_block"]
@@ -21,6 +25,8 @@ STATUS_SCHEMA = s.shape({
     "time_ms": {"type": ["integer", "null"]}, "tx_ttl_blocks": s.INT, "max_tx_bytes": s.INT,
     "place": {"type": ["string", "null"], "description": "the place this node signs POS requests for"},
     "place_key": s.NULLABLE_TEXT,
+    "treasury": {"type": "object", "description": "the treasury key set that co-signs every FED mint and burn: "
+                 "keys, threshold, single_key (true on a 1-of-1 test chain), note"},
     "node": {"type": "object", "description": "peers, mempool, validator... as the node reports them"}},
     required=("chain_id", "height", "state_hash"))
 BLOCK_SCHEMA = s.shape({
@@ -52,8 +58,20 @@ async def status(request: web.Request) -> web.Response:
         "tx_ttl_blocks": params.tx_ttl_blocks, "max_tx_bytes": params.max_tx_bytes,
         "place": None if place is None else place.id,
         "place_key": None if key is None else key.public_key.hex(),
+        "treasury": _treasury_view(node.reader),
         "node": dict(node.status()),
     })
+
+
+def _treasury_view(reader: StateReader) -> dict[str, Any]:
+    """The treasury key set; a 1-of-1 treasury (test chains) is said plainly: one key can mint FED."""
+    treasury = read_one(reader, layout.key_set("treasury"), KeySet)
+    if treasury is None:
+        return {"keys": [], "threshold": None, "single_key": False}
+    return {"keys": [key.hex() for key in treasury.keys], "threshold": treasury.threshold,
+            "single_key": treasury.threshold == 1,
+            "note": "1-of-1 treasury: one key mints and burns FED (test chains only)" if treasury.threshold == 1
+            else f"{treasury.threshold} of {len(treasury.keys)} treasury keys co-sign every FED mint and burn"}
 
 
 def _block_reply(node: NodeFacade, raw: bytes | None, named: str) -> web.Response:

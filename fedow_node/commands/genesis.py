@@ -46,6 +46,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     required: dict[str, Any] = {"required": True}
     key = {"required": True, "type": _key_hex, "help": "64 hex characters or a fedow1 address"}
     edit("add-authority", "add a federation authority key", "authorities", lambda a: a.key, ("--key", key))
+    edit("add-treasury-key", "add a treasury key (held by a treasury node: it co-signs FED mints and burns)",
+         "treasury", lambda a: a.key, ("--key", key))
+    threshold = actions.add_parser("set-treasury-threshold", help="how many treasury keys co-sign each FED mint "
+                                   "and burn")
+    threshold.add_argument("file", type=Path)
+    threshold.add_argument("--threshold", required=True, type=int)
+    threshold.set_defaults(func=lambda args: _set(args.file, "treasury_threshold", args.threshold))
     edit("add-asset", "add an asset", "assets",
          lambda a: {"id": a.id, "name": a.name, "category": a.category,
                     "origin_place": a.origin_place, "melting": a.melting},
@@ -101,18 +108,27 @@ def _new(args: argparse.Namespace) -> int:
     params = ChainParams.devnet() if args.devnet else ChainParams()
     data = {"chain_id": args.chain_id,
             "genesis_time_ms": time.time_ns() // 1_000_000 if args.time_ms is None else args.time_ms,
-            "authorities": [], "params": params.to_dict(), "assets": [dict(FED_ASSET)], "places": [],
+            "authorities": [], "treasury": [], "treasury_threshold": 1, "params": params.to_dict(), "assets": [dict(FED_ASSET)], "places": [],
             "federations": [], "validators": [], "balances": []}
     return _write(args.out, data)
 
 
 def _edit(path: Path, section: str, entry: Any) -> int:
+    return _change(path, lambda data: data.setdefault(section, []).append(entry))
+
+
+def _set(path: Path, name: str, value: Any) -> int:
+    return _change(path, lambda data: data.__setitem__(name, value))
+
+
+def _change(path: Path, change: Callable[[dict[str, Any]], None]) -> int:
+    """Apply ``change`` to a document that validates as a draft, and write it if it still does."""
     try:
         data = read_genesis_json(path)
         parse_genesis(data, draft=True)  # refuse to build on a broken document
     except ConfigError as exc:
         return _fail(exc)
-    data.setdefault(section, []).append(entry)
+    change(data)
     return _write(path, data)
 
 
@@ -158,6 +174,8 @@ def _show(args: argparse.Namespace) -> int:
         + (", ".join(f"{name}={value}" for name, value in changed.items()) or "none"),
         f"authorities ({len(doc.authorities)}):",
         *(f"  {encode_address(key)}" for key in doc.authorities),
+        f"treasury ({doc.treasury_threshold} of {len(doc.treasury)} keys co-sign each FED mint and burn):",
+        *(f"  {encode_address(key)}" for key in doc.treasury),
         f"assets ({len(doc.assets)}):",
         *(f"  {a.id} {a.category} {a.name!r} origin={a.origin_place} melting={a.melting}" for a in doc.assets),
         f"places ({len(doc.places)}):",
