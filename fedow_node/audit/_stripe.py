@@ -23,8 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fedow_node.audit._trail import MoneyTrail
-from fedow_node.payments import StripeApi
-from fedow_node.payments._events import FLOAT_PURPOSE, HOLD_KEY, PURPOSE_KEY, REFILL_PURPOSE, WALLET_KEY
+from fedow_node.payments import FLOAT_PURPOSE, HOLD_KEY, PURPOSE_KEY, REFILL_PURPOSE, WALLET_KEY, StripeApi
 from wallet.keys import encode_address
 from wallet.records import HOLD_HELD
 

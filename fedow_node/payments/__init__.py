@@ -30,6 +30,9 @@ from fedow_node.payments._errors import (
     StripeUnavailable,
     WebhookRejected,
 )
+from fedow_node.payments._events import (
+    FLOAT_PURPOSE, HOLD_KEY, PLACE_KEY, PURPOSE_KEY, REFILL_PURPOSE, WALLET_KEY, float_metadata,
+)
 from fedow_node.payments._ledger import HeldFunds, LedgerGateway, Submitted
 from fedow_node.payments._node_bridge import node_bridge, stripe_enabled
 from fedow_node.payments._node_ledger import NodeLedger
@@ -50,6 +53,12 @@ from fedow_node.payments._verify import PaymentVerifier, StripeVerifier
 from fedow_node.payments._webhook import MAX_WEBHOOK_BYTES, WEBHOOK_PATH, handle_webhook, webhook_routes
 
 __all__ = [
+    "FLOAT_PURPOSE",
+    "HOLD_KEY",
+    "PLACE_KEY",
+    "PURPOSE_KEY",
+    "REFILL_PURPOSE",
+    "WALLET_KEY",
     "CardDeclined",
     "CheckoutLink",
     "FloatReceipt",
@@ -85,6 +94,7 @@ __all__ = [
     "WebhookOutcome",
     "WebhookRejected",
     "checkout_key",
+    "float_metadata",
     "handle_webhook",
     "node_bridge",
     "payout_ref",

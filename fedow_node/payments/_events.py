@@ -8,7 +8,7 @@ from typing import Any, Mapping
 from fedow_node.payments._errors import WebhookRejected
 from fedow_node.payments._requests import MAX_AMOUNT_CENTS
 from wallet.errors import Rejected
-from wallet.keys import decode_address
+from wallet.keys import decode_address, encode_address
 
 REFILL_EVENT_TYPES = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
 """A card payment completes paid; a delayed method (SEPA debit) completes unpaid, then succeeds."""
@@ -20,6 +20,11 @@ card top-up's Checkout Session (and its payment intent), a venue's bank transfer
 id for a top-up, the payment intent id for float."""
 WALLET_KEY, REFILL_ID_KEY, PLACE_KEY = "fedow_wallet", "fedow_refill_id", "fedow_place"
 HOLD_KEY = "fedow_hold"
+
+
+def float_metadata(place_id: str, place_wallet: bytes) -> dict[str, str]:
+    """Metadata the federation puts on the PaymentIntent of a venue's bank transfer for FED float."""
+    return {PURPOSE_KEY: FLOAT_PURPOSE, WALLET_KEY: encode_address(place_wallet), PLACE_KEY: place_id}
 """Metadata of a refund or transfer naming the ledger hold it pays out (what the treasury checks)."""
 
 
