@@ -7,9 +7,10 @@ Money out (refunds to the bank card, payouts to a venue's bank), in this order: 
 on hold on the ledger under a reference derived from our request id (so it cannot be spent
 meanwhile), then Stripe moves the euros (an earlier attempt's object found by its metadata,
 else created under an idempotency key derived from the same id), then the treasury attests
-the Stripe object and the hold is burnt. A Stripe refusal releases the hold (attested too:
-nothing left the account); any other failure is finished by retrying the same request, which
-resumes from the hold. See docs/stripe.md for the full reasoning.
+the Stripe object and the hold is burnt. Stripe refusing the request (declined, invalid)
+releases the hold (attested too: nothing left the account); any other failure (Stripe down,
+the node's key refused, the ledger or the treasury unreachable) is finished by retrying the
+same request, which resumes from the hold. See docs/stripe.md for the full reasoning.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import structlog
 
 from fedow_node.payments._config import StripeConfig
 from fedow_node.payments._errors import (
-    InvalidPaymentInput, LedgerOutOfStep, LedgerRefused, LedgerUnavailable, StripeFailure, StripeUnavailable,
+    CardDeclined, InvalidPaymentInput, LedgerOutOfStep, LedgerRefused, LedgerUnavailable, StripeFailure,
+    StripeRequestInvalid,
 )
 from fedow_node.payments._events import (
     HOLD_KEY, PLACE_KEY, PURPOSE_KEY, REFILL_ID_KEY, REFILL_PURPOSE, WALLET_KEY, IgnoredEvent, read_event,
@@ -211,9 +213,8 @@ class StripeBridge:
                                       "released: ask again with a new id")
         try:
             moved = await pay()
-        except StripeFailure as failure:
-            if not isinstance(failure, StripeUnavailable):  # Stripe refused: nothing left the account
-                await self._release(kind, request_id, held.reference)
+        except (CardDeclined, StripeRequestInvalid):  # Stripe refused this request: nothing left the account
+            await self._release(kind, request_id, held.reference)
             raise
         stripe_id, amount = _stripe_id(moved, kind), _stripe_amount(moved, kind)
         try:

@@ -22,6 +22,7 @@ from storage import CommitBatch, Store, TxLocation, genesis_state_hash, next_sta
 from wallet import queries
 from wallet.block import EMPTY_HASH, block_id, make_block
 from wallet.keys import SigningKey
+from wallet.layout import place_wallet_id
 
 CHAIN = "fedow-apitest"
 GENESIS_MS = 1_767_225_600_000
@@ -38,6 +39,10 @@ BAR = key("bar")
 CAFE = key("cafe")
 ALICE = key("alice")
 BOB = key("bob")
+TREASURY = (key("treasury-1"), key("treasury-2"), key("treasury-3"))
+"""A 2-of-3 treasury, like the devnet's (tests/treasury runs its nodes in process)."""
+FLOAT = 1_000_000
+"""FED float of the bar and the café at genesis (what they sell for cash)."""
 
 
 def genesis(**param_changes: int) -> GenesisDoc:
@@ -45,6 +50,7 @@ def genesis(**param_changes: int) -> GenesisDoc:
     params = ChainParams.devnet().to_dict() | {"tx_ttl_blocks": 100} | param_changes
     return parse_genesis({
         "chain_id": CHAIN, "genesis_time_ms": GENESIS_MS, "authorities": [AUTHORITY.public_key.hex()],
+        "treasury": sorted(k.public_key.hex() for k in TREASURY), "treasury_threshold": 2,
         "params": params,
         "assets": [
             {"id": "FED", "name": "Euro fédéré", "category": "FED", "origin_place": None, "melting": False},
@@ -58,7 +64,9 @@ def genesis(**param_changes: int) -> GenesisDoc:
         "federations": [{"id": "festival", "name": "Festival", "places": ["bar", "cafe"], "assets": ["FED"]}],
         "validators": [{"public_key": VALIDATOR.public_key.hex(), "place": "bar", "stake": 100_000}],
         "balances": [{"owner": ALICE.public_key.hex(), "asset": "FED", "amount": 50_000},
-                     {"owner": BOB.public_key.hex(), "asset": "MELT", "amount": 10_000}],
+                     {"owner": BOB.public_key.hex(), "asset": "MELT", "amount": 10_000},
+                     {"owner": place_wallet_id("bar").hex(), "asset": "FED", "amount": FLOAT},
+                     {"owner": place_wallet_id("cafe").hex(), "asset": "FED", "amount": FLOAT}],
     })
 
 
