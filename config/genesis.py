@@ -34,8 +34,8 @@ CATEGORIES = ("FED", "TLF", "TNF", "TIM", "FID", "BDG", "SUB")
 """Fedow's asset categories: federated euro, local fiat/non-fiat currency, time, loyalty, badge, subscription."""
 MAX_NAME_CHARS = 100
 MAX_TIME_MS = 2**63 - 1
-MAX_TREASURY_KEYS = 16
-"""A co-signed transaction carries at most 16 signatures."""
+MAX_KEY_SET = 16
+"""Most keys of a key set (authorities, treasury): a co-signed transaction carries at most 16 signatures."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,8 @@ class GenesisDoc:
     chain_id: str
     genesis_time_ms: int
     authorities: tuple[bytes, ...]
+    authority_threshold: int
+    """How many of the authority keys must co-sign every governance transaction."""
     treasury: tuple[bytes, ...]
     """Treasury keys, each held by a different node: FED is minted and burnt only with their signatures."""
     treasury_threshold: int
@@ -111,6 +113,7 @@ class GenesisDoc:
             "chain_id": self.chain_id,
             "genesis_time_ms": self.genesis_time_ms,
             "authorities": [key.hex() for key in self.authorities],
+            "authority_threshold": self.authority_threshold,
             "treasury": [key.hex() for key in self.treasury],
             "treasury_threshold": self.treasury_threshold,
             "params": self.params.to_dict(),
@@ -179,8 +182,8 @@ def parse_genesis(data: Any, *, draft: bool = False) -> GenesisDoc:
     return doc
 
 
-_TOP_KEYS = ("chain_id", "genesis_time_ms", "authorities", "treasury", "treasury_threshold", "params", "assets",
-             "places", "federations", "validators")
+_TOP_KEYS = ("chain_id", "genesis_time_ms", "authorities", "authority_threshold", "treasury", "treasury_threshold",
+             "params", "assets", "places", "federations", "validators")
 
 
 class _Reader:
@@ -253,8 +256,9 @@ class _Reader:
             "chain_id": self.text(top["chain_id"], "chain_id", CHAIN_ID_RE, "[a-z0-9][a-z0-9-]{0,49}"),
             "genesis_time_ms": self.integer(top["genesis_time_ms"], "genesis_time_ms", 0, MAX_TIME_MS),
             "authorities": self.items(top["authorities"], "authorities", self.key),
+            "authority_threshold": self.integer(top["authority_threshold"], "authority_threshold", 1, MAX_KEY_SET),
             "treasury": self.items(top["treasury"], "treasury", self.key),
-            "treasury_threshold": self.integer(top["treasury_threshold"], "treasury_threshold", 1, MAX_TREASURY_KEYS),
+            "treasury_threshold": self.integer(top["treasury_threshold"], "treasury_threshold", 1, MAX_KEY_SET),
             "params": self.params(top["params"]),
             "assets": self.items(top["assets"], "assets", self.asset),
             "places": self.items(top["places"], "places", self.place),
@@ -392,17 +396,27 @@ def _semantic_problems(doc: GenesisDoc, draft: bool) -> list[Problem]:
                                     f"({doc.params.min_validator_stake})"))
     problems += [Problem(f"balances[{index}].asset", f"no asset has id {balance.asset!r}")
                  for index, balance in enumerate(doc.balances) if balance.asset not in asset_ids]
-    if len(doc.treasury) > MAX_TREASURY_KEYS:
-        problems.append(Problem("treasury", f"must hold at most {MAX_TREASURY_KEYS} keys, holds {len(doc.treasury)}"))
     if not draft and not doc.treasury:
         problems.append(Problem("treasury", "must hold at least one key (no FED could be minted against a payment)"))
-    if not draft and doc.treasury and doc.treasury_threshold > len(doc.treasury):
-        problems.append(Problem("treasury_threshold", f"{doc.treasury_threshold} signatures needed but treasury "
-                                                      f"holds only {len(doc.treasury)} keys"))
+    problems += _key_set_problems("treasury", doc.treasury, "treasury_threshold", doc.treasury_threshold, draft)
     if not draft and not doc.authorities:
         problems.append(Problem("authorities", "must hold at least one key (nobody could govern the chain)"))
+    problems += _key_set_problems("authorities", doc.authorities, "authority_threshold", doc.authority_threshold,
+                                  draft)
     if not draft and not doc.validators:
         problems.append(Problem("validators", "must hold at least one validator (no block could be made)"))
+    return problems
+
+
+def _key_set_problems(where: str, keys: tuple[bytes, ...], threshold_where: str, threshold: int,
+                      draft: bool) -> list[Problem]:
+    """A key set holds at most MAX_KEY_SET keys, and its threshold can be reached (drafts may be short)."""
+    problems = []
+    if len(keys) > MAX_KEY_SET:
+        problems.append(Problem(where, f"must hold at most {MAX_KEY_SET} keys, holds {len(keys)}"))
+    if not draft and keys and threshold > len(keys):
+        problems.append(Problem(threshold_where, f"{threshold} signatures needed but {where} holds "
+                                                 f"only {len(keys)}"))
     return problems
 
 

@@ -67,6 +67,13 @@ def check_full(reader: StateReader) -> None:
         if counted.get(asset_id, 0) != supply.held:
             raise InvariantBroken(f"asset {asset_id}: recount {counted.get(asset_id, 0)} != running total "
                                   f"{supply.held}")
+    on_hold: dict[bytes, int] = {}
+    for _key, hold in read_all(reader, layout.HOLD, Hold):
+        if hold.state == HOLD_HELD:
+            on_hold[hold.wallet] = on_hold.get(hold.wallet, 0) + hold.amount
+    indexed = {key[len(layout.ON_HOLD):]: entry.value for key, entry in read_all(reader, layout.ON_HOLD, Amount)}
+    if indexed != on_hold:
+        raise InvariantBroken(f"holds per wallet {len(on_hold)} differ from the on-hold index ({len(indexed)} wallets)")
     unbonding_total = sum(entry.value for _key, entry in read_all(reader, layout.UNBONDING, Amount))
     recorded = sum(validator.unbonding for _key, validator in read_all(reader, layout.VALIDATOR, Validator))
     if unbonding_total != recorded:

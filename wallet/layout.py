@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 
 PARAMS = b"params"
-AUTHORITIES = b"authorities"
 FED_BACKING = b"fedbacking"
 
+KEY_SET = b"keyset/"
 PLACE = b"place/"
 PLACE_BY_KEY = b"placekey/"
 WALLET = b"wallet/"
@@ -33,6 +33,7 @@ SUPPLY = b"supply/"
 POOL = b"pool/"
 PAYMENT_REF = b"payref/"
 HOLD = b"hold/"
+ON_HOLD = b"onhold/"
 TXID = b"tx/"
 TX_EXPIRY = b"txexp/"
 
@@ -44,6 +45,11 @@ POOL_VALIDATORS = b"v"
 def be8(value: int) -> bytes:
     """Big-endian 8 bytes, so byte order is numeric order in prefix scans."""
     return value.to_bytes(8, "big")
+
+
+def key_set(name: str) -> bytes:
+    """A key set by name: ``authority``, ``treasury``."""
+    return KEY_SET + name.encode()
 
 
 def place(place_id: str) -> bytes:
@@ -150,6 +156,11 @@ def payment_ref(reference: str) -> bytes:
 def hold(reference: str) -> bytes:
     """A payout or bank-card refund hold, by its reference (hashed, like payment references)."""
     return HOLD + hashlib.sha256(reference.encode()).digest()
+
+
+def on_hold(wallet_id: bytes) -> bytes:
+    """What a wallet has on hold in total (absent when nothing)."""
+    return ON_HOLD + wallet_id
 
 
 def txid(tx_id: bytes) -> bytes:

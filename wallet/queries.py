@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from wallet import layout, melting
 from wallet.params import LedgerParams
-from wallet.records import (Asset, Badge, Balance, Card, FedBacking, Federation, Hold, Membership, Place,
+from wallet.records import (Amount, Asset, Badge, Balance, Card, FedBacking, Federation, Hold, Membership, Place,
                             Pointer, Record, Supply, Validator, WalletInfo)
 from wallet.state import StateReader, read_all, read_one
 
@@ -22,7 +22,7 @@ R = TypeVar("R", bound=Record)
 
 __all__ = [
     "AssetAmount", "asset", "assets", "badges", "balances", "card", "card_by_number", "card_by_qr",
-    "federations", "fed_backing", "hold", "membership", "memberships", "params", "place",
+    "federations", "fed_backing", "hold", "membership", "on_hold", "memberships", "params", "place",
     "place_by_key", "places", "projected_amount", "supply", "validators",
     "wallet_info",
 ]
@@ -147,6 +147,12 @@ def fed_backing(reader: StateReader) -> FedBacking:
 def hold(reader: StateReader, reference: str) -> Hold | None:
     """The payout or bank-card refund hold under ``reference`` (held, burnt or released)."""
     return read_one(reader, layout.hold(reference), Hold)
+
+
+def on_hold(reader: StateReader, wallet_id: bytes) -> int:
+    """FED of a wallet on hold (waiting for the treasury to burn or release it): not spendable."""
+    record = read_one(reader, layout.on_hold(wallet_id), Amount)
+    return 0 if record is None else record.value
 
 
 def federations(reader: StateReader) -> list[Federation]:

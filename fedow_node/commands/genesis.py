@@ -32,6 +32,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     new.add_argument("--chain-id", required=True)
     new.add_argument("--devnet", action="store_true", help="millisecond timeouts (ChainParams.devnet())")
     new.add_argument("--time-ms", type=int, help="genesis time in ms since the epoch (default: now)")
+    new.add_argument("--authority-threshold", type=int, default=1,
+                     help="how many authority keys must co-sign each governance action (default 1; "
+                          "set it once the keys are added, see set-authority-threshold)")
+    new.add_argument("--treasury-threshold", type=int, default=1,
+                     help="how many treasury keys must co-sign each FED mint and burn (default 1; see "
+                          "set-treasury-threshold)")
     new.add_argument("--force", action="store_true", help="replace an existing file")
     new.set_defaults(func=_new)
 
@@ -48,11 +54,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     edit("add-authority", "add a federation authority key", "authorities", lambda a: a.key, ("--key", key))
     edit("add-treasury-key", "add a treasury key (held by a treasury node: it co-signs FED mints and burns)",
          "treasury", lambda a: a.key, ("--key", key))
-    threshold = actions.add_parser("set-treasury-threshold", help="how many treasury keys co-sign each FED mint "
-                                   "and burn")
-    threshold.add_argument("file", type=Path)
-    threshold.add_argument("--threshold", required=True, type=int)
-    threshold.set_defaults(func=lambda args: _set(args.file, "treasury_threshold", args.threshold))
     edit("add-asset", "add an asset", "assets",
          lambda a: {"id": a.id, "name": a.name, "category": a.category,
                     "origin_place": a.origin_place, "melting": a.melting},
@@ -73,6 +74,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
          lambda a: {"owner": a.owner, "asset": a.asset, "amount": a.amount},
          ("--owner", {**key, "help": "wallet id: 64 hex characters or a fedow1 address"}),
          ("--asset", required), ("--amount", {"required": True, "type": int}))
+
+    for name, field, what in (("set-authority-threshold", "authority_threshold",
+                               "authority keys must co-sign each governance action"),
+                              ("set-treasury-threshold", "treasury_threshold",
+                               "treasury keys must co-sign each FED mint and burn")):
+        threshold = actions.add_parser(name, help=f"how many {what}")
+        threshold.add_argument("file", type=Path)
+        threshold.add_argument("--threshold", required=True, type=int)
+        threshold.set_defaults(func=lambda args, field=field: _set(args.file, field, args.threshold))
 
     validate = actions.add_parser("validate", help="check that a document is complete and valid")
     validate.add_argument("file", type=Path)
@@ -108,7 +118,9 @@ def _new(args: argparse.Namespace) -> int:
     params = ChainParams.devnet() if args.devnet else ChainParams()
     data = {"chain_id": args.chain_id,
             "genesis_time_ms": time.time_ns() // 1_000_000 if args.time_ms is None else args.time_ms,
-            "authorities": [], "treasury": [], "treasury_threshold": 1, "params": params.to_dict(), "assets": [dict(FED_ASSET)], "places": [],
+            "authorities": [], "authority_threshold": args.authority_threshold, "treasury": [],
+            "treasury_threshold": args.treasury_threshold, "params": params.to_dict(), "assets": [dict(FED_ASSET)],
+            "places": [],
             "federations": [], "validators": [], "balances": []}
     return _write(args.out, data)
 
@@ -117,12 +129,12 @@ def _edit(path: Path, section: str, entry: Any) -> int:
     return _change(path, lambda data: data.setdefault(section, []).append(entry))
 
 
-def _set(path: Path, name: str, value: Any) -> int:
-    return _change(path, lambda data: data.__setitem__(name, value))
+def _set(path: Path, field: str, value: Any) -> int:
+    return _change(path, lambda data: data.__setitem__(field, value))
 
 
 def _change(path: Path, change: Callable[[dict[str, Any]], None]) -> int:
-    """Apply ``change`` to a document that validates as a draft, and write it if it still does."""
+    """Apply ``change`` to a valid draft on disk and write it back if it stays valid."""
     try:
         data = read_genesis_json(path)
         parse_genesis(data, draft=True)  # refuse to build on a broken document
@@ -172,7 +184,7 @@ def _show(args: argparse.Namespace) -> int:
         f"document sha256 {hashlib.sha256(doc.canonical_bytes()).hexdigest()}",
         "params differing from production defaults: "
         + (", ".join(f"{name}={value}" for name, value in changed.items()) or "none"),
-        f"authorities ({len(doc.authorities)}):",
+        f"authorities ({len(doc.authorities)}, {doc.authority_threshold} must co-sign):",
         *(f"  {encode_address(key)}" for key in doc.authorities),
         f"treasury ({doc.treasury_threshold} of {len(doc.treasury)} keys co-sign each FED mint and burn):",
         *(f"  {encode_address(key)}" for key in doc.treasury),

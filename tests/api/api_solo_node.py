@@ -50,6 +50,7 @@ def genesis(**param_changes: int) -> GenesisDoc:
     params = ChainParams.devnet().to_dict() | {"tx_ttl_blocks": 100} | param_changes
     return parse_genesis({
         "chain_id": CHAIN, "genesis_time_ms": GENESIS_MS, "authorities": [AUTHORITY.public_key.hex()],
+        "authority_threshold": 1,
         "treasury": sorted(k.public_key.hex() for k in TREASURY), "treasury_threshold": 2,
         "params": params,
         "assets": [

@@ -23,7 +23,8 @@ from wallet import layout
 from wallet.bodies import FedBurn, FedMint, FedRelease, PayoutHold, RefundHold
 from wallet.book import Book
 from wallet.errors import Rejected
-from wallet.records import HOLD_BURNT, HOLD_HELD, HOLD_RELEASED, WALLET_PLACE, FedBacking, Hold, Pointer, WalletInfo
+from wallet.records import (HOLD_BURNT, HOLD_HELD, HOLD_RELEASED, WALLET_PLACE, Amount, FedBacking, Hold, Pointer,
+                            WalletInfo)
 from wallet.rules.common import fed_asset, place_of_signer, require_receiving_wallet
 from wallet.state import Overlay
 from wallet.tx import Tx
@@ -85,6 +86,17 @@ def _hold(book: Book, hold: Hold) -> None:
     book.debit(hold.wallet, fed, hold.amount)
     book.adjust_held(fed.id, hold.amount)
     book.overlay.put(key, hold)
+    _count_on_hold(book.overlay, hold.wallet, hold.amount)
+
+
+def _count_on_hold(overlay: Overlay, wallet_id: bytes, delta: int) -> None:
+    """The per-wallet total on hold (``onhold/<wallet>``): what a place must settle before it is archived."""
+    key = layout.on_hold(wallet_id)
+    left = (overlay.record(key, Amount) or Amount(0)).value + delta
+    if left:
+        overlay.put(key, Amount(left))
+    else:
+        overlay.delete(key)
 
 
 def require_held(overlay: Overlay, reference: str) -> Hold:
@@ -111,6 +123,7 @@ def fed_burn(book: Book, tx: Tx) -> None:
     book.count_supply(fed.id, burnt=hold.amount)
     count_backing(book, burnt=hold.amount)
     overlay.put(layout.hold(hold.reference), replace(hold, state=HOLD_BURNT, paid_by=body.stripe_id))
+    _count_on_hold(overlay, hold.wallet, -hold.amount)
 
 
 def fed_release(book: Book, tx: Tx) -> None:
@@ -122,3 +135,4 @@ def fed_release(book: Book, tx: Tx) -> None:
     book.adjust_held(fed.id, -hold.amount)
     book.credit(hold.wallet, fed, hold.amount)
     overlay.put(layout.hold(hold.reference), replace(hold, state=HOLD_RELEASED))
+    _count_on_hold(overlay, hold.wallet, -hold.amount)
