@@ -42,7 +42,7 @@ BOB = key("bob")
 TREASURY = (key("treasury-1"), key("treasury-2"), key("treasury-3"))
 """A 2-of-3 treasury, like the devnet's (tests/treasury runs its nodes in process)."""
 FLOAT = 1_000_000
-"""FED float of the bar and the café at genesis (what they sell for cash)."""
+"""FED float of the bar at genesis (what it sells for cash); the café starts without any."""
 
 
 def genesis(**param_changes: int) -> GenesisDoc:
@@ -66,8 +66,7 @@ def genesis(**param_changes: int) -> GenesisDoc:
         "validators": [{"public_key": VALIDATOR.public_key.hex(), "place": "bar", "stake": 100_000}],
         "balances": [{"owner": ALICE.public_key.hex(), "asset": "FED", "amount": 50_000},
                      {"owner": BOB.public_key.hex(), "asset": "MELT", "amount": 10_000},
-                     {"owner": place_wallet_id("bar").hex(), "asset": "FED", "amount": FLOAT},
-                     {"owner": place_wallet_id("cafe").hex(), "asset": "FED", "amount": FLOAT}],
+                     {"owner": place_wallet_id("bar").hex(), "asset": "FED", "amount": FLOAT}],
     })
 
 

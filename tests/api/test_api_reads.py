@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from api_solo_node import ALICE, BAR, CHAIN, VALIDATOR
+from api_solo_node import ALICE, BAR, CHAIN, FLOAT, VALIDATOR
 from api_world import NOW_MS, World, card_uid, qr_id, run_world
 from fedow_node.client import ApiRefused
 from wallet.keys import encode_address
@@ -109,7 +109,7 @@ def test_directory_lists_places_assets_federations_validators(tmp_path):
         assets = await world.client.assets()
         assert [a["id"] for a in assets] == ["BADGE", "BARCOIN", "CAFEPTS", "FED", "MELT", "MEMBER"]
         fed = await world.client.asset("FED")
-        assert fed["category"] == "FED" and fed["supply"]["minted"] == 150_000  # stake + Alice's balance
+        assert fed["category"] == "FED" and fed["supply"]["minted"] == 150_000 + FLOAT  # stake, Alice's, the float
         assert (await refused(world.client.asset("NOPE"))).code == "unknown_asset"
         assert await world.client.federations() == [
             {"id": "festival", "name": "Festival", "places": ["bar", "cafe"], "assets": ["FED"]}]
@@ -117,7 +117,7 @@ def test_directory_lists_places_assets_federations_validators(tmp_path):
         [one] = validators["validators"]
         assert one["public_key"] == VALIDATOR.public_key.hex() and one["stake"] == 100_000
         assert one["power"] == 100_000 and validators["total_power"] == 100_000
-        assert validators["fed_totals"] == {"refilled": 150_000, "refunded": 0, "deposited": 0}
+        assert validators["fed_backing"] == {"attested_minted": 150_000 + FLOAT, "attested_burnt": 0}
     run_world(tmp_path, scenario)
 
 

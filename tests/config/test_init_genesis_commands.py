@@ -67,6 +67,11 @@ def test_genesis_commands_build_a_complete_document(tmp_path: Path, capsys: pyte
                    "--assets", "FED,TLF") == 0
     assert genesis("add-validator", str(out), "--public-key", KEYS[3], "--place", "bar", "--stake", "1000") == 0
     assert genesis("add-balance", str(out), "--owner", "cd" * 32, "--asset", "TLF", "--amount", "50") == 0
+    assert genesis("validate", str(out)) == 2
+    assert "treasury: must hold at least one key" in capsys.readouterr().err
+    for treasury_key in KEYS[5:7]:
+        assert genesis("add-treasury-key", str(out), "--key", treasury_key) == 0
+    assert genesis("set-treasury-threshold", str(out), "--threshold", "2") == 0
     assert genesis("validate", str(out)) == 0
     assert genesis("set-authority-threshold", str(out), "--threshold", "2") == 0  # a draft again: 1 key only
     assert genesis("validate", str(out)) == 2
@@ -75,13 +80,14 @@ def test_genesis_commands_build_a_complete_document(tmp_path: Path, capsys: pyte
     assert genesis("validate", str(out)) == 0
     doc = load_genesis(out)
     assert doc.chain_id == "fedow-test" and doc.genesis_time_ms == 1000 and doc.params == ChainParams.devnet()
-    assert doc.authority_threshold == 2
+    assert doc.authority_threshold == 2 and doc.treasury_threshold == 2 and len(doc.treasury) == 2
     assert doc.authorities == (bytes.fromhex(KEYS[0]), bytes.fromhex(KEYS[2])) and doc.federations[0].assets == ("FED", "TLF")
     assert [asset.id for asset in doc.assets] == ["FED", "TLF"] and doc.balances[0].amount == 50
     capsys.readouterr()
     assert genesis("show", str(out)) == 0
     shown = capsys.readouterr().out
     assert "chain fedow-test" in shown and "(complete)" in shown and encode_address(bytes.fromhex(KEYS[3])) in shown
+    assert "treasury (2 of 2 keys co-sign each FED mint and burn)" in shown
 
 
 @pytest.mark.parametrize(("args", "message"), [
