@@ -7,9 +7,10 @@ checkout sessions, payment intents (with their charge), refunds and transfers, c
 bearer key, records every request (form parameters flattened as the SDK sends them,
 ``Idempotency-Key`` included) and honours idempotency like Stripe: the same key with the same
 parameters answers the same object, with other parameters a 400 ``idempotency_error``.
-``fail_with`` switches on an error mode (402, 400, 401 or 500) for every following request;
-failed requests store no idempotent result, so a retry after switching the mode off goes
-through. What a customer or a bank does happens through methods: :meth:`FakeStripe.pay`,
+``fail_with`` switches on an error mode for every following request: 401 (the key refused)
+and 500 (Stripe down) for reads too, 402 (declined) and 400 (invalid) for what creates an
+object only, as Stripe refuses a request, not a read; failed requests store no idempotent
+result, so a retry after switching the mode off goes through. What a customer or a bank does happens through methods: :meth:`FakeStripe.pay`,
 :meth:`FakeStripe.bank_transfer`, :meth:`FakeStripe.refund_outside`, :meth:`FakeStripe.fail_refund`,
 :meth:`FakeStripe.reverse_transfer`. Stripe-mock is a Go program and localstripe lacks Checkout
 Sessions and Transfers, hence this fake. It listens on 127.0.0.1 only.
@@ -153,7 +154,7 @@ class FakeStripe:
         self.calls.append(ReceivedCall(request.method, request.path, params, key))
         if request.headers.get("Authorization") != f"Bearer {self._secret_key}":
             return _error(401, ERROR_BODIES[401])
-        if self.fail_with is not None:
+        if self.fail_with in (401, 500) or (self.fail_with is not None and request.method == "POST"):
             return _error(self.fail_with, ERROR_BODIES[self.fail_with])
         return None
 
