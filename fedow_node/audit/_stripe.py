@@ -135,11 +135,11 @@ def _match(at_stripe: list[_Expected], on_chain: dict[str, tuple[int, str | None
             continue
         amount, wallet = found
         if amount != item.amount:
-            discrepancies.append(Discrepancy(item.reference, "amount_mismatch", f"Stripe moved {item.amount} cents, "
-                                             f"the chain shows {amount}"))
+            discrepancies.append(Discrepancy(item.reference, "amount_mismatch", f"Stripe moved {item.amount} cents "
+                                             f"({item.reference}), the chain shows {amount}"))
         elif wallet is not None and wallet != item.wallet:
-            discrepancies.append(Discrepancy(item.reference, "wallet_mismatch", f"Stripe names wallet {item.wallet}, "
-                                             f"the chain minted into {wallet}"))
+            discrepancies.append(Discrepancy(item.reference, "wallet_mismatch", f"Stripe names wallet {item.wallet} "
+                                             f"({item.reference}), the chain minted into {wallet}"))
         else:
             matched += 1
     discrepancies += [Discrepancy(reference, unbacked_code, f"the chain shows {amount} cents under {reference}, "
