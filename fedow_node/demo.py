@@ -87,7 +87,7 @@ async def _float(client: FedowClient, place_id: str) -> int:
     return next((b["amount"] for b in wallet["balances"] if b["asset"] == "FED"), 0)
 
 
-async def _stripe_refill(till: FedowClient, node: NodeHome, fake: FakeStripe, uid: bytes, amount: int,
+async def stripe_refill(till: FedowClient, node: NodeHome, fake: FakeStripe, uid: bytes, amount: int,
                          refill_id: str) -> dict[str, Any]:
     """A card topped up by card payment: checkout, the payer pays, Stripe's signed webhook to the node."""
     link = await till.stripe_checkout(refill_id, amount, uid=uid)
@@ -103,7 +103,7 @@ async def _stripe_refill(till: FedowClient, node: NodeHome, fake: FakeStripe, ui
     return session
 
 
-async def _mint_signers(client: FedowClient, wallet: bytes, reference: str) -> list[str]:
+async def mint_signers(client: FedowClient, wallet: bytes, reference: str) -> list[str]:
     """The treasury keys that co-signed the mint of ``reference`` into ``wallet`` (from its history)."""
     async for entry in client.history_all(wallet):
         if entry["kind"] == "fed_mint" and entry["body"]["payment_ref"] == reference:
@@ -130,9 +130,9 @@ async def festival_day(homes: Sequence[NodeHome], fake: FakeStripe, say: Say) ->
             await _committed(bar, await bar.refill("FED", 5_000, uid=uid))
         say(f"cash refills of 50.00 FED at venue-0, out of its FED float: {before / 100:.2f} -> "
             f"{await _float(bar, 'venue-0') / 100:.2f} (a venue sells only FED it holds)")
-        sessions = [await _stripe_refill(food, homes[1], fake, uid, 3_000, f"demo-{os.urandom(4).hex()}-{index}")
+        sessions = [await stripe_refill(food, homes[1], fake, uid, 3_000, f"demo-{os.urandom(4).hex()}-{index}")
                     for index, uid in enumerate(uids[3:])]
-        signers = await _mint_signers(food, card_wallet_id(uids[3]), sessions[0]["id"])
+        signers = await mint_signers(food, card_wallet_id(uids[3]), sessions[0]["id"])
         say(f"card payments of 30.00 FED at venue-1 ({len(sessions)} Stripe checkouts): each webhook only asks; "
             f"treasury keys of nodes {sorted(treasury_of.get(key, '?') for key in signers)} each verified the "
             f"session at Stripe and co-signed the mint ({len(signers)} of {len(treasury_of)})")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from config import ChainParams
+from config import ChainParams, StripeSection
 from fedow_node.devnet import Devnet, NodeHome, free_ports, prepare_devnet
 
 
@@ -70,10 +70,10 @@ class Net:
 
 
 def start_net(root: Path, validators: int, *, full_nodes: int = 0, params: ChainParams | None = None,
-              start: bool = True) -> Net:
+              start: bool = True, stripe: StripeSection | None = None) -> Net:
     count = validators + full_nodes
     ports = free_ports(count)
-    homes = prepare_devnet(root, validators, ports, params=params, full_nodes=full_nodes)
+    homes = prepare_devnet(root, validators, ports, params=params, full_nodes=full_nodes, stripe=stripe)
     devnet = Devnet(homes, extra_env={"FEDOW_LOG_LEVEL": os.environ.get("NODE_TEST_LOG_LEVEL", "info")})
     if start:
         for index in range(validators):
