@@ -9,12 +9,12 @@ from aiohttp import web
 
 from config import ApiSection
 from fedow_node.api import chain, directory, events, pos, reader_routes, submit, wallets
-from fedow_node.api.context import (CONTEXT, ApiContext, StreamSlots, json_response, require_place_token,
-                                    wall_clock_ms)
+from fedow_node.api.context import CONTEXT, ApiContext, StreamSlots, json_response, require_access, wall_clock_ms
 from fedow_node.api.errors import ApiError
 from fedow_node.api.facade import NodeFacade
 from fedow_node.api.idempotency import IdempotencyKeys
 from fedow_node.api.openapi import openapi_document
+from fedow_node.api.pairing import PairingThrottle
 from fedow_node.api.routes import Handler, Route
 from fedow_node.api.tokens import TokenFile
 
@@ -71,10 +71,14 @@ async def json_errors(request: web.Request,
         return _error("internal", "the node failed to answer this request; see its log", 500)
 
 
-def _token_checked(handler: Handler) -> Handler:
-    """The handler of a ``Route.token`` route: the POS token is checked before anything else."""
+def _access_checked(route: Route) -> Handler:
+    """The handler of a route that needs a token: the token is checked before anything else."""
+    handler, access = route.handler, route.access
+    if access == "public":
+        return handler
+
     async def checked(request: web.Request) -> web.StreamResponse:
-        require_place_token(request)
+        require_access(request, access)
         return await handler(request)
     return checked
 
@@ -85,12 +89,11 @@ def build_app(node: NodeFacade, config: ApiSection, *, clock: Callable[[], int] 
     ``clock`` (ms) only dates display fields such as membership 'active'."""
     app = web.Application(client_max_size=config.max_body_bytes, middlewares=[json_errors])
     app[CONTEXT] = ApiContext(node, config, TokenFile(node.api_tokens_path), clock, StreamSlots(MAX_EVENT_STREAMS),
-                              IdempotencyKeys())
+                              IdempotencyKeys(), PairingThrottle())
     routes = (*ROUTES, *extra_routes)
     app[OPENAPI_KEY] = openapi_document(routes)
     for route in routes:
-        app.router.add_route(route.method, route.path,
-                             _token_checked(route.handler) if route.token else route.handler)
+        app.router.add_route(route.method, route.path, _access_checked(route))
     return app
 
 

@@ -127,5 +127,5 @@ ROUTES = (
           params=(Param("wallet", "only transactions that touched this wallet (hex or fedow1 address)"),
                  Param("card", "only transactions of this card (UID hex) or its paying wallet"),
                  Param("place", "only transactions signed by this place or touching its wallet")),
-          errors=(400, 404, 503), content_type="text/event-stream"),
+          errors=(400, 404, 503), content_type="text/event-stream", access="read"),
 )

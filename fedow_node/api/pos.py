@@ -2,7 +2,7 @@
 
 Every action is ``POST /v1/pos/<action>`` with a JSON body; the token must be
 one of the node's place (401 without a valid token, 403 for another place's).
-The token is checked before the body is read (``Route.token``, see app.py).
+The token is checked before the body is read (``Route.access``, see app.py).
 The signed transaction then follows the same path as a client-signed one
 (``submit_and_reply``), including ``?wait=commit``. A random 16-byte nonce per
 request lets any number of terminals sign at once with no shared counter.
@@ -120,7 +120,7 @@ def _handler(action: PosAction) -> Callable[[web.Request], Any]:
             if known is not None:
                 return await answer_again(request, known)
         key = node.place_key
-        assert key is not None, "the route's token check (Route.token) checked the place key"
+        assert key is not None, "the route's access check (Route.access 'pos') checked the place key"
         body = action.build(payload, node.reader)
         nonce, expires_at = os.urandom(NONCE_BYTES), node.next_expiry()
         tx = sign_tx(key, node.chain_id, body.KIND, body, nonce, expires_at)
@@ -145,7 +145,7 @@ RETRY_KEY_PARAM = Param(idempotency.HEADER, "a key per request (1-128 of A-Za-z0
 
 ROUTES = tuple(
     Route("POST", f"/v1/pos/{action.name}", _handler(action), action.summary, "pos", request=action.schema,
-          response=RESULT_SCHEMA, params=(*WAIT_PARAMS, RETRY_KEY_PARAM), token=True, success=202,
+          response=RESULT_SCHEMA, params=(*WAIT_PARAMS, RETRY_KEY_PARAM), access="pos", success=202,
           errors=(400, 401, 403, 404, 409, 413, 422, 503))
     for action in ACTIONS
 )

@@ -60,7 +60,7 @@ def test_main_flows_have_request_and_response_schemas_and_errors(tmp_path):
             assert operation["responses"]["202"]["content"]["application/json"]["schema"]["properties"]["txid"]
             assert {"400", "409", "413", "422", "503"} <= set(operation["responses"]), path
             if path.startswith("/v1/pos/"):
-                assert operation["security"] == [{"posToken": []}]
+                assert operation["security"] == [{"apiToken": []}]
                 assert {"401", "403"} <= set(operation["responses"])
         for path in ("/v1/cards/{uid}", "/v1/wallets/{wallet}", "/v1/wallets/{wallet}/history", "/v1/status"):
             assert document["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
