@@ -128,6 +128,7 @@ def _handler(action: PosAction) -> Callable[[web.Request], Any]:
         log.info("pos_request_signed", token=token_id, kind=body.KIND, txid=txid.hex(), retry_key=retry_key)
         if retry_key is not None:  # before the await: a concurrent retry finds it
             ctx.idempotency.remember(token_id, retry_key, request_fingerprint, txid)
+        node.note_signed(txid, token_id)
         try:
             await submit(request, tx)
         except ApiError:
