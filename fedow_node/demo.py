@@ -134,7 +134,7 @@ async def _settle(till: FedowClient, outcome: Submission | BaseException) -> str
 
 async def _agreed_balances(homes: Sequence[NodeHome], uid: bytes) -> list[int]:
     """Card 1's balance as each node sees it, once every node has caught up with node 0."""
-    clients = [FedowClient(home.api_url) for home in homes]
+    clients = [FedowClient(home.api_url, home.pos_token) for home in homes]
     try:
         target = (await clients[0].status())["height"]
         for client in clients:

@@ -71,10 +71,10 @@ def block_totals(reader: StateReader, time_ms: int, txs: Sequence[Tx], results: 
         if summary.place is None:
             continue  # a user's own transaction (transfer, card link): no venue's books
         till = tills.get(tx.txid, "")
-        for index, (asset, amount) in enumerate(summary.lines):
+        for asset, amount in summary.lines:
             key = totals_key(hour, summary.place, asset, tx.kind, till)
             count, total = deltas.get(key, (0, 0))
-            deltas[key] = (count + (index == 0), total + amount)
+            deltas[key] = (count + 1, total + amount)
     return deltas
 
 

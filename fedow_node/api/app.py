@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import ssl
 from typing import Awaitable, Callable, Sequence
 
 import structlog
 from aiohttp import web
 
-from config import ApiSection
-from fedow_node.api import chain, directory, events, pos, reader_routes, submit, wallets
+from config import ApiSection, ConfigError
+from config.errors import Problem
+from fedow_node.api import (admin, chain, directory, events, listings, pos, reader_routes, submit, totals_routes,
+                            wallets)
 from fedow_node.api.context import CONTEXT, ApiContext, StreamSlots, json_response, require_access, wall_clock_ms
 from fedow_node.api.errors import ApiError
 from fedow_node.api.facade import NodeFacade
@@ -18,7 +21,7 @@ from fedow_node.api.pairing import PairingThrottle
 from fedow_node.api.routes import Handler, Route
 from fedow_node.api.tokens import TokenFile
 
-__all__ = ["ROUTES", "build_app", "start_server"]
+__all__ = ["ROUTES", "build_app", "start_server", "tls_context"]
 
 log = structlog.get_logger(__name__)
 
@@ -35,8 +38,8 @@ async def get_openapi(request: web.Request) -> web.Response:
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/openapi.json", get_openapi, "This OpenAPI 3.1 document", "meta",
           response={"type": "object"}),
-    *chain.ROUTES, *wallets.ROUTES, *directory.ROUTES, *submit.ROUTES, *pos.ROUTES, *events.ROUTES,
-    *reader_routes.ROUTES,
+    *chain.ROUTES, *wallets.ROUTES, *listings.ROUTES, *directory.ROUTES, *submit.ROUTES, *pos.ROUTES, *events.ROUTES,
+    *reader_routes.ROUTES, *totals_routes.ROUTES, *admin.ROUTES,
 )
 
 
@@ -97,11 +100,28 @@ def build_app(node: NodeFacade, config: ApiSection, *, clock: Callable[[], int] 
     return app
 
 
-async def start_server(app: web.Application, bind: str) -> web.AppRunner:
-    """Serve ``app`` on ``host:port``; ``await runner.cleanup()`` stops it."""
+def tls_context(config: ApiSection) -> ssl.SSLContext | None:
+    """The server's TLS context from ``[api] tls_cert`` and ``tls_key`` (None: plain HTTP).
+
+    TLS 1.2 at least; an unreadable or mismatched pair fails at start-up with the file names.
+    """
+    if config.tls_cert is None or config.tls_key is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(config.tls_cert, config.tls_key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError("bad_config", [Problem("api.tls_cert", f"cannot load {config.tls_cert} with key "
+                                                                  f"{config.tls_key}: {exc}")]) from None
+    return context
+
+
+async def start_server(app: web.Application, bind: str, ssl_context: ssl.SSLContext | None = None) -> web.AppRunner:
+    """Serve ``app`` on ``host:port`` (HTTPS with ``ssl_context``); ``await runner.cleanup()`` stops it."""
     host, _, port = bind.rpartition(":")
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, host.strip("[]"), int(port)).start()
-    log.info("api_listening", bind=bind)
+    await web.TCPSite(runner, host.strip("[]"), int(port), ssl_context=ssl_context).start()
+    log.info("api_listening", bind=bind, https=ssl_context is not None)
     return runner

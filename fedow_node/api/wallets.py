@@ -6,24 +6,17 @@ committed state. History pages are bounded and resumable by cursor.
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from fedow_node.api import ids, schema as s
-from fedow_node.api.chain import committed_block
 from fedow_node.api.context import context, json_response
 from fedow_node.api.errors import ApiError
-from fedow_node.api.routes import Param, Route
-from fedow_node.api.views import body_view, card_view, membership_view, wallet_view
-from storage import MAX_HISTORY_PAGE, InvalidInput
+from fedow_node.api.routes import Route
+from fedow_node.api.views import card_view, membership_view, wallet_view
 from wallet import queries
 from wallet.records import Card
-from wallet.tx import decode_tx
 
-__all__ = ["ROUTES", "CARD_SCHEMA", "WALLET_SCHEMA", "HISTORY_SCHEMA"]
-
-DEFAULT_PAGE = 50
+__all__ = ["ROUTES", "CARD_SCHEMA", "WALLET_SCHEMA"]
 
 BALANCE_SCHEMA = s.shape({
     "asset": s.ASSET_ID, "amount": s.INT, "last_activity_ms": s.INT,
@@ -39,13 +32,6 @@ CARD_SCHEMA = s.shape({
     "primary_places": s.list_of(s.PLACE_ID), "state": {"type": "string", "enum": ["active", "lost", "voided"]},
     "owner": s.NULLABLE_TEXT, "card_wallet": s.HEX32, "paying_wallet": WALLET_SCHEMA},
     required=("uid", "number", "qr_id", "state", "paying_wallet"))
-HISTORY_SCHEMA = s.shape({
-    "entries": s.list_of(s.shape({"txid": s.HEX32, "height": s.INT, "position": s.INT, "kind": s.TEXT,
-                                  "signer": s.HEX32, "body": {"type": "object"}})),
-    "next_cursor": {"type": ["string", "null"], "description": "pass as ?cursor= for the next (older) page"}},
-    required=("entries", "next_cursor"))
-
-
 def _card_reply(request: web.Request, card: Card | None, named: str) -> web.Response:
     if card is None:
         raise ApiError("unknown_card", f"no card is registered with {named}")
@@ -86,47 +72,6 @@ async def check_membership(request: web.Request) -> web.Response:
     return json_response(membership_view(asset_id, found, ctx.clock()))
 
 
-def _limit(request: web.Request) -> int:
-    text = request.query.get("limit", str(DEFAULT_PAGE))
-    if not text.isdigit() or not 1 <= int(text) <= MAX_HISTORY_PAGE:
-        raise ApiError("bad_request", f"query parameter limit must be an integer from 1 to {MAX_HISTORY_PAGE}")
-    return int(text)
-
-
-def _cursor(request: web.Request) -> bytes | None:
-    text = request.query.get("cursor")
-    if text is None:
-        return None
-    try:
-        return bytes.fromhex(text)
-    except ValueError:
-        raise ApiError("bad_cursor", "query parameter cursor must be the next_cursor of a previous page") from None
-
-
-async def wallet_history(request: web.Request) -> web.Response:
-    """A page of a wallet's transactions, newest first, each decoded."""
-    ctx = context(request)
-    node = ctx.node
-    wallet_id = ids.wallet_id(request.match_info["wallet"])
-    try:
-        entries, next_cursor = node.store.wallet_history(wallet_id, _cursor(request), _limit(request))
-    except InvalidInput:
-        raise ApiError("bad_cursor", "query parameter cursor must be the next_cursor of a previous page") from None
-    blocks: dict[int, tuple[bytes, ...]] = {}
-    items: list[dict[str, Any]] = []
-    for entry in entries:
-        if entry.height not in blocks:
-            block = committed_block(node, entry.height)
-            assert block is not None, "a history entry names a block the store does not hold"
-            blocks[entry.height] = block.txs
-        raw_tx = blocks[entry.height][entry.position]
-        tx = decode_tx(raw_tx, len(raw_tx))
-        items.append({"txid": entry.txid.hex(), "height": entry.height, "position": entry.position,
-                      "kind": tx.kind, "signer": tx.signer.hex(),
-                      "body": body_view(tx)})
-    return json_response({"entries": items, "next_cursor": None if next_cursor is None else next_cursor.hex()})
-
-
 _CARD_ERRORS = (400, 404)
 
 ROUTES = (
@@ -141,9 +86,4 @@ ROUTES = (
     Route("GET", "/v1/wallets/{wallet}/memberships/{asset}", check_membership,
           "Membership check: is the wallet a member now?", "wallets", response=MEMBERSHIP_SCHEMA,
           errors=(400, 404), access="read"),
-    Route("GET", "/v1/wallets/{wallet}/history", wallet_history,
-          "Wallet history, newest first, by pages (cursor pagination)", "wallets", response=HISTORY_SCHEMA,
-          params=(Param("cursor", "next_cursor of the previous page"),
-                 Param("limit", f"page size, default {DEFAULT_PAGE}", s.integer(1, MAX_HISTORY_PAGE))),
-          errors=(400,), access="read"),
 )

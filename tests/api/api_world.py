@@ -69,14 +69,18 @@ def qr_id(n: int) -> bytes:
 
 
 def run_world(tmp_path: Path, scenario: Callable[[World], Awaitable[None]], **node_options: Any) -> None:
-    """Run ``scenario`` against a fresh node and API; the node is closed afterwards."""
+    """Run ``scenario`` against a fresh node and API; the node is closed afterwards.
+
+    ``api=ApiSection(...)`` replaces the API settings; other options go to :class:`SoloNode`.
+    """
     asyncio.run(_with_world(tmp_path, scenario, node_options))
 
 
 async def _with_world(tmp_path: Path, scenario: Callable[[World], Awaitable[None]],
                       node_options: dict[str, Any]) -> None:
+    api = node_options.pop("api", ApiSection(max_body_bytes=MAX_BODY))
     node = SoloNode(tmp_path, **node_options)
-    app = build_app(node, ApiSection(max_body_bytes=MAX_BODY), clock=lambda: NOW_MS)
+    app = build_app(node, api, clock=lambda: NOW_MS)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     _entry, token = create_token(tokens_path(tmp_path), "bar", 0)
