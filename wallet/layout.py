@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 
 PARAMS = b"params"
-AUTHORITIES = b"authorities"
 FED_TOTALS = b"fedtotals"
 
+KEY_SET = b"keyset/"
 PLACE = b"place/"
 PLACE_BY_KEY = b"placekey/"
 WALLET = b"wallet/"
@@ -43,6 +43,11 @@ POOL_VALIDATORS = b"v"
 def be8(value: int) -> bytes:
     """Big-endian 8 bytes, so byte order is numeric order in prefix scans."""
     return value.to_bytes(8, "big")
+
+
+def key_set(name: str) -> bytes:
+    """A key set by name: ``authority``, ``treasury``."""
+    return KEY_SET + name.encode()
 
 
 def place(place_id: str) -> bytes:

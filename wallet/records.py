@@ -62,8 +62,12 @@ class Pointer(Record):
 
 
 @dataclass(frozen=True, slots=True)
-class Authorities(Record):
+class KeySet(Record):
+    """Keys that act together (the authorities, the treasury): ``threshold`` of them must sign."""
+
     keys: tuple[bytes, ...]
+    """Sorted, distinct."""
+    threshold: int
 
 
 @dataclass(frozen=True, slots=True)

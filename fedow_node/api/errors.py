@@ -12,7 +12,7 @@ _STATUS_BY_CODE: dict[str, int] = {
     # the request itself is malformed
     **dict.fromkeys(("bad_json", "bad_request", "bad_field", "bad_amount", "bad_body", "bad_envelope",
                      "bad_version", "unknown_kind", "malformed", "non_canonical", "bad_address",
-                     "bad_signature", "bad_cursor"), 400),
+                     "bad_signature", "bad_cursor", "duplicate_signer"), 400),
     **dict.fromkeys(("missing_token", "bad_token"), 401),
     **dict.fromkeys(("wrong_place", "no_place_key", "wrong_role"), 403),
     **dict.fromkeys(("not_found", "unknown_card", "unknown_place", "unknown_asset", "unknown_federation",

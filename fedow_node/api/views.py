@@ -90,9 +90,13 @@ def body_view(tx: Tx) -> Json:
 
 
 def tx_view(tx: Tx) -> Json:
-    """A decoded transaction: envelope fields and the body by field name."""
-    return {"txid": tx.txid.hex(), "kind": tx.kind, "signer": tx.signer.hex(), "nonce": tx.nonce.hex(),
-            "expires_at": tx.expires_at, "body": body_view(tx), "signature": tx.signature.hex(), "size": tx.size}
+    """A decoded transaction: envelope fields, the body by field name, every (key, signature).
+
+    ``signer`` is the one signer (version 1) or the lowest co-signer's key (version 2).
+    """
+    return {"txid": tx.txid.hex(), "version": tx.version, "kind": tx.kind, "signer": tx.signer.hex(),
+            "signatures": [{"public_key": key.hex(), "signature": signature.hex()} for key, signature in tx.signatures],
+            "nonce": tx.nonce.hex(), "expires_at": tx.expires_at, "body": body_view(tx), "size": tx.size}
 
 
 def block_view(block: Block, block_hash: bytes, txids: list[str]) -> Json:

@@ -46,6 +46,7 @@ def genesis(**param_changes: int) -> GenesisDoc:
     params = ChainParams.devnet().to_dict() | {"tx_ttl_blocks": 100} | param_changes
     return parse_genesis({
         "chain_id": CHAIN, "genesis_time_ms": GENESIS_MS, "authorities": [AUTHORITY.public_key.hex()],
+        "authority_threshold": 1,
         "params": params,
         "assets": [
             {"id": "FED", "name": "Euro fédéré", "category": "FED", "origin_place": None, "melting": False},
