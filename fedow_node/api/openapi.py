@@ -23,6 +23,7 @@ _PATH_SCHEMAS: dict[str, s.Schema] = {
     "uid": s.UID, "number": s.CARD_NUMBER, "qr_id": s.QR_ID, "wallet": s.WALLET, "asset": s.ASSET_ID,
     "asset_id": s.ASSET_ID, "place_id": s.PLACE_ID, "txid": s.HEX32, "hash": s.HEX32,
     "height": s.integer(1, 2**63 - 1, "block height"), "token_id": s.string("^[0-9a-f]{8}$", "API token id"),
+    "file": s.string("^[a-z]+\\.[a-z]+$", "index.html, app.js or style.css"),
 }
 
 

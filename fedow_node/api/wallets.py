@@ -11,7 +11,8 @@ from aiohttp import web
 from fedow_node.api import ids, schema as s
 from fedow_node.api.context import context, json_response
 from fedow_node.api.errors import ApiError
-from fedow_node.api.routes import Route
+from fedow_node.api.routes import Param, Route
+from fedow_node.iso_time import iso_time
 from fedow_node.api.views import card_view, membership_view, wallet_view
 from wallet import queries
 from wallet.records import Card
@@ -72,6 +73,28 @@ async def check_membership(request: web.Request) -> web.Response:
     return json_response(membership_view(asset_id, found, ctx.clock()))
 
 
+MAX_DUE = 200
+DUE_SCHEMA = s.shape({"due": s.list_of(s.shape({
+    "due_ms": s.INT, "due": s.ISO_TIME, "wallet": s.HEX32, "asset": s.ASSET_ID, "amount": s.INT,
+    "amount_after": {"type": "integer", "description": "the balance once charged at due_ms (if untouched)"}}))},
+    required=("due",))
+
+
+async def demurrage_due(request: web.Request) -> web.Response:
+    """The melting balances that will be charged next, soonest first (display only)."""
+    text = request.query.get("limit", "50")
+    if not text.isdigit() or not 1 <= int(text) <= MAX_DUE:
+        raise ApiError("bad_request", f"query parameter limit must be an integer from 1 to {MAX_DUE}")
+    reader = context(request).node.reader
+    due = []
+    for due_ms, wallet_id, asset_id in queries.demurrage_due(reader, int(text)):
+        amount = next((entry.balance.amount for entry in queries.balances(reader, wallet_id)
+                       if entry.asset_id == asset_id), 0)
+        due.append({"due_ms": due_ms, "due": iso_time(due_ms), "wallet": wallet_id.hex(), "asset": asset_id,
+                    "amount": amount, "amount_after": queries.projected_amount(reader, wallet_id, asset_id, due_ms)})
+    return json_response({"due": due})
+
+
 _CARD_ERRORS = (400, 404)
 
 ROUTES = (
@@ -86,4 +109,7 @@ ROUTES = (
     Route("GET", "/v1/wallets/{wallet}/memberships/{asset}", check_membership,
           "Membership check: is the wallet a member now?", "wallets", response=MEMBERSHIP_SCHEMA,
           errors=(400, 404), access="read"),
+    Route("GET", "/v1/demurrage/due", demurrage_due, "Melting balances to be charged next (soonest first)",
+          "wallets", response=DUE_SCHEMA, params=(Param("limit", "how many, default 50", s.integer(1, MAX_DUE)),),
+          errors=(400,), access="read"),
 )

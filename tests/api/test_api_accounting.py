@@ -150,3 +150,12 @@ def test_a_void_counts_the_amounts_it_refunded(tmp_path):
         rows = {(r["asset"], r["kind"]): (r["count"], r["amount"]) for r in (await world.client.totals(DAY))["rows"]}
         assert rows[("FED", "void_card")] == (1, 700) and rows[("BARCOIN", "void_card")] == (1, 300)
     run_world(tmp_path, scenario)
+
+
+def test_demurrage_due_soon_lists_melting_balances_soonest_first(tmp_path):
+    async def scenario(world: World) -> None:
+        due = (await world.client.request("GET", "/v1/demurrage/due"))[1]["due"]
+        assert [(d["wallet"], d["asset"]) for d in due] == [(BOB.public_key.hex(), "MELT")]  # genesis balance
+        assert due[0]["amount"] == 10_000 and due[0]["amount_after"] < 10_000
+        assert due[0]["due"] == iso_time(due[0]["due_ms"])
+    run_world(tmp_path, scenario)
