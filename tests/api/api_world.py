@@ -9,6 +9,7 @@ trio involved). Every scenario is bounded by ``asyncio.timeout``.
 from __future__ import annotations
 
 import asyncio
+import json as json_module
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,14 +47,18 @@ class World:
 
     async def raw(self, method: str, path: str, *, body: bytes | None = None, json: Any = None,
                   token: str | None = "default", headers: dict[str, str] | None = None) -> tuple[int, Any]:
-        """An HTTP call without the client's conveniences: (status, decoded JSON body)."""
+        """An HTTP call without the client's conveniences: (status, decoded JSON body, or the text if not JSON)."""
         all_headers = dict(headers or {})
         if token is not None:
             all_headers["Authorization"] = f"Bearer {self.token if token == 'default' else token}"
         async with aiohttp.ClientSession() as session:
             async with session.request(method, self.base_url + path, data=body, json=json,
                                        headers=all_headers) as response:
-                return response.status, await response.json(content_type=None)
+                text = await response.text()
+                try:
+                    return response.status, json_module.loads(text)
+                except ValueError:
+                    return response.status, text
 
     async def register(self, *numbers: int) -> Submission:
         """Cards of the bar: UID n (4 bytes), printed number n, QR id n (16 bytes)."""
