@@ -258,8 +258,11 @@ class FedowClient:
                                            self._wait_params(wait, timeout_ms), headers)
         return Submission.from_json(data)
 
-    async def sale(self, uid: bytes | str, asset: str, amount: int, **options: Any) -> Submission:
-        return await self.pos("sales", {"uid": _hex(uid), "asset": asset, "amount": amount}, **options)
+    async def sale(self, uid: bytes | str, asset: str, amount: int, *, operator: bytes | str | None = None,
+                   **options: Any) -> Submission:
+        """A card pays the place; ``operator`` is the UID of the operator's card, when presented."""
+        return await self.pos("sales", {"uid": _hex(uid), "asset": asset, "amount": amount, **_operator(operator)},
+                              **options)
 
     async def refill(self, asset: str, amount: int, *, uid: bytes | str | None = None,
                      wallet: bytes | str | None = None, **options: Any) -> Submission:
@@ -271,11 +274,14 @@ class FedowClient:
         return await self.pos("fed-refills", {"amount": amount, "payment_ref": payment_ref,
                                               **_target(uid, wallet)}, **options)
 
-    async def refund(self, uid: bytes | str, asset: str, amount: int, **options: Any) -> Submission:
-        return await self.pos("refunds", {"uid": _hex(uid), "asset": asset, "amount": amount}, **options)
+    async def refund(self, uid: bytes | str, asset: str, amount: int, *, operator: bytes | str | None = None,
+                     **options: Any) -> Submission:
+        return await self.pos("refunds", {"uid": _hex(uid), "asset": asset, "amount": amount,
+                                          **_operator(operator)}, **options)
 
-    async def void_card(self, uid: bytes | str, **options: Any) -> Submission:
-        return await self.pos("voids", {"uid": _hex(uid)}, **options)
+    async def void_card(self, uid: bytes | str, *, operator: bytes | str | None = None,
+                        **options: Any) -> Submission:
+        return await self.pos("voids", {"uid": _hex(uid), **_operator(operator)}, **options)
 
     async def lost_card(self, uid: bytes | str, **options: Any) -> Submission:
         return await self.pos("lost-cards", {"uid": _hex(uid)}, **options)
@@ -320,6 +326,10 @@ class FedowClient:
             async for line in response.content:
                 if line.startswith(b"data: "):
                     yield json.loads(line[len(b"data: "):])
+
+
+def _operator(operator: bytes | str | None) -> Json:
+    return {} if operator is None else {"operator": _hex(operator)}
 
 
 def _target(uid: bytes | str | None, wallet: bytes | str | None) -> Json:

@@ -86,6 +86,15 @@ class Book:
         else:
             self.overlay.put(key, new)
 
+    def held_assets(self, wallet_id: bytes) -> list[Asset]:
+        """The assets of every balance of a wallet, in key order (read before changing them)."""
+        assets = []
+        for key, _balance in list(self.overlay.records(layout.balances_of(wallet_id), Balance)):
+            asset = self.overlay.record(layout.asset(layout.split_balance(key)[1]), Asset)
+            assert asset is not None, "a balance always has its asset"
+            assets.append(asset)
+        return assets
+
     # -- demurrage ---------------------------------------------------------------
     def settled_balance(self, wallet_id: bytes, asset: Asset) -> int:
         """The balance after charging any demurrage due now (charging is not an activity)."""

@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from wallet import layout, melting
 from wallet.params import LedgerParams
-from wallet.records import (Asset, Badge, Balance, Card, FedTotals, Federation, Membership, Place,
+from wallet.records import (Asset, Badge, Balance, Card, FedTotals, Federation, KeySet, Membership, Place,
                             Pointer, Record, Supply, Validator, WalletInfo)
 from wallet.state import StateReader, read_all, read_one
 
@@ -22,7 +22,7 @@ R = TypeVar("R", bound=Record)
 
 __all__ = [
     "AssetAmount", "asset", "assets", "badges", "balances", "card", "card_by_number", "card_by_qr",
-    "federations", "fed_totals", "membership", "memberships", "params", "place",
+    "federations", "fed_totals", "key_sets", "membership", "memberships", "params", "place",
     "place_by_key", "places", "projected_amount", "supply", "validators",
     "wallet_info", "demurrage_due",
 ]
@@ -42,6 +42,11 @@ def params(reader: StateReader) -> LedgerParams:
     if found is None:
         raise ValueError("state has no chain parameters: was it built by genesis_state?")
     return found
+
+
+def key_sets(reader: StateReader) -> dict[str, KeySet]:
+    """Every key set in force (``authority``, ``treasury``) by name, in name order."""
+    return {key[len(layout.KEY_SET):].decode(): record for key, record in read_all(reader, layout.KEY_SET, KeySet)}
 
 
 # -- cards -----------------------------------------------------------------------

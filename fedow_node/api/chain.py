@@ -22,6 +22,8 @@ STATUS_SCHEMA = s.shape({
     "time_ms": {"type": ["integer", "null"]}, "time": {"type": ["string", "null"]}, "tx_ttl_blocks": s.INT, "max_tx_bytes": s.INT,
     "place": {"type": ["string", "null"], "description": "the place this node signs POS requests for"},
     "place_key": s.NULLABLE_TEXT,
+    "key_sets": {"type": "object", "description": "key sets in force by name (authority, treasury): "
+                 "{threshold, keys}: threshold of the keys must co-sign each of their transactions"},
     "node": {"type": "object", "description": "peers, mempool, validator... as the node reports them"}},
     required=("chain_id", "height", "state_hash"))
 BLOCK_SCHEMA = s.shape({
@@ -55,6 +57,8 @@ async def status(request: web.Request) -> web.Response:
         "tx_ttl_blocks": params.tx_ttl_blocks, "max_tx_bytes": params.max_tx_bytes,
         "place": None if place is None else place.id,
         "place_key": None if key is None else key.public_key.hex(),
+        "key_sets": {name: {"threshold": keys.threshold, "keys": [k.hex() for k in keys.keys]}
+                     for name, keys in queries.key_sets(node.reader).items()},
         "node": dict(node.status()),
     })
 

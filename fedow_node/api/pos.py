@@ -67,6 +67,8 @@ _REFERENCE = s.string(max_length=MAX_REFERENCE_CHARS, description="payment or pa
 _PAYMENT = {"uid": s.UID, "asset": s.ASSET_ID, "amount": s.AMOUNT}
 _TARGET = {"uid": s.UID, "wallet": s.WALLET}
 _ONE_TARGET = (("uid",), ("wallet",))
+_OPERATOR = {"operator": {**s.UID, "description": "UID of the operator's card (a primary card of the place); "
+                          "required when the place's policy says so"}}
 
 
 def _uid(payload: Payload) -> bytes:
@@ -77,19 +79,23 @@ def _card_wallet(payload: Payload, reader: StateReader) -> bytes:
     return _target_wallet({"uid": payload["uid"]}, reader)
 
 
+def _operator(payload: Payload) -> bytes | None:
+    return ids.uid(payload["operator"]) if "operator" in payload else None
+
+
 ACTIONS = (
-    PosAction("sales", "Sale: a card pays the place", s.obj(_PAYMENT),
-              lambda p, r: Sale(_uid(p), p["asset"], p["amount"]), _card_wallet),
+    PosAction("sales", "Sale: a card pays the place", s.obj(_PAYMENT, _OPERATOR),
+              lambda p, r: Sale(_uid(p), p["asset"], p["amount"], _operator(p)), _card_wallet),
     PosAction("refills", "Cash refill of a card or wallet (FED or the place's own asset)",
               s.obj({"asset": s.ASSET_ID, "amount": s.AMOUNT}, _TARGET, _ONE_TARGET),
               lambda p, r: CashRefill(_target_wallet(p, r), p["asset"], p["amount"]), _target_wallet),
     PosAction("fed-refills", "FED refill paid online (e.g. a Stripe checkout id as payment_ref)",
               s.obj({"amount": s.AMOUNT, "payment_ref": _REFERENCE}, _TARGET, _ONE_TARGET),
               lambda p, r: FedRefill(_target_wallet(p, r), p["amount"], p["payment_ref"]), _target_wallet),
-    PosAction("refunds", "Refund part of a card's balance in cash (the tokens are burnt)", s.obj(_PAYMENT),
-              lambda p, r: Refund(_uid(p), p["asset"], p["amount"]), _card_wallet),
+    PosAction("refunds", "Refund part of a card's balance in cash (the tokens are burnt)", s.obj(_PAYMENT, _OPERATOR),
+              lambda p, r: Refund(_uid(p), p["asset"], p["amount"], _operator(p)), _card_wallet),
     PosAction("voids", "Void a card: refund all it holds, detach it from user and places",
-              s.obj({"uid": s.UID}), lambda p, r: VoidCard(_uid(p))),
+              s.obj({"uid": s.UID}, _OPERATOR), lambda p, r: VoidCard(_uid(p), _operator(p))),
     PosAction("lost-cards", "Declare a card lost (its balance stays with its owner)",
               s.obj({"uid": s.UID}), lambda p, r: LostCard(_uid(p))),
     PosAction("primary-cards", "Make a card a primary (operator) card of the place, or stop it",
