@@ -44,7 +44,7 @@ def test_blocks_and_transactions_are_listed_in_chain_order(capsys, small, tmp_pa
     assert [row["kind"] for row in txs] == ["register_cards"] + ["sale"] * 6
     assert {row["signer"] for row in txs} == {small.bar.public_key.hex()}
     assert json.loads(txs[0]["body"])["cards"][1] == [card_uid(1).hex(), "00000001", (1).to_bytes(16, "big").hex()]
-    assert set(json.loads(txs[1]["body"])) == {"uid", "asset_id", "amount"}
+    assert set(json.loads(txs[1]["body"])) == {"uid", "asset_id", "amount", "operator"}
     times = {row["height"]: row["time_ms"] for row in blocks}
     assert all(row["time_ms"] == times[row["height"]] for row in txs)  # every row carries its block's time
     assert txs[0]["time_utc"] == "2026-01-01T00:00:00.000Z"
