@@ -13,6 +13,8 @@ payout to a venue's bank (FED on hold, Stripe transfer, burn attested by the
 treasury); two tills racing to spend the same money (exactly one wins, on every
 node). The validators are then stopped, the chain of each one is replayed from
 genesis by the auditor, and the FED trail is reconciled with the Stripe account.
+The devnet then runs again, and the demo ends by printing the dashboard URL of
+venue 0 (its figures are the day's).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -201,7 +204,7 @@ async def _settle(till: FedowClient, outcome: Submission | BaseException) -> str
 
 async def _agreed_balances(homes: Sequence[NodeHome], uid: bytes) -> list[int]:
     """Card 1's balance as each node sees it, once every node has caught up with node 0."""
-    clients = [FedowClient(home.api_url) for home in homes]
+    clients = [FedowClient(home.api_url, home.pos_token) for home in homes]
     try:
         target = (await clients[0].status())["height"]
         for client in clients:
@@ -213,10 +216,33 @@ async def _agreed_balances(homes: Sequence[NodeHome], uid: bytes) -> list[int]:
             await client.close()
 
 
-def run_demo(data: Path, validators: int, ports: Ports, say: Say = print) -> int:
+def _serve_dashboard(homes: Sequence[NodeHome], say: Say) -> None:
+    """Run the devnet again after the audit so the dashboard can be opened; stop on Ctrl-C or SIGTERM."""
+    with Devnet(homes) as devnet:
+        devnet.start_all()
+        asyncio.run(_wait_started(homes))
+        say(f"dashboard of venue-0 (Ctrl-C stops the devnet): {homes[0].dashboard_url}")
+        signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops it like Ctrl-C
+        try:
+            while not devnet.exited():
+                time.sleep(1.0)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            devnet.stop_all()
+
+
+def run_demo(data: Path, validators: int, ports: Ports, say: Say = print, serve: bool = True) -> int:
     if validators < 3:
         raise ValueError("the demo needs at least 3 validators (three venues' tills, a 2-of-3 treasury)")
-    return asyncio.run(_demo(data, validators, ports, say))
+    code = asyncio.run(_demo(data, validators, ports, say))
+    homes = prepare_devnet(data, validators, ports)  # the same homes, Stripe off: the fake is gone
+    if serve:
+        _serve_dashboard(homes, say)
+    else:
+        say(f"dashboard of venue-0 (run `fedow-node devnet --data {data}` to serve it again): "
+            f"{homes[0].dashboard_url}")
+    return code
 
 
 async def _demo(data: Path, validators: int, ports: Ports, say: Say) -> int:

@@ -209,6 +209,16 @@ class RotatePlaceKey(Body):
     SCHEMA = (("place_id", f.place_id), ("public_key", f.public_key))
 
 
+@_kind("place_policy")
+@dataclass(frozen=True, slots=True)
+class PlacePolicy(Body):
+    """A place's own rules for its tills, signed with its key: must an operator card be presented
+    on sales, refunds and voids?"""
+
+    require_operator: bool
+    SCHEMA = (("require_operator", f.boolean),)
+
+
 # -- cards ---------------------------------------------------------------------
 @_kind("register_cards")
 @dataclass(frozen=True, slots=True)
@@ -240,7 +250,10 @@ class LostCard(Body):
 @dataclass(frozen=True, slots=True)
 class VoidCard(Body):
     uid: bytes
-    SCHEMA = (("uid", f.card_uid),)
+    operator: bytes | None = None
+    """The operator's card (a primary card of the place), when one was presented (optional, added later)."""
+    SCHEMA = (("uid", f.card_uid), ("operator", f.card_uid))
+    OPTIONAL_TAIL = 1
 
 
 @_kind("set_primary_card")
@@ -280,7 +293,10 @@ class Sale(Body):
     uid: bytes
     asset_id: str
     amount: int
-    SCHEMA = (("uid", f.card_uid), ("asset_id", f.asset_id), ("amount", f.amount))
+    operator: bytes | None = None
+    """The operator's card (a primary card of the place), when one was presented (optional, added later)."""
+    SCHEMA = (("uid", f.card_uid), ("asset_id", f.asset_id), ("amount", f.amount), ("operator", f.card_uid))
+    OPTIONAL_TAIL = 1
 
 
 @_kind("qr_sale")
@@ -320,7 +336,10 @@ class Refund(Body):
     uid: bytes
     asset_id: str
     amount: int
-    SCHEMA = (("uid", f.card_uid), ("asset_id", f.asset_id), ("amount", f.amount))
+    operator: bytes | None = None
+    """The operator's card (a primary card of the place), when one was presented (optional, added later)."""
+    SCHEMA = (("uid", f.card_uid), ("asset_id", f.asset_id), ("amount", f.amount), ("operator", f.card_uid))
+    OPTIONAL_TAIL = 1
 
 
 # -- the treasury: FED in and out (docs/ledger.md, "The treasury") --------------

@@ -15,6 +15,7 @@ FED_BACKING = b"fedbacking"
 KEY_SET = b"keyset/"
 PLACE = b"place/"
 PLACE_BY_KEY = b"placekey/"
+PLACE_POLICY = b"placepolicy/"
 WALLET = b"wallet/"
 CARD = b"card/"
 CARD_BY_NUMBER = b"cardnum/"
@@ -54,6 +55,10 @@ def key_set(name: str) -> bytes:
 
 def place(place_id: str) -> bytes:
     return PLACE + place_id.encode()
+
+
+def place_policy(place_id: str) -> bytes:
+    return PLACE_POLICY + place_id.encode()
 
 
 def place_by_key(public_key: bytes) -> bytes:

@@ -82,6 +82,14 @@ class Place(Record):
 
 
 @dataclass(frozen=True, slots=True)
+class PlacePolicy(Record):
+    """A place's rules for its tills (``place_policy``); absent = nothing required."""
+
+    require_operator: bool
+    """Sales, refunds and voids must name an operator card: one of the place's primary cards."""
+
+
+@dataclass(frozen=True, slots=True)
 class WalletInfo(Record):
     """Kind of a wallet, and the card behind it (card wallets; last linked card of a user)."""
 

@@ -12,25 +12,28 @@ from fedow_node.api.errors import ApiError
 from fedow_node.api.facade import NodeFacade
 from fedow_node.api.routes import Route
 from fedow_node.api.views import block_view
-from wallet import layout, queries
+from fedow_node.iso_time import iso_time
+from wallet import queries
 from wallet.block import Block, block_id, decode_block
 from wallet.records import KeySet
-from wallet.state import StateReader, read_one
 from wallet.tx import decode_tx
 
 __all__ = ["ROUTES", "STATUS_SCHEMA", "committed_block"]
 
 STATUS_SCHEMA = s.shape({
     "chain_id": s.TEXT, "height": s.INT, "state_hash": s.HEX32, "block_hash": s.NULLABLE_TEXT,
-    "time_ms": {"type": ["integer", "null"]}, "tx_ttl_blocks": s.INT, "max_tx_bytes": s.INT,
+    "time_ms": {"type": ["integer", "null"]}, "time": {"type": ["string", "null"]}, "tx_ttl_blocks": s.INT, "max_tx_bytes": s.INT,
     "place": {"type": ["string", "null"], "description": "the place this node signs POS requests for"},
     "place_key": s.NULLABLE_TEXT,
-    "treasury": {"type": "object", "description": "the treasury key set that co-signs every FED mint and burn: "
-                 "keys, threshold, single_key (true on a 1-of-1 test chain), note"},
+    "key_sets": {"type": "object", "description": "key sets in force by name (authority, treasury): "
+                 "{threshold, keys}: threshold of the keys must co-sign each of their transactions"},
+    "treasury": {"type": "object", "description": "how FED is minted and burnt: single_key (true on a 1-of-1 "
+                 "test chain: one key can mint) and a note saying it in words"},
     "node": {"type": "object", "description": "peers, mempool, validator... as the node reports them"}},
     required=("chain_id", "height", "state_hash"))
 BLOCK_SCHEMA = s.shape({
-    "height": s.INT, "hash": s.HEX32, "chain_id": s.TEXT, "time_ms": s.INT, "prev_block_hash": s.HEX32,
+    "height": s.INT, "hash": s.HEX32, "chain_id": s.TEXT, "time_ms": s.INT, "time": s.ISO_TIME,
+    "prev_block_hash": s.HEX32,
     "proposer": s.HEX32, "txs_root": s.HEX32, "state_hash": s.HEX32, "last_commit_hash": s.HEX32,
     "evidence_hash": s.HEX32, "txids": s.list_of(s.HEX32), "evidence": s.INT,
     "certificate": {"type": ["string", "null"], "description": "commit certificate, hex"}},
@@ -51,27 +54,31 @@ async def status(request: web.Request) -> web.Response:
     key = node.place_key
     place = None if key is None else queries.place_by_key(node.reader, key.public_key)
     block_hash = node.store.block_hash(height) if height else None
+    key_sets = queries.key_sets(node.reader)
     return json_response({
         "chain_id": node.chain_id, "height": height, "state_hash": node.store.state_hash.hex(),
         "block_hash": None if block_hash is None else block_hash.hex(),
         "time_ms": None if tip is None else tip.header.time_ms,
+        "time": None if tip is None else iso_time(tip.header.time_ms),
         "tx_ttl_blocks": params.tx_ttl_blocks, "max_tx_bytes": params.max_tx_bytes,
         "place": None if place is None else place.id,
         "place_key": None if key is None else key.public_key.hex(),
-        "treasury": _treasury_view(node.reader),
+        "key_sets": {name: {"threshold": keys.threshold, "keys": [k.hex() for k in keys.keys]}
+                     for name, keys in key_sets.items()},
+        "treasury": _treasury_view(key_sets.get("treasury")),
         "node": dict(node.status()),
     })
 
 
-def _treasury_view(reader: StateReader) -> dict[str, Any]:
-    """The treasury key set; a 1-of-1 treasury (test chains) is said plainly: one key can mint FED."""
-    treasury = read_one(reader, layout.key_set("treasury"), KeySet)
+def _treasury_view(treasury: KeySet | None) -> dict[str, Any]:
+    """How FED is minted; a single-key treasury (a test chain) is said plainly: one key can mint FED."""
     if treasury is None:
-        return {"keys": [], "threshold": None, "single_key": False}
-    return {"keys": [key.hex() for key in treasury.keys], "threshold": treasury.threshold,
-            "single_key": treasury.threshold == 1,
-            "note": "1-of-1 treasury: one key mints and burns FED (test chains only)" if treasury.threshold == 1
-            else f"{treasury.threshold} of {len(treasury.keys)} treasury keys co-sign every FED mint and burn"}
+        return {"single_key": False, "note": "no treasury: FED can be neither minted nor paid out"}
+    single = treasury.threshold == 1
+    return {"single_key": single,
+            "note": f"{treasury.threshold}-of-{len(treasury.keys)} treasury: one key mints and burns FED (test chains "
+                    "only)" if single else f"{treasury.threshold} of {len(treasury.keys)} treasury keys co-sign every "
+                    "FED mint and burn"}
 
 
 def _block_reply(node: NodeFacade, raw: bytes | None, named: str) -> web.Response:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from ledger_world import ALICE, AUTHORITY, DAY, VAL1, VAL2, Chain, key, rejected_code
+from ledger_world import ALICE, DAY, VAL1, VAL2, Chain, key, rejected_code
 
 from wallet import layout
 from wallet.invariants import check_full

@@ -22,6 +22,7 @@ RULES: dict[str, Rule] = {
     "rotate_place_key": governance.rotate_place_key,
     "replace_place_key": governance.replace_place_key,
     "set_keys": governance.set_keys,
+    "place_policy": governance.place_policy,
     "create_asset": governance.create_asset,
     "archive_asset": governance.archive_asset,
     "create_federation": governance.create_federation,

@@ -7,7 +7,7 @@ from wallet.errors import Rejected
 from wallet.params import LedgerParams
 from wallet.fields import MAX_COSIGNERS
 from wallet.records import (CARD_ACTIVE, NON_MONEY_CATEGORIES, WALLET_CARD, WALLET_PLACE, Asset, Card, Federation,
-                            KeySet, Place, Pointer, Validator, WalletInfo)
+                            KeySet, Place, PlacePolicy, Pointer, Validator, WalletInfo)
 from wallet.state import Overlay
 from wallet.tx import Tx
 
@@ -62,6 +62,23 @@ def place_of_signer(overlay: Overlay, signer: bytes) -> Place:
     if pointer is None:
         raise Rejected("not_place", f"signer {signer.hex()} is not the key of any place")
     return require_place(overlay, pointer.target, "signer's place")
+
+
+def check_operator(overlay: Overlay, place: Place, operator: bytes | None) -> None:
+    """The operator card named on a sale, refund or void: an active primary card of ``place``;
+    required when the place's policy says so (``operator_required``, ``not_operator``)."""
+    if operator is None:
+        policy = overlay.record(layout.place_policy(place.id), PlacePolicy)
+        if policy is not None and policy.require_operator:
+            raise Rejected("operator_required", f"place {place.id!r} requires an operator card "
+                           "(one of its primary cards) on sales, refunds and voids: field operator")
+        return
+    card = overlay.record(layout.card(operator), Card)
+    if card is None or card.state != CARD_ACTIVE or place.id not in card.primary_places:
+        state = "not registered" if card is None else card.state if card.state != CARD_ACTIVE \
+            else "not one of its primary cards"
+        raise Rejected("not_operator", f"field operator: card {operator.hex()} cannot operate for place "
+                       f"{place.id!r} ({state})")
 
 
 def find_place(overlay: Overlay, place_id: str) -> Place | None:

@@ -1,6 +1,6 @@
 """Governance: places, assets, federations, validators, parameters and the key sets.
 
-Every kind here but ``rotate_place_key`` is co-signed by a threshold of the
+Every kind here but ``rotate_place_key`` and ``place_policy`` (a place's own) is co-signed by a threshold of the
 federation's authority keys (``Body.KEY_SET``); :func:`wallet.execute.apply_tx`
 checks the signers and the threshold (:func:`require_threshold`) before the rule
 runs, so no rule here can be reached with fewer signatures. A place rotates its
@@ -14,11 +14,12 @@ from dataclasses import replace
 from wallet import layout
 from wallet.bodies import (AdmitValidator, ArchiveAsset, ArchivePlace, CreateAsset, CreateFederation,
                            CreatePlace, FederationAsset, FederationPlace, FundPayout, RemoveValidator,
-                           ReplacePlaceKey, RotatePlaceKey, SetKeys, SetParams)
+                           PlacePolicy as PlacePolicyBody, ReplacePlaceKey, RotatePlaceKey, SetKeys, SetParams)
 from wallet.book import Book
 from wallet.errors import Rejected
-from wallet.records import WALLET_PLACE, Amount, Asset, Balance, Federation, Place, Pointer, Supply, Validator, WalletInfo
-from wallet.rules.common import (checked_key_set, find_asset, find_place, require_asset,
+from wallet.records import (WALLET_PLACE, Amount, Asset, Federation, Place, PlacePolicy, Pointer, Supply, Validator,
+                            WalletInfo)
+from wallet.rules.common import (checked_key_set, find_asset, find_place, place_of_signer, require_asset,
                                  require_money, require_place, require_receiving_wallet, require_validator)
 from wallet.rules.staking import start_unbonding
 from wallet.state import Overlay
@@ -60,16 +61,13 @@ def archive_place(book: Book, tx: Tx) -> None:
     destinations = dict(body.destinations)
     if len(destinations) != len(body.destinations):
         raise Rejected("bad_field", "field destinations names an asset more than once")
-    for key, _balance in list(overlay.records(layout.balances_of(place.wallet), Balance)):
-        _wallet_id, asset_id = layout.split_balance(key)
-        asset = find_asset(overlay, asset_id)
-        assert asset is not None, "a balance always has its asset"
+    for asset in book.held_assets(place.wallet):
         amount = book.settled_balance(place.wallet, asset)
         if amount == 0:
             continue  # melted away while settling
-        target = destinations.get(asset_id)
+        target = destinations.get(asset.id)
         if target is None:
-            raise Rejected("place_not_empty", f"place {place.id!r} still holds {amount} {asset_id}: "
+            raise Rejected("place_not_empty", f"place {place.id!r} still holds {amount} {asset.id}: "
                            "field destinations must name the wallet that receives it")
         book.transfer(place.wallet, _destination_wallet(overlay, place, target), asset, amount)
     overlay.put(layout.place(place.id), replace(place, archived=True))
@@ -109,6 +107,16 @@ def set_place_key(overlay: Overlay, place: Place, public_key: bytes) -> None:
     overlay.delete(layout.place_by_key(place.public_key))
     overlay.put(layout.place_by_key(public_key), Pointer(place.id))
     overlay.put(layout.place(place.id), replace(place, public_key=public_key))
+
+
+def place_policy(book: Book, tx: Tx) -> None:
+    """A place sets its own rules for its tills (signed with its key)."""
+    body: PlacePolicyBody = tx.body  # type: ignore[assignment]
+    place = place_of_signer(book.overlay, tx.signer)
+    key = layout.place_policy(place.id)
+    if (book.overlay.record(key, PlacePolicy) or PlacePolicy(False)) == PlacePolicy(body.require_operator):
+        raise Rejected("no_change", f"place {place.id!r} already has this policy")
+    book.overlay.put(key, PlacePolicy(body.require_operator))
 
 
 def set_keys(book: Book, tx: Tx) -> None:

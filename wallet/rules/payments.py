@@ -14,8 +14,8 @@ from wallet.bodies import CashRefill, Mint, QrSale, Refund, Sale, Settlement, Tr
 from wallet.book import Book
 from wallet.errors import Rejected
 from wallet.records import Asset, Place
-from wallet.rules.common import (place_of_signer, require_accepts, require_active_card, require_money, require_place,
-                                 require_receiving_wallet)
+from wallet.rules.common import (check_operator, place_of_signer, require_accepts, require_active_card, require_money,
+                                 require_place, require_receiving_wallet)
 from wallet.tx import Tx
 
 
@@ -65,6 +65,7 @@ def sale(book: Book, tx: Tx) -> None:
     body: Sale = tx.body  # type: ignore[assignment]
     overlay = book.overlay
     place = place_of_signer(overlay, tx.signer)
+    check_operator(overlay, place, body.operator)
     asset = require_money(overlay, body.asset_id)
     require_accepts(overlay, place, asset)
     card = require_active_card(overlay, body.uid)
@@ -109,6 +110,7 @@ def refund(book: Book, tx: Tx) -> None:
     body: Refund = tx.body  # type: ignore[assignment]
     overlay = book.overlay
     place = place_of_signer(overlay, tx.signer)
+    check_operator(overlay, place, body.operator)
     asset = require_money(overlay, body.asset_id)
     require_accepts(overlay, place, asset)
     card = require_active_card(overlay, body.uid)
