@@ -108,7 +108,7 @@ class SoloNode:
         if len(self.pending) >= self.max_pending:
             raise SubmitRefused("mempool_full", f"mempool holds its maximum of {self.max_pending} transactions")
         height = self.store.height + 1
-        ctx = wallet.BlockContext(self.chain_id, height, self._time(height), EMPTY_HASH)
+        ctx = wallet.BlockContext(self.chain_id, height, self.block_time(height), EMPTY_HASH)
         wallet.apply_tx(wallet.Overlay(self.store), ctx, decoded)  # raises wallet.Rejected
         self.pending.append(decoded)
         self._raw[decoded.txid] = tx
@@ -143,7 +143,7 @@ class SoloNode:
         return queries.params(self.store)
 
     @staticmethod
-    def _time(height: int) -> int:
+    def block_time(height: int) -> int:
         """Block 1 at the genesis time, each next one when the single vote before it was stamped.
 
         That is the consensus rule (a block's time is the median time of its last commit), so the
@@ -153,7 +153,7 @@ class SoloNode:
     def commit(self) -> int:
         """Commit pending transactions in one block (those that no longer apply are dropped); its height."""
         height = self.store.height + 1
-        ctx = wallet.BlockContext(self.chain_id, height, self._time(height), VALIDATOR.public_key)
+        ctx = wallet.BlockContext(self.chain_id, height, self.block_time(height), VALIDATOR.public_key)
         params = self._params()
         built = wallet.build_block(self.store, ctx, self.pending, params.max_block_txs, params.max_block_bytes,
                                    {tx.txid for tx in self.pending})
@@ -164,7 +164,7 @@ class SoloNode:
                            proposer=VALIDATOR.public_key, txs=raw_txs, state_hash=state_hash,
                            last_commit=self._last_certificate, evidence=[]).encode()
         bid = block_id(block)
-        vote = sign_vote(VALIDATOR, self.chain_id, VoteType.PRECOMMIT, height, 0, bid, self._time(height + 1))
+        vote = sign_vote(VALIDATOR, self.chain_id, VoteType.PRECOMMIT, height, 0, bid, self.block_time(height + 1))
         certificate = encode_certificate(Certificate.from_precommits(height, 0, bid, [vote]))
         for txid, why in built.dropped:
             self.feed.drop(txid, why.code, why.detail)

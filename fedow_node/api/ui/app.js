@@ -122,7 +122,7 @@ PAGES.health = async () => {
     h("td", {}, v.place), h("td", { class: "mono hide-narrow" }, short(v.public_key)),
     num(v.stake, `validator:${v.place}:stake`, money(v.stake)), num(v.power, `validator:${v.place}:power`),
     h("td", {}, v.jailed ? h("span", { class: "bad" }, "jailed") : v.active ? h("span", { class: "good" }, "active") : "removed")));
-  const fed = validators.fed_totals || {};
+  const fed = validators.fed_backing || {};  // attested_minted, attested_burnt
   const parts = [h("h1", {}, "Node health"), tiles, h("div", { class: "grid" },
     panel("Validators", table([["Place"], ["Key", "hide-narrow"], ["Stake", "num"], ["Power", "num"], ["State"]], rows),
       h("p", { class: "muted" }, `Total stake ${money(validators.total_stake)} FED, power ${validators.total_power}.`)),
