@@ -73,7 +73,7 @@ class PaymentNotVerified(PaymentError):
 
     ``code``: ``unknown_payment``, ``not_paid``, ``amount_mismatch``, ``wrong_currency``,
     ``refunded``, ``wrong_wallet``, ``wrong_purpose`` (money in); ``unknown_payout``, ``wrong_payout``,
-    ``reversed``, ``payout_pending``, ``paid_out`` (money out).
+    ``reversed``, ``payout_pending``, ``payout_failed``, ``paid_out`` (money out).
     """
 
 

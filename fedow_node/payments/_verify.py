@@ -102,38 +102,27 @@ class StripeVerifier:
     # -- money out -----------------------------------------------------------------------------
 
     async def verify_payout(self, hold: Hold, stripe_id: str, amount: int) -> None:
-        if hold.payment_intent is None:
-            await self._transfer_paid(hold, stripe_id, amount)
-        else:
-            await self._refund_paid(hold, stripe_id, amount)
-
-    async def _transfer_paid(self, hold: Hold, transfer_id: str, amount: int) -> None:
-        if not transfer_id.startswith("tr_"):
-            raise PaymentNotVerified("unknown_payout", f"{transfer_id!r} is not a Stripe transfer (tr_...): the "
-                                     f"hold {hold.reference!r} is a payout to a venue's bank")
-        transfer = await self._found(self._stripe.transfer(transfer_id), "unknown_payout", transfer_id)
-        _same("wrong_payout", f"transfer {transfer_id} transfer_group", transfer.get("transfer_group"), hold.reference)
-        _same("wrong_payout", f"transfer {transfer_id} metadata {PLACE_KEY}",
-              (transfer.get("metadata") or {}).get(PLACE_KEY), hold.place)
-        _same("amount_mismatch", f"transfer {transfer_id} amount", transfer.get("amount"), amount)
-        _same("wrong_currency", f"transfer {transfer_id} currency", transfer.get("currency"), CURRENCY)
-        if transfer.get("amount_reversed"):
-            raise PaymentNotVerified("reversed", f"transfer {transfer_id} was reversed "
-                                     f"({transfer.get('amount_reversed')} cents came back)")
-
-    async def _refund_paid(self, hold: Hold, refund_id: str, amount: int) -> None:
-        if not refund_id.startswith("re_"):
-            raise PaymentNotVerified("unknown_payout", f"{refund_id!r} is not a Stripe refund (re_...): the hold "
-                                     f"{hold.reference!r} is a refund to the bank card")
-        refund = await self._found(self._stripe.refund(refund_id), "unknown_payout", refund_id)
-        _same("wrong_payout", f"refund {refund_id} payment_intent", refund.get("payment_intent"), hold.payment_intent)
-        _same("wrong_payout", f"refund {refund_id} metadata {HOLD_KEY}", (refund.get("metadata") or {}).get(HOLD_KEY),
-              hold.reference)
-        _same("amount_mismatch", f"refund {refund_id} amount", refund.get("amount"), amount)
-        _same("wrong_currency", f"refund {refund_id} currency", refund.get("currency"), CURRENCY)
-        if refund.get("status") != "succeeded":
-            raise PaymentNotVerified("payout_pending", f"refund {refund_id} is {refund.get('status')!r}, "
-                                     "not succeeded")
+        if hold.payment_intent is None:  # a payout to the venue's bank: a Connect transfer of the hold's group
+            what, prefix, fetch = "transfer", "tr_", self._stripe.transfer
+            links = ((("transfer_group",), hold.reference), (("metadata", PLACE_KEY), hold.place))
+        else:  # a refund to the bank card: a refund of the held payment, tagged with the hold
+            what, prefix, fetch = "refund", "re_", self._stripe.refund
+            links = ((("payment_intent",), hold.payment_intent), (("metadata", HOLD_KEY), hold.reference))
+        if not stripe_id.startswith(prefix):
+            raise PaymentNotVerified("unknown_payout", f"{stripe_id!r} is not a Stripe {what} ({prefix}...), which "
+                                     f"hold {hold.reference!r} is paid out by")
+        paid = await self._found(fetch(stripe_id), "unknown_payout", stripe_id)
+        for path, expected in links:
+            found = paid.get(path[0]) if len(path) == 1 else (paid.get(path[0]) or {}).get(path[1])
+            _same("wrong_payout", f"{what} {stripe_id} {' '.join(path)}", found, expected)
+        _same("amount_mismatch", f"{what} {stripe_id} amount", paid.get("amount"), amount)
+        _same("wrong_currency", f"{what} {stripe_id} currency", paid.get("currency"), CURRENCY)
+        if paid.get("amount_reversed"):
+            raise PaymentNotVerified("reversed", f"transfer {stripe_id} was reversed "
+                                     f"({paid.get('amount_reversed')} cents came back)")
+        if what == "refund" and paid.get("status") != "succeeded":
+            code = "payout_failed" if paid.get("status") in FAILED_REFUND else "payout_pending"
+            raise PaymentNotVerified(code, f"refund {stripe_id} is {paid.get('status')!r}, not succeeded")
 
     async def verify_failed_payout(self, hold: Hold) -> None:
         if hold.payment_intent is None:

@@ -164,49 +164,34 @@ def _money_out_requests(session: dict[str, object], suffix: str) -> list[tuple[s
             ("/v1/stripe/payouts", {"payout_id": f"payout-{suffix}", "amount": 500})]
 
 
-@pytest.mark.parametrize("stripe_status", [402, 400])
-def test_stripe_refusing_releases_the_holds_and_changes_no_balance(tmp_path: Path, stripe_status: int) -> None:
+@pytest.mark.parametrize("stripe_status, api_status", [(402, 422), (400, 422), (401, 503), (500, 503)])
+def test_stripe_failures_release_the_holds_or_keep_them_for_the_retry(tmp_path: Path, stripe_status: int,
+                                                                      api_status: int) -> None:
+    """Stripe refusing (402, 400): the holds are released, no balance changes, new requests go through.
+    Stripe down or the key refused (500, 401): the FED stays held until the same requests are retried."""
     async def scenario() -> None:
         async with node_world(tmp_path) as world:
             session = await world.refilled_card("refill-6", 2_000)
             balances = world.fed(card_wallet(1)), world.fed(BAR_WALLET)
+            refused = api_status == 422
             world.stripe.fail_with = stripe_status
             status, body = await world.call("/v1/stripe/checkout",
                                             {"refill_id": "refill-7", "amount": 900, "uid": card_uid(2).hex()})
-            assert status == 422 and "Stripe" in body["detail"], body
+            assert status == api_status and "Stripe" in body["detail"], body
             for path, payload in _money_out_requests(session, "a"):
                 status, body = await world.call(path, payload)
-                assert status == 422 and "Stripe" in body["detail"], (path, body)
-            assert (world.fed(card_wallet(1)), world.fed(BAR_WALLET)) == balances
+                assert status == api_status and "Stripe" in body["detail"], (path, body)
+            held = 0 if refused else 1
+            assert (world.fed(card_wallet(1)), world.fed(BAR_WALLET)) == (balances[0] - 100 * held,
+                                                                           balances[1] - 500 * held)
             for reference in ("fedow-refund-refund-a", "fedow-payout-payout-a"):
                 hold = queries.hold(world.node.store, reference)
-                assert hold is not None and hold.state == "released", reference
-            assert world.backing().attested_burnt == 0
+                assert hold is not None and hold.state == ("released" if refused else "held"), reference
 
-            world.stripe.fail_with = None  # new requests go through, once
-            for path, payload in _money_out_requests(session, "b"):
+            world.stripe.fail_with = None  # new requests (refused) or the same ones (down) go through, once
+            for path, payload in _money_out_requests(session, "b" if refused else "a"):
                 assert (await world.call(path, payload))[1]["ledger"] == "applied"
             assert world.fed(card_wallet(1)) == balances[0] - 100 and world.fed(BAR_WALLET) == balances[1] - 500
-            check_full(world.node.store)
-    run(scenario)
-
-
-@pytest.mark.parametrize("stripe_status", [401, 500])
-def test_stripe_down_keeps_the_holds_until_the_same_requests_are_retried(tmp_path: Path, stripe_status: int) -> None:
-    async def scenario() -> None:
-        async with node_world(tmp_path) as world:
-            session = await world.refilled_card("refill-6", 2_000)
-            balances = world.fed(card_wallet(1)), world.fed(BAR_WALLET)
-            world.stripe.fail_with = stripe_status
-            requests = _money_out_requests(session, "a")
-            for path, payload in requests:
-                status, body = await world.call(path, payload)
-                assert status == 503 and "Stripe" in body["detail"], (path, body)
-            assert (world.fed(card_wallet(1)), world.fed(BAR_WALLET)) == (balances[0] - 100, balances[1] - 500)
-
-            world.stripe.fail_with = None  # the same requests, retried, now go through once
-            for path, payload in requests:
-                assert (await world.call(path, payload))[1]["ledger"] == "applied"
             assert len(world.stripe.refunds) == 1 and len(world.stripe.transfers) == 1
             assert world.backing().attested_burnt == 600
             check_full(world.node.store)

@@ -10,7 +10,7 @@ import pytest
 from fedow_node.payments import (
     InvalidPaymentInput, LedgerRefused, LedgerUnavailable, PayoutRequest, StripeFailure, Submitted, payout_ref,
 )
-from payments_world import STRIPE_REFUSALS, STRIPE_RETRYABLE, run, stripe_world
+from payments_world import STRIPE_ERROR_MODES, STRIPE_REFUSALS, run, stripe_world
 
 PLACE, ACCOUNT = "bar-du-coin", "acct_1BarDuCoin"
 
@@ -61,37 +61,25 @@ def test_whole_balance_retry_after_the_burn_answers_the_first_receipt() -> None:
     run(scenario)
 
 
-@pytest.mark.parametrize(("status", "error_class"), STRIPE_REFUSALS)
-def test_stripe_refusing_the_transfer_releases_the_hold(status: int, error_class: type[StripeFailure]) -> None:
+@pytest.mark.parametrize(("status", "error_class"), STRIPE_ERROR_MODES)
+def test_a_stripe_failure_releases_the_hold_or_keeps_it_for_the_retry(status: int,
+                                                                     error_class: type[StripeFailure]) -> None:
+    """Stripe refusing the transfer (402, 400) ends the request and releases the FED; Stripe down or the key
+    refused (500, 401) keeps it held, and retrying the same request pays out once."""
     async def scenario() -> None:
         async with stripe_world() as world:
             world.ledger.give_place(PLACE, 10_000, ACCOUNT)
             world.stripe.fail_with = status
             with pytest.raises(error_class, match="transfer"):
                 await world.bridges[0].payout(PayoutRequest("po-1", PLACE, 1_000))
-            assert world.ledger.place_fed(PLACE) == 10_000 and world.ledger.burnt == 0
-            assert world.ledger.holds[payout_ref("po-1")][1].state == "released"
-            world.stripe.fail_with = None  # a new request goes through, once
-            receipt = await world.bridges[0].payout(PayoutRequest("po-2", PLACE, 1_000))
-            assert receipt.ledger is Submitted.APPLIED
-            assert world.ledger.place_fed(PLACE) == 9_000
-    run(scenario)
-
-
-@pytest.mark.parametrize(("status", "error_class"), STRIPE_RETRYABLE)
-def test_stripe_down_keeps_the_hold_and_the_same_request_finishes(status: int,
-                                                                 error_class: type[StripeFailure]) -> None:
-    async def scenario() -> None:
-        async with stripe_world() as world:
-            world.ledger.give_place(PLACE, 10_000, ACCOUNT)
-            world.stripe.fail_with = status
-            with pytest.raises(error_class, match="transfer"):
-                await world.bridges[0].payout(PayoutRequest("po-1", PLACE, 1_000))
-            assert world.ledger.place_fed(PLACE) == 9_000  # held meanwhile
             world.stripe.fail_with = None
-            receipt = await world.bridges[0].payout(PayoutRequest("po-1", PLACE, 1_000))
-            assert receipt.ledger is Submitted.APPLIED
-            assert len(world.stripe.transfers) == 1 and world.ledger.burnt == 1_000
+            refused = (status, error_class) in STRIPE_REFUSALS
+            assert world.ledger.holds[payout_ref("po-1")][1].state == ("released" if refused else "held")
+            assert world.ledger.place_fed(PLACE) == (10_000 if refused else 9_000)
+            retry = PayoutRequest("po-2" if refused else "po-1", PLACE, 1_000)  # a refused request is over
+            receipt = await world.bridges[0].payout(retry)
+            assert receipt.ledger is Submitted.APPLIED and len(world.stripe.transfers) == 1
+            assert world.ledger.place_fed(PLACE) == 9_000 and world.ledger.burnt == 1_000
     run(scenario)
 
 

@@ -12,7 +12,7 @@ from fedow_node.payments import (
     InvalidPaymentInput, LedgerOutOfStep, LedgerRefused, LedgerUnavailable, RefundRequest, StripeFailure,
     StripeRequestInvalid, Submitted, refund_ref,
 )
-from payments_world import STRIPE_REFUSALS, STRIPE_RETRYABLE, WALLET, World, run, stripe_world
+from payments_world import STRIPE_ERROR_MODES, STRIPE_REFUSALS, WALLET, World, run, stripe_world
 
 
 async def funded(world: World, amount: int = 3_000) -> str:
@@ -73,37 +73,29 @@ def test_same_refund_request_twice_refunds_once() -> None:
     run(scenario)
 
 
-@pytest.mark.parametrize(("status", "error_class"), STRIPE_REFUSALS)
-def test_stripe_refusing_the_refund_releases_the_hold(status: int, error_class: type[StripeFailure]) -> None:
+@pytest.mark.parametrize(("status", "error_class"), STRIPE_ERROR_MODES)
+def test_a_stripe_failure_releases_the_hold_or_keeps_it_for_the_retry(status: int,
+                                                                     error_class: type[StripeFailure]) -> None:
+    """Stripe refusing the refund (402, 400) ends the request and releases the FED; Stripe down or the key
+    refused (500, 401) keeps it held, and retrying the same request refunds once."""
     async def scenario() -> None:
         async with stripe_world() as world:
             intent = await funded(world)
             world.stripe.fail_with = status
             with pytest.raises(error_class, match="refund"):
                 await world.bridges[0].refund(RefundRequest("rf-1", intent, WALLET, 1_000))
-            assert world.ledger.wallets[WALLET] == 3_000
-            assert world.ledger.holds[refund_ref("rf-1")][1].state == "released"
-            assert world.ledger.burnt == 0 and world.ledger.fed_conserved()
             world.stripe.fail_with = None
-            with pytest.raises(InvalidPaymentInput) as info:  # that request is over: a new id asks again
-                await world.bridges[0].refund(RefundRequest("rf-1", intent, WALLET, 1_000))
-            assert info.value.code == "refund_released"
-    run(scenario)
-
-
-@pytest.mark.parametrize(("status", "error_class"), STRIPE_RETRYABLE)
-def test_stripe_down_keeps_the_hold_and_the_retry_refunds_once(status: int, error_class: type[StripeFailure]) -> None:
-    async def scenario() -> None:
-        async with stripe_world() as world:
-            intent = await funded(world)
-            world.stripe.fail_with = status
-            with pytest.raises(error_class, match="refund"):
-                await world.bridges[0].refund(RefundRequest("rf-1", intent, WALLET, 1_000))
-            assert world.ledger.wallets[WALLET] == 2_000  # held: not spendable until the refund is settled
-            world.stripe.fail_with = None
-            receipt = await world.bridges[0].refund(RefundRequest("rf-1", intent, WALLET, 1_000))
-            assert receipt.ledger is Submitted.APPLIED
-            assert len(world.stripe.refunds) == 1 and world.ledger.burnt == 1_000
+            refused = (status, error_class) in STRIPE_REFUSALS
+            assert world.ledger.holds[refund_ref("rf-1")][1].state == ("released" if refused else "held")
+            assert world.ledger.wallets[WALLET] == (3_000 if refused else 2_000)
+            if refused:
+                with pytest.raises(InvalidPaymentInput) as info:  # that request is over: a new id asks again
+                    await world.bridges[0].refund(RefundRequest("rf-1", intent, WALLET, 1_000))
+                assert info.value.code == "refund_released" and world.ledger.burnt == 0
+            else:
+                receipt = await world.bridges[0].refund(RefundRequest("rf-1", intent, WALLET, 1_000))
+                assert receipt.ledger is Submitted.APPLIED and world.ledger.burnt == 1_000
+            assert len(world.stripe.refunds) == (0 if refused else 1) and world.ledger.fed_conserved()
     run(scenario)
 
 

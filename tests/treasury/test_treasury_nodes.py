@@ -21,18 +21,17 @@ from typing import Any, AsyncIterator, Awaitable, Callable, TypeVar
 
 import pytest
 
-from api_solo_node import CHAIN, SoloNode, key
+from api_solo_node import BAR, CHAIN, SoloNode, key
 from fedow_node.fake_stripe import FakeStripe
-from fedow_node.payments import REFILL_PURPOSE, StripeApi, float_metadata
-from fedow_node.payments._events import PURPOSE_KEY, WALLET_KEY
+from fedow_node.payments import HOLD_KEY, PLACE_KEY, PURPOSE_KEY, REFILL_PURPOSE, WALLET_KEY, StripeApi, float_metadata
 from fedow_node.treasury import CosignRefused, NotAttested
 from fedow_node.treasury._protocol import decode_request, decode_response, encode_request, encode_response
 from treasury_world import ASKER, TreasuryNodes, treasury_nodes
-from wallet.bodies import FedBurn, FedMint, FedRelease
+from wallet.bodies import FedBurn, FedMint, FedRelease, PayoutHold, RefundHold
 from wallet.errors import Rejected
 from wallet.keys import encode_address
 from wallet.layout import card_wallet_id, place_wallet_id
-from wallet.tx import build_unsigned, decode_tx
+from wallet.tx import build_unsigned, decode_tx, sign_tx
 
 SECRET_KEY = "sk_test_treasury_nodes_fake"
 WALLET = card_wallet_id(b"\1\2\3\4")
@@ -244,3 +243,67 @@ def test_malformed_requests_are_refused_and_blamed() -> None:
         assert refused.value.blame > 0
     with pytest.raises(Rejected):
         decode_response(b"\x92\xc4\x01a\xc4\x01b")
+
+
+# -- money out: the burn and the release of a hold -------------------------------------------
+
+async def held_payout(w: World, reference: str, amount: int) -> None:
+    """The bar's FED on hold for a payout (a place-signed hold on the node)."""
+    body = PayoutHold(reference, amount)
+    await w.node.submit(sign_tx(BAR, CHAIN, body.KIND, body, os.urandom(16), w.node.next_expiry()))
+
+
+async def transfer(w: World, reference: str, amount: int, place: str = "bar") -> dict:
+    return await w.api.create_transfer({"amount": amount, "currency": "eur", "destination": "acct_bar",
+                                        "transfer_group": reference,
+                                        "metadata": {PLACE_KEY: place, HOLD_KEY: reference}}, os.urandom(8).hex())
+
+
+def test_a_burn_is_signed_only_for_the_transfer_that_paid_the_hold_out(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with world(tmp_path) as w:
+            await held_payout(w, "fedow-payout-1", 5_000)
+            paid = await transfer(w, "fedow-payout-1", 5_000)
+            await w.treasury.cosigners[0].cosign(w.unsigned(FedBurn("fedow-payout-1", paid["id"], 5_000)))
+            other_group = await transfer(w, "fedow-payout-2", 5_000)
+            other_place = await transfer(w, "fedow-payout-1", 5_000, place="cafe")
+            reversed_ = await transfer(w, "fedow-payout-1", 5_000)
+            w.stripe.reverse_transfer(reversed_["id"])
+            cases = [(other_group["id"], "wrong_payout"), (other_place["id"], "wrong_payout"),
+                     (reversed_["id"], "reversed"), ("tr_made_up", "unknown_payout"), ("re_1", "unknown_payout")]
+            for stripe_id, code in cases:
+                assert (await refusal(w, w.unsigned(FedBurn("fedow-payout-1", stripe_id, 5_000)))).code == code
+            assert (await refusal(w, w.unsigned(FedBurn("fedow-payout-1", paid["id"], 4_000)))).code == \
+                "amount_mismatch"  # the state's own check, before Stripe
+    run(scenario)
+
+
+def test_a_release_is_signed_only_when_no_money_left(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with world(tmp_path) as w:
+            await held_payout(w, "fedow-payout-1", 5_000)
+            await w.treasury.cosigners[0].cosign(w.unsigned(FedRelease("fedow-payout-1")))  # nothing was sent
+            paid = await transfer(w, "fedow-payout-1", 5_000)
+            assert (await refusal(w, w.unsigned(FedRelease("fedow-payout-1")))).code == "paid_out"
+            w.stripe.reverse_transfer(paid["id"])  # it all came back
+            await w.treasury.cosigners[0].cosign(w.unsigned(FedRelease("fedow-payout-1")))
+    run(scenario)
+
+
+def test_a_refund_burn_needs_a_succeeded_refund_of_the_held_payment(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with world(tmp_path) as w:
+            session = await w.checkout(3_000)
+            mint = await w.treasury.gatherer.attest(w.unsigned(FedMint(session["id"], 3_000, WALLET)))
+            await w.node.submit(mint)
+            body = RefundHold("fedow-refund-1", WALLET, 1_000, session["payment_intent"])
+            await w.node.submit(sign_tx(BAR, CHAIN, body.KIND, body, os.urandom(16), w.node.next_expiry()))
+            refund = await w.api.create_refund({"payment_intent": session["payment_intent"], "amount": 1_000,
+                                                "metadata": {HOLD_KEY: "fedow-refund-1"}}, os.urandom(8).hex())
+            await w.treasury.cosigners[2].cosign(w.unsigned(FedBurn("fedow-refund-1", refund["id"], 1_000)))
+            untagged = w.stripe.refund_outside(session["payment_intent"], 1_000)
+            w.stripe.fail_refund(refund["id"])
+            for stripe_id, code in ((untagged["id"], "wrong_payout"), (refund["id"], "payout_failed"),
+                                    ("tr_x", "unknown_payout")):
+                assert (await refusal(w, w.unsigned(FedBurn("fedow-refund-1", stripe_id, 1_000)), 2)).code == code
+    run(scenario)
