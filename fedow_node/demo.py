@@ -245,16 +245,19 @@ def run_demo(data: Path, validators: int, ports: Ports, say: Say = print, serve:
     return code
 
 
+def stripe_section(api_base: str) -> StripeSection:
+    """The devnet's ``[stripe]`` for the demo's fake Stripe at ``api_base`` (payout accounts: per venue)."""
+    return StripeSection(secret_key=Secret(STRIPE_SECRET_KEY), webhook_secret=Secret(STRIPE_WEBHOOK_SECRET),
+                         api_base=api_base, success_url="https://pos.example/ok", cancel_url="https://pos.example/cancel")
+
+
 async def _demo(data: Path, validators: int, ports: Ports, say: Say) -> int:
     fake = FakeStripe(STRIPE_SECRET_KEY)
     url = await fake.start()
     say(f"Stripe: a fake of Stripe's API on {url}, run by this demo (no internet here); the nodes call it with "
         "the official Stripe SDK, as they would call Stripe")
     try:
-        section = StripeSection(secret_key=Secret(STRIPE_SECRET_KEY), webhook_secret=Secret(STRIPE_WEBHOOK_SECRET),
-                                api_base=url, success_url="https://pos.example/ok",
-                                cancel_url="https://pos.example/cancel")
-        homes = prepare_devnet(data, validators, ports, stripe=section)
+        homes = prepare_devnet(data, validators, ports, stripe=stripe_section(url))
         say(f"devnet: {validators} validators on 127.0.0.1 (nodes 0-2 hold the 2-of-3 treasury keys), "
             f"data in {data.absolute()}")
         with Devnet(homes) as devnet:

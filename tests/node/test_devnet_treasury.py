@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from config import Secret, StripeSection
 from fedow_node.client import FedowClient
-from fedow_node.demo import STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, mint_signers, stripe_refill
+from fedow_node.demo import STRIPE_SECRET_KEY, mint_signers, stripe_refill, stripe_section
 from fedow_node.devnet import TREASURY_KEY_FILE
 from fedow_node.fake_stripe import FakeStripe
 from node_harness import start_net
@@ -27,11 +26,6 @@ from wallet.layout import card_wallet_id, place_wallet_id
 pytestmark = pytest.mark.slow
 
 DEADLINE_S = 240
-
-
-def stripe_section(url: str) -> StripeSection:
-    return StripeSection(secret_key=Secret(STRIPE_SECRET_KEY), webhook_secret=Secret(STRIPE_WEBHOOK_SECRET),
-                         api_base=url, success_url="https://pos.example/ok", cancel_url="https://pos.example/no")
 
 
 def test_a_paid_refill_is_attested_by_two_treasury_nodes_and_a_payout_burnt(tmp_path: Path) -> None:
@@ -45,7 +39,8 @@ def test_a_paid_refill_is_attested_by_two_treasury_nodes_and_a_payout_burnt(tmp_
             home = net.homes[1]
             async with FedowClient(home.api_url, home.pos_token) as till:
                 status = await till.status()
-                assert status["treasury"]["threshold"] == 2 and set(status["treasury"]["keys"]) == treasury
+                keys = status["key_sets"]["treasury"]
+                assert keys["threshold"] == 2 and set(keys["keys"]) == treasury and not status["treasury"]["single_key"]
                 uid = os.urandom(7)
                 assert (await till.register_cards([(uid, "TREASURY", os.urandom(16))])).committed
                 session = await stripe_refill(till, home, fake, uid, 4_200, "node-refill-1")
@@ -60,7 +55,7 @@ def test_a_paid_refill_is_attested_by_two_treasury_nodes_and_a_payout_burnt(tmp_
             await asyncio.to_thread(net.wait_height, range(3), height, 60)
             await asyncio.to_thread(net.assert_same_chain, range(3), height, 5)
             for other in net.homes:
-                async with FedowClient(other.api_url) as reader:
+                async with FedowClient(other.api_url, other.pos_token) as reader:
                     card = await reader.wallet(card_wallet_id(uid))
                     assert [(b["asset"], b["amount"]) for b in card["balances"]] == [("FED", 4_200)]
                     venue = await reader.wallet(place_wallet_id("venue-1"))
