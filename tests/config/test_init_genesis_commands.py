@@ -34,6 +34,14 @@ def test_init_writes_private_keys_and_a_valid_config(tmp_path: Path, capsys: pyt
     assert read_key_file(home / "place.key").address in printed
 
 
+def test_init_writes_a_treasury_key_on_request(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["init", "--home", str(tmp_path), "--treasury-key"]) == 0
+    assert mode(tmp_path / "treasury.key") == 0o600
+    config = load_node_config(tmp_path / "config.toml", env={})
+    assert config.keys.treasury_key == tmp_path / "treasury.key"
+    assert read_key_file(tmp_path / "treasury.key").address in capsys.readouterr().out
+
+
 def test_init_refuses_to_overwrite_keys_without_force(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["init", "--home", str(tmp_path)]) == 0
     before = (tmp_path / "node.key").read_text()

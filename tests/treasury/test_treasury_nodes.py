@@ -307,3 +307,12 @@ def test_a_refund_burn_needs_a_succeeded_refund_of_the_held_payment(tmp_path: Pa
                                     ("tr_x", "unknown_payout")):
                 assert (await refusal(w, w.unsigned(FedBurn("fedow-refund-1", stripe_id, 1_000)), 2)).code == code
     run(scenario)
+
+
+def test_a_treasury_node_without_stripe_refuses_to_start(tmp_path: Path) -> None:
+    from config import ConfigError, NodeConfig
+    from api_solo_node import genesis
+    from fedow_node.node import FedowNode
+    with pytest.raises(ConfigError) as refused:
+        FedowNode(tmp_path, NodeConfig(), genesis(), key("node"), None, key("treasury-1"))
+    assert refused.value.problems[0].where == "stripe.secret_key"
