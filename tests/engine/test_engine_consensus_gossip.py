@@ -8,6 +8,9 @@ first and delivers only what it accepted, as p2p does.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import trio
 import trio.testing
 
@@ -44,17 +47,25 @@ class FakeNetwork:
         raise AssertionError("not used")
 
 
+@asynccontextmanager
+async def _running_gossip() -> AsyncIterator[tuple[FakeNetwork, ConsensusGossip]]:
+    """A ConsensusGossip whose lifetime task runs (and is subscribed) for the block."""
+    network = FakeNetwork()
+    gossip = ConsensusGossip(network, CHAIN, lambda: 1_000_000)  # type: ignore[arg-type]
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(gossip.run)
+        await trio.testing.wait_all_tasks_blocked()
+        yield network, gossip
+        nursery.cancel_scope.cancel()
+
+
 def _vote(height: int) -> bytes:
     key = SigningKey(bytes(32))
     return encode_message(sign_vote(key, CHAIN, VoteType.PREVOTE, height, 0, None, 1_000))
 
 
 async def test_leaving_and_reentering_consensus_many_times_keeps_one_subscription() -> None:
-    network = FakeNetwork()
-    gossip = ConsensusGossip(network, CHAIN, lambda: 1_000_000)  # type: ignore[arg-type]
-    async with trio.open_nursery() as nursery:
-        nursery.start_soon(gossip.run)
-        await trio.testing.wait_all_tasks_blocked()
+    async with _running_gossip() as (network, gossip):
         for spell in range(1, 6):
             send, receive = trio.open_memory_channel[object](8)
             with gossip.attached(send):
@@ -67,15 +78,10 @@ async def test_leaving_and_reentering_consensus_many_times_keeps_one_subscriptio
             await trio.testing.wait_all_tasks_blocked()
             assert receive.statistics().current_buffer_used == 0
         assert list(network.subscriptions) == [gossip.topic]
-        nursery.cancel_scope.cancel()
 
 
 async def test_a_spell_that_left_with_a_full_inbox_does_not_block_the_next() -> None:
-    network = FakeNetwork()
-    gossip = ConsensusGossip(network, CHAIN, lambda: 1_000_000)  # type: ignore[arg-type]
-    async with trio.open_nursery() as nursery:
-        nursery.start_soon(gossip.run)
-        await trio.testing.wait_all_tasks_blocked()
+    async with _running_gossip() as (network, gossip):
         stuck, _never_read = trio.open_memory_channel[object](0)
         with gossip.attached(stuck):
             await network.inject(gossip.topic, _vote(1))
@@ -85,7 +91,6 @@ async def test_a_spell_that_left_with_a_full_inbox_does_not_block_the_next() -> 
             await network.inject(gossip.topic, _vote(2))
             with trio.fail_after(5):
                 assert (await receive.receive()).height == 2  # type: ignore[attr-defined]
-        nursery.cancel_scope.cancel()
 
 
 async def test_two_consensus_at_once_is_a_programming_error() -> None:
