@@ -24,7 +24,7 @@ _POSITIVE = (
     "max_block_txs", "max_block_bytes", "max_tx_bytes", "tx_ttl_blocks",
     "timeout_propose_ms", "timeout_prevote_ms", "timeout_precommit_ms", "timeout_delta_ms",
     "timeout_cap_ms", "timeout_commit_ms", "demurrage_period_ms", "unbonding_ms",
-    "evidence_max_age_blocks", "min_validator_stake", "fed_demurrage_period_ms",
+    "evidence_max_age_blocks", "min_validator_stake", "fed_demurrage_period_ms", "cosigned_tx_ttl_blocks",
 )
 _PPM_FIELDS = (
     "demurrage_rate_ppm", "demurrage_share_place_ppm", "demurrage_share_common_ppm",
@@ -64,6 +64,10 @@ class ChainParams:
     year gives back 1% a month; the ``demurrage_*`` schedule is for the other melting assets."""
     fed_demurrage_idle_ms: int = 365 * DAY_MS
     fed_demurrage_period_ms: int = 30 * DAY_MS
+    cosigned_tx_ttl_blocks: int = 604_800
+    """How far ahead a co-signed transaction may expire: signatures gathered by hand, from people
+    on their own machines, take days, not the minutes of ``tx_ttl_blocks`` (about a week at a
+    block a second). Kept txids cost nothing here: governance is rare."""
 
     def __post_init__(self) -> None:
         raise_if_any("bad_params", check_params(self.to_dict()))

@@ -222,12 +222,13 @@ class FedowClient:
     async def unsigned(self, body: Body, expires_in: int | None = None) -> tuple[str, bytes]:
         """(chain id, unsigned part) of a co-signed transaction of ``body`` for this node's chain.
 
-        It expires ``expires_in`` blocks from now (default: the chain's ttl); each
+        It expires ``expires_in`` blocks from now (default: the chain's ttl for co-signed
+        transactions, about a week, so signatures can be gathered by hand); each
         co-signer then signs it with :func:`wallet.tx.cosign`, and :func:`wallet.tx.combine`
         makes the transaction to :meth:`submit`.
         """
         status = await self.status()
-        expires_at = status["height"] + (status["tx_ttl_blocks"] if expires_in is None else expires_in)
+        expires_at = status["height"] + (status["cosigned_tx_ttl_blocks"] if expires_in is None else expires_in)
         return status["chain_id"], build_unsigned(body.KIND, body, os.urandom(NONCE_BYTES), expires_at)
 
     async def link_card(self, key: SigningKey, card: bytes | str, **options: Any) -> Submission:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from config import ChainParams, ConfigError, load_genesis, parse_genesis
 from genesis_samples import KEYS, sample_genesis
 
-GOLDEN_SHA256 = "351f037f60bddc3007d9e78a472bc77aa85e13df2bf5d90ff960a4b9d6d9dc07"
+GOLDEN_SHA256 = "0adc1e1eb4aa4e47a4e27ad958997654617f9977334b634e18445c423daceb17"
 SMALL_ORDER_POINT = "01" + "00" * 31
 """The identity point: 32 bytes that PyNaCl's VerifyKey takes but libsodium's point check refuses."""
 

@@ -49,7 +49,8 @@ def params(**changes: int) -> SimpleNamespace:
         demurrage_period_ms=30 * DAY, demurrage_share_place_ppm=333_333, demurrage_share_common_ppm=333_333,
         demurrage_share_dev_ppm=0, demurrage_share_validators_ppm=333_334, unbonding_ms=21 * DAY,
         evidence_max_age_blocks=100_000, slash_fraction_ppm=50_000, min_validator_stake=1,
-        fed_demurrage_rate_ppm=10_000, fed_demurrage_idle_ms=365 * DAY, fed_demurrage_period_ms=30 * DAY)
+        fed_demurrage_rate_ppm=10_000, fed_demurrage_idle_ms=365 * DAY, fed_demurrage_period_ms=30 * DAY,
+        cosigned_tx_ttl_blocks=10_000)
     values.update(changes)
     return SimpleNamespace(**values)
 
