@@ -35,6 +35,8 @@ log = structlog.get_logger(__name__)
 HOST = "127.0.0.1"
 POS_TOKEN_FILE = "pos-token"
 """Plain POS API token of the node's venue, kept for the devnet's tills (demo, tests, benchmarks)."""
+OPERATOR_TOKEN_FILE = "operator-token"
+"""Plain operator token of the node, kept for the devnet's dashboard (``dashboard_url``)."""
 VALIDATOR_STAKE = 100_000
 """1,000.00 FED staked by each devnet validator at genesis."""
 AUTHORITIES = 3
@@ -85,6 +87,15 @@ class NodeHome:
     @property
     def pos_token(self) -> str:
         return (self.home / POS_TOKEN_FILE).read_text().strip()
+
+    @property
+    def operator_token(self) -> str:
+        return (self.home / OPERATOR_TOKEN_FILE).read_text().strip()
+
+    @property
+    def dashboard_url(self) -> str:
+        """The node's dashboard, signing in once with its operator token (the page drops it from the address)."""
+        return f"{self.api_url}/ui/#token={self.operator_token}"
 
     @property
     def config_file(self) -> Path:
@@ -164,8 +175,12 @@ def prepare_devnet(root: Path, validators: int, ports: Ports = Ports(), chain_id
         )
         write_atomically(home / "config.toml", dump_node_config(config), mode=0o644)
         if i < validators and not (home / POS_TOKEN_FILE).exists():
-            _entry, token = create_token(tokens_path(home), f"venue-{i}", int(time.time() * 1000))
+            _entry, token = create_token(tokens_path(home), f"venue-{i}", int(time.time() * 1000), label="devnet till")
             write_atomically(home / POS_TOKEN_FILE, token + "\n")
+        if not (home / OPERATOR_TOKEN_FILE).exists():
+            _entry, token = create_token(tokens_path(home), "", int(time.time() * 1000), role="operator",
+                                         label="devnet operator")
+            write_atomically(home / OPERATOR_TOKEN_FILE, token + "\n")
         homes.append(NodeHome(i, home, f"http://{HOST}:{ports.api + i}", key.public_key,
                               f"venue-{i}" if i < validators else None,
                               peer_multiaddr(HOST, ports.p2p + i, key.public_key)))

@@ -27,6 +27,8 @@ class Book:
         self.time_ms = time_ms
         self.params = params
         self.touched: list[bytes] = []
+        self.moves: list[tuple[bytes, str, int]] = []
+        """(wallet, asset id, signed delta) of every balance change, in order: what a receipt or a total shows."""
         self._held_delta: dict[str, int] = {}
 
     # -- balances ----------------------------------------------------------------
@@ -62,6 +64,7 @@ class Book:
         held = self._held_delta
         held[asset.id] = held.get(asset.id, 0) + delta
         self.touched.append(wallet_id)
+        self.moves.append((wallet_id, asset.id, delta))
 
     def _due(self, asset: Asset, amount: int, last_activity_ms: int, periods_charged: int) -> int:
         if not asset.melting or amount == 0:

@@ -51,6 +51,9 @@ class TxResult:
     kind: str
     touched: tuple[bytes, ...]
     """Wallets whose balances, membership or passages changed: the history index."""
+    moves: tuple[tuple[bytes, str, int], ...] = ()
+    """(wallet, asset id, signed delta) of the transaction's balance changes (demurrage charges aside):
+    for receipts and the node's daily totals; decides nothing."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,7 @@ def apply_tx(overlay: Overlay, ctx: BlockContext, tx: Tx) -> TxResult:
     child.put(seen_key, Pointer(tx.expires_at))
     child.put_raw(layout.tx_expiry(tx.expires_at, tx.txid), EMPTY)
     child.commit()
-    return TxResult(tx.txid, tx.kind, book.touched_wallets())
+    return TxResult(tx.txid, tx.kind, book.touched_wallets(), tuple(book.moves))
 
 
 def _check_signature(tx: Tx, chain_id: str, verified: Container[bytes]) -> None:

@@ -24,7 +24,7 @@ __all__ = [
     "AssetAmount", "asset", "assets", "badges", "balances", "card", "card_by_number", "card_by_qr",
     "federations", "fed_totals", "key_sets", "membership", "memberships", "params", "place", "pools",
     "place_by_key", "places", "projected_amount", "supply", "validators",
-    "wallet_info",
+    "wallet_info", "demurrage_due",
 ]
 
 
@@ -163,3 +163,14 @@ def federations(reader: StateReader) -> list[Federation]:
 def validators(reader: StateReader) -> list[Validator]:
     """Every validator record (active, removed or jailed), by public key."""
     return [record for _key, record in read_all(reader, layout.VALIDATOR, Validator)]
+
+
+# -- demurrage ---------------------------------------------------------------------
+def demurrage_due(reader: StateReader, limit: int) -> list[tuple[int, bytes, str]]:
+    """(due time ms, wallet id, asset id) of the next ``limit`` melting balances to be charged, soonest first."""
+    found = []
+    for key, _value in reader.iter_prefix(layout.DEMURRAGE_DUE):
+        if len(found) == limit:
+            break
+        found.append(layout.split_demurrage_due(key))
+    return found
