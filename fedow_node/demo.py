@@ -150,7 +150,7 @@ async def governance_by_threshold(home: NodeHome, authorities: Sequence[SigningK
 
 async def fed_melting(homes: Sequence[NodeHome], say: Say, timeout_s: float = 120.0) -> dict[str, int]:
     """Wait until idle cards' FED melts (devnet: 15 s unused, then 2% per 5 s); show where it went."""
-    async with FedowClient(homes[0].api_url) as client:
+    async with FedowClient(homes[0].api_url, homes[0].pos_token) as client:  # wallet reads need a token
         places = [home.place_id for home in homes if home.place_id is not None]
         validators = [home.public_key for home in homes if home.place_id is not None]
 

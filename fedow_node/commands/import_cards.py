@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 from typing import Any, Awaitable
@@ -27,6 +28,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("file", type=Path, help="CSV: QR url, printed number, tag id; no header")
     parser.add_argument("--key", required=True, type=Path, help="the place's key file (hex seed, mode 0600)")
     parser.add_argument("--api", required=True, help="a node's API, e.g. http://127.0.0.1:8442")
+    parser.add_argument("--token", default=os.environ.get("FEDOW_API_TOKEN"),
+                        help="a read token of that node, to look the cards up (card reads are private; "
+                             "default: $FEDOW_API_TOKEN; `fedow-node api-token create --role read`)")
     parser.add_argument("--dry-run", action="store_true", help="check the file and the node, register nothing")
     parser.set_defaults(func=run)
 
@@ -46,10 +50,13 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"no node answers at {args.api}: {exc}", file=sys.stderr)
         return 1
+    except ApiRefused as exc:
+        print(f"the node refused: {exc.code}: {exc.detail}", file=sys.stderr)
+        return 1
 
 
 async def _import(args: argparse.Namespace, cards: list[CardLine], key: SigningKey) -> int:
-    async with FedowClient(args.api) as client:
+    async with FedowClient(args.api, args.token) as client:
         place = next((p for p in await client.places() if p["public_key"] == key.public_key.hex()), None)
         if place is None:
             print(f"{key.address} is not the key of any place of this chain", file=sys.stderr)

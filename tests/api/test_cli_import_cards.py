@@ -10,6 +10,7 @@ import pytest
 
 from api_solo_node import BAR, CAFE, SoloNode
 from api_world import served_node
+from fedow_node.api import create_token, tokens_path
 from fedow_node.card_import import CsvError, batches, read_cards
 from fedow_node.cli import main
 from wallet import queries
@@ -22,8 +23,11 @@ def line(n: int, number: str | None = None, tag: str | None = None) -> str:
 
 
 @pytest.fixture
-def api(tmp_path: Path) -> Iterator[tuple[str, SoloNode, Path]]:
+def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, SoloNode, Path]]:
+    """A node whose card reads are private, and a read token in $FEDOW_API_TOKEN."""
     with served_node(tmp_path / "node") as (url, node):
+        _entry, token = create_token(tokens_path(tmp_path / "node"), "", 0, role="read")
+        monkeypatch.setenv("FEDOW_API_TOKEN", token)
         yield url, node, tmp_path
 
 
@@ -49,6 +53,13 @@ def test_a_fedow_csv_registers_the_cards_of_the_signing_place_and_runs_again_saf
                                                                                   "bar")
     assert import_cards(folder, lines, url) == 0  # interrupted or repeated: nothing twice
     assert "151 already registered for bar, 0 to register" in capsys.readouterr().out
+
+
+def test_card_reads_need_a_token(api, capsys, monkeypatch) -> None:
+    url, _node, folder = api
+    monkeypatch.delenv("FEDOW_API_TOKEN")
+    assert import_cards(folder, [line(1)], url) == 1
+    assert "missing_token" in capsys.readouterr().err
 
 
 def test_cards_of_another_place_or_a_bad_file_register_nothing(api, capsys) -> None:
