@@ -115,7 +115,7 @@ def authority_keys(root: Path) -> list[SigningKey]:
 
 
 def _genesis(chain_id: str, time_ms: int, authorities: list[SigningKey], nodes: list[SigningKey],
-             places: list[SigningKey], params: ChainParams, fed_melts: bool) -> GenesisDoc:
+             places: list[SigningKey], params: ChainParams, stakes: list[int], fed_melts: bool) -> GenesisDoc:
     place_ids = [f"venue-{i}" for i in range(len(nodes))]
     return GenesisDoc(
         chain_id=chain_id,
@@ -131,17 +131,20 @@ def _genesis(chain_id: str, time_ms: int, authorities: list[SigningKey], nodes: 
         ),
         places=tuple(PlaceSpec(pid, f"Venue {i}", key.public_key) for i, (pid, key) in enumerate(zip(place_ids, places))),
         federations=(FederationSpec("devnet", "Devnet federation", tuple(place_ids), ("FED", "MLT", "MEMBER", "BADGE")),),
-        validators=tuple(ValidatorSpec(key.public_key, pid, VALIDATOR_STAKE) for key, pid in zip(nodes, place_ids)),
+        validators=tuple(ValidatorSpec(key.public_key, pid, stake) for key, pid, stake in zip(nodes, place_ids, stakes)),
     )
 
 
 def prepare_devnet(root: Path, validators: int, ports: Ports = Ports(), chain_id: str = "fedow-devnet",
-                   params: ChainParams | None = None, full_nodes: int = 0, fed_melts: bool = True) -> list[NodeHome]:
+                   params: ChainParams | None = None, full_nodes: int = 0,
+                   stakes: list[int] | None = None, fed_melts: bool = True) -> list[NodeHome]:
     """Create (or reuse) the devnet folder; returns the node homes, validators first, then full nodes.
 
     Full nodes (venues that keep a copy of the chain and serve their POS without
-    voting) peer with every validator. Existing keys are never replaced. With
-    ``fed_melts`` (the default) FED melts on the devnet schedule of
+    voting) peer with every validator. Existing keys are never replaced. ``stakes``
+    (one per validator, default :data:`VALIDATOR_STAKE` each) lets a test give one
+    validator more than 2/3 of the power, so that the others can stop without stopping the chain.
+    With ``fed_melts`` (the default) FED melts on the devnet schedule of
     :meth:`ChainParams.devnet` (15 s unused, then 2% per 5 s), so a demo shows it;
     tests and benchmarks that count cents over minutes turn it off.
     """
@@ -157,7 +160,7 @@ def prepare_devnet(root: Path, validators: int, ports: Ports = Ports(), chain_id
                              "use another --data folder or the same --validators")
     else:
         doc = _genesis(chain_id, int(time.time() * 1000), authority_keys(root), nodes, places,
-                       params or ChainParams.devnet(), fed_melts)
+                       params or ChainParams.devnet(), stakes or [VALIDATOR_STAKE] * validators, fed_melts)
         write_atomically(genesis_file, doc.to_json(), mode=0o644)
     peers = [peer_multiaddr(HOST, ports.p2p + i, key.public_key) for i, key in enumerate(nodes)]
     homes = []
@@ -225,11 +228,16 @@ class Devnet:
         process.kill()
         process.wait()
 
+    def signal(self, index: int, signum: signal.Signals) -> None:
+        """Send ``signum`` to one running node (SIGSTOP/SIGCONT freeze and thaw it, as a stalled box would)."""
+        self.processes[index].send_signal(signum)
+
     def stop(self, index: int, grace_seconds: float = 10.0) -> int:
         """SIGTERM one node, SIGKILL it after ``grace_seconds``; returns its exit code."""
         process = self.processes.pop(index)
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
+            process.send_signal(signal.SIGCONT)  # a frozen node must wake up to stop
             try:
                 process.wait(grace_seconds)
             except subprocess.TimeoutExpired:
