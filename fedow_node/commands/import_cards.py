@@ -10,15 +10,13 @@ the same place, are skipped, so an interrupted import can simply be run again.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
-import sys
 from pathlib import Path
 from typing import Any, Awaitable
 
 from fedow_node.card_import import CardLine, CsvError, batches, read_cards
 from fedow_node.client import ApiRefused, FedowClient
-from wallet.errors import Rejected
+from fedow_node.commands._hand import Refused, ask_node, guarded
 from wallet.keys import SigningKey, read_key_file
 
 
@@ -32,52 +30,34 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="a read token of that node, to look the cards up (card reads are private; "
                              "default: $FEDOW_API_TOKEN; `fedow-node api-token create --role read`)")
     parser.add_argument("--dry-run", action="store_true", help="check the file and the node, register nothing")
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=guarded(run, CsvError))
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        cards = read_cards(args.file.read_text(encoding="utf-8"))
-        key = read_key_file(args.key)
-    except (CsvError, OSError) as exc:
-        print(f"{args.file}: {exc}" if isinstance(exc, CsvError) else exc, file=sys.stderr)
-        return 2
-    except Rejected as exc:
-        print(exc.detail, file=sys.stderr)
-        return 2
-    try:
-        return asyncio.run(_import(args, cards, key))
-    except OSError as exc:
-        print(f"no node answers at {args.api}: {exc}", file=sys.stderr)
-        return 1
-    except ApiRefused as exc:
-        print(f"the node refused: {exc.code}: {exc.detail}", file=sys.stderr)
-        return 1
+    cards = read_cards(args.file.read_text(encoding="utf-8"))
+    key = read_key_file(args.key)
+    return ask_node(args.api, lambda client: _import(client, args, cards, key), args.token)
 
 
-async def _import(args: argparse.Namespace, cards: list[CardLine], key: SigningKey) -> int:
-    async with FedowClient(args.api, args.token) as client:
-        place = next((p for p in await client.places() if p["public_key"] == key.public_key.hex()), None)
-        if place is None:
-            print(f"{key.address} is not the key of any place of this chain", file=sys.stderr)
-            return 2
-        new, conflicts = await _sort_out(client, cards, place["id"])
-        for conflict in conflicts:
-            print(conflict, file=sys.stderr)
-        if conflicts:
+async def _import(client: FedowClient, args: argparse.Namespace, cards: list[CardLine], key: SigningKey) -> int:
+    place = next((p for p in await client.places() if p["public_key"] == key.public_key.hex()), None)
+    if place is None:
+        raise Refused(f"{key.address} is not the key of any place of this chain")
+    new, conflicts = await _sort_out(client, cards, place["id"])
+    if conflicts:
+        raise Refused("\n".join(conflicts), 1)
+    print(f"{len(cards)} cards in {args.file}: {len(cards) - len(new)} already registered for "
+          f"{place['id']}, {len(new)} to register")
+    if args.dry_run or not new:
+        return 0
+    for body in batches(new):
+        result = await client.sign_and_submit(key, body)
+        if not result.committed:
+            result = await client.wait_committed(result.txid, 60.0)
+        print(f"  {len(body.cards)} cards: transaction {result.txid} {result.status}"
+              + (f" at height {result.height}" if result.height is not None else ""))
+        if not result.committed:
             return 1
-        print(f"{len(cards)} cards in {args.file}: {len(cards) - len(new)} already registered for "
-              f"{place['id']}, {len(new)} to register")
-        if args.dry_run or not new:
-            return 0
-        for body in batches(new):
-            result = await client.sign_and_submit(key, body)
-            if not result.committed:
-                result = await client.wait_committed(result.txid, 60.0)
-            print(f"  {len(body.cards)} cards: transaction {result.txid} {result.status}"
-                  + (f" at height {result.height}" if result.height is not None else ""))
-            if not result.committed:
-                return 1
     return 0
 
 

@@ -17,18 +17,16 @@ node, or the signer said no); 2: bad input.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from fedow_node.client import ApiRefused, FedowClient, Submission
+from fedow_node.client import Submission
+from fedow_node.commands._hand import Refused, ask_node, guarded
 from fedow_node.plain_words import body_from_json, describe
 from fedow_node.signing_file import SigningFile, SigningFileError
 from wallet.bodies import BODY_TYPES, Body
-from wallet.errors import Rejected
 from wallet.keys import encode_address, read_key_file
 from wallet.tx import NONCE_BYTES, build_unsigned
 
@@ -82,31 +80,8 @@ def _kind_and_body(parser: argparse.ArgumentParser) -> None:
     body.add_argument("--body-file", type=Path, help="a file holding the body as JSON")
 
 
-class Refused(Exception):
-    """The command cannot go on; the message says why (exit ``code``)."""
-
-    def __init__(self, message: str, code: int = 2) -> None:
-        super().__init__(message)
-        self.code = code
-
-
 def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    def guarded(args: argparse.Namespace) -> int:
-        try:
-            return run(args)
-        except Refused as exc:
-            print(exc, file=sys.stderr)
-            return exc.code
-        except (SigningFileError, OSError) as exc:
-            print(exc, file=sys.stderr)
-            return 2
-        except Rejected as exc:
-            print(f"{exc.code}: {exc.detail}", file=sys.stderr)
-            return 2
-        except ApiRefused as exc:
-            print(f"the node refused it: {exc.code}: {exc.detail}", file=sys.stderr)
-            return 1
-    return guarded
+    return guarded(run, SigningFileError)
 
 
 def _body(args: argparse.Namespace) -> Body:
@@ -118,16 +93,6 @@ def _body(args: argparse.Namespace) -> Body:
     return body_from_json(args.kind, fields)
 
 
-def _ask_node(api: str, call: Callable[[FedowClient], Any]) -> Any:
-    async def run() -> Any:
-        async with FedowClient(api) as client:
-            return await call(client)
-    try:
-        return asyncio.run(run())
-    except OSError as exc:  # aiohttp's connection errors are OSErrors
-        raise Refused(f"no node answers at {api}: {exc}", 1) from None
-
-
 def _new(args: argparse.Namespace) -> int:
     body = _body(args)
     if body.KEY_SET is None:
@@ -135,7 +100,7 @@ def _new(args: argparse.Namespace) -> int:
     if args.out.exists() and not args.force:
         raise Refused(f"refusing to overwrite {args.out}: pass --force to replace it", 1)
     if args.api:
-        status = _ask_node(args.api, lambda client: client.status())
+        status = ask_node(args.api, lambda client: client.status())
         chain_id = status["chain_id"]
         expires_at = status["height"] + (status["cosigned_tx_ttl_blocks"] if args.expires_in is None
                                          else args.expires_in)
@@ -151,7 +116,7 @@ def _new(args: argparse.Namespace) -> int:
 
 
 def _key_sets(api: str | None) -> dict[str, Json] | None:
-    return None if api is None else _ask_node(api, lambda client: client.status())["key_sets"]
+    return None if api is None else ask_node(api, lambda client: client.status())["key_sets"]
 
 
 def _report(signing: SigningFile, key_sets: dict[str, Json] | None) -> str:
@@ -205,7 +170,7 @@ def _sign(args: argparse.Namespace) -> int:
 
 def _submit(args: argparse.Namespace) -> int:
     signing = SigningFile.load(args.file)
-    return _outcome(_ask_node(args.api, lambda client: client.submit(signing.transaction(),
+    return _outcome(ask_node(args.api, lambda client: client.submit(signing.transaction(),
                                                                       wait=not args.no_wait)))
 
 
@@ -222,4 +187,4 @@ def _send(args: argparse.Namespace) -> int:
         raise Refused(f"{args.kind} needs signatures of the {body.KEY_SET} key set: use `fedow-node tx new`")
     key = read_key_file(args.key)
     print(f"{describe(body)}, signed by {key.address}")
-    return _outcome(_ask_node(args.api, lambda client: client.sign_and_submit(key, body)))
+    return _outcome(ask_node(args.api, lambda client: client.sign_and_submit(key, body)))
