@@ -15,7 +15,7 @@ from aiohttp import web
 
 from fedow_node.api import ids, schema as s
 from fedow_node.api.chain import committed_block
-from fedow_node.api.context import context, json_response, read_json
+from fedow_node.api.context import context, json_response, may_read, read_json
 from fedow_node.api.numbers import query_int
 from fedow_node.api.errors import ApiError
 from fedow_node.api.facade import REFUSALS, refusal_of
@@ -43,7 +43,8 @@ TX_STATUS_SCHEMA = s.shape({**RESULT_SCHEMA["properties"],
                             "status": {"type": "string", "enum": ["pending", "committed", "dropped"]},
                             "error": {"type": "string", "description": "dropped: why (e.g. overdraft)"},
                             "detail": {"type": "string", "description": "dropped: the sentence"},
-                            "tx": {"type": "object", "description": "the decoded transaction"}},
+                            "tx": {"type": "object", "description": "the decoded transaction (with a token, or "
+                                   "when [api] public_reads is set)"}},
                            required=("txid", "status"))
 SIGNED_TX_REQUEST = s.obj({"tx": s.string(description="the signed transaction (canonical msgpack) "
                                           "in hex or base64")})
@@ -165,6 +166,8 @@ async def get_tx(request: web.Request) -> web.Response:
             return json_response({"txid": txid.hex(), "status": "dropped", "error": dropped.code,
                                   "detail": dropped.detail})
         raise ApiError("unknown_tx", f"transaction {txid.hex()} is neither committed nor pending on this node")
+    if not may_read(request):  # the status is public; what the transaction says (cards, amounts) is not
+        return json_response(_committed(request, txid, location))
     block = committed_block(node, location.height)
     assert block is not None, "the txid index names a block the store does not hold"
     raw_tx = block.txs[location.position]

@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import json as json_module
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Iterator
 
 import aiohttp
 from aiohttp import web
@@ -130,3 +131,16 @@ class ServerThread:
         self._thread.join(10)
         assert not self._thread.is_alive()
         self._loop.close()
+
+
+@contextmanager
+def served_node(home: Path, **node_options: Any) -> Iterator[tuple[str, SoloNode]]:
+    """(API base URL, node) of a node served from its own thread: for synchronous callers (the CLI)."""
+    node = SoloNode(home, **node_options)
+    server = ServerThread(node)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{server.port}", node
+    finally:
+        server.stop()
+        node.close()
