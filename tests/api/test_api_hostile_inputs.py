@@ -19,6 +19,7 @@ from api_solo_node import SoloNode
 from api_world import World, run_world
 from config import ApiSection
 from fedow_node.api import build_app, create_token, start_server, tokens_path
+from fedow_node.api import answers
 from fedow_node.api.answers import ClientMistakeLog
 from fedow_node.api.facade import SubmitRefused, refusal_of
 from fedow_node.api.numbers import parse_int
@@ -107,7 +108,9 @@ PARSER_REFUSALS = [
 ]
 
 
-def test_the_http_parsers_refusals_are_json(tmp_path: Path) -> None:
+def test_the_http_parsers_refusals_are_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(answers, "MISTAKES", ClientMistakeLog())  # a budget of its own, whatever ran before
+
     async def scenario(port: int) -> None:
         for request, expected in PARSER_REFUSALS:
             status, headers, body = await _raw_exchange(port, request)
