@@ -5,9 +5,11 @@ per venue), cards registered, cash and online (Stripe-paid) refills, sales at
 three venues of the federation, the local melting currency, a membership, a
 badge check-in, a card linked to a festival-goer's wallet and a transfer, a
 refund, and two tills racing to spend the same money (exactly one wins, on
-every node). The validators are then stopped and the chain of each one is
-replayed from genesis by the auditor. The devnet then runs again, and the
-demo ends by printing the dashboard URL of venue 0 (its figures are the day's).
+every node). Then a governance action needing 2 of the 3 authority keys (one
+alone is refused), and idle cards' FED melting, split four ways. The validators
+are then stopped and the chain of each one is replayed from genesis by the
+auditor. The devnet then runs again, and the demo ends by printing the
+dashboard URL of venue 0 (its figures are the day's).
 """
 
 from __future__ import annotations
@@ -24,11 +26,13 @@ import aiohttp
 
 from fedow_node.audit import StoreSource, audit_chain
 from fedow_node.client import ApiRefused, FedowClient, Submission
-from fedow_node.devnet import Devnet, NodeHome, Ports, prepare_devnet
+from fedow_node.devnet import AUTHORITY_THRESHOLD, Devnet, NodeHome, Ports, authority_keys, prepare_devnet
 from fedow_node.node import NodeFiles
 from storage import Store
+from wallet.bodies import CreatePlace, FederationPlace
 from wallet.keys import SigningKey
-from wallet.layout import card_wallet_id
+from wallet.layout import card_wallet_id, place_wallet_id
+from wallet.tx import combine, cosign
 
 Say = Callable[[str], None]
 
@@ -123,6 +127,59 @@ async def festival_day(homes: Sequence[NodeHome], say: Say) -> dict[str, Any]:
             await till.close()
 
 
+async def governance_by_threshold(home: NodeHome, authorities: Sequence[SigningKey], say: Say) -> None:
+    """A new venue joins: each authority signs on its own (here, in turn); one signature is refused."""
+    async with FedowClient(home.api_url) as client:
+        venue = SigningKey.generate()
+        chain_id, unsigned = await client.unsigned(CreatePlace("la-buvette", "La buvette", venue.public_key))
+        first = cosign(authorities[0], chain_id, unsigned)
+        try:
+            await client.submit(combine(unsigned, [first]))
+        except ApiRefused as exc:
+            say(f"one authority alone tried to create place la-buvette: refused ({exc.code})")
+        else:
+            raise RuntimeError("a single authority created a place")
+        signatures = [first] + [cosign(key, chain_id, unsigned) for key in authorities[1:AUTHORITY_THRESHOLD]]
+        await _committed(client, await client.submit(combine(unsigned, signatures)))
+        chain_id, unsigned = await client.unsigned(FederationPlace("devnet", "la-buvette", True))
+        await _committed(client, await client.submit(combine(unsigned, [cosign(key, chain_id, unsigned)
+                                                                        for key in authorities[:AUTHORITY_THRESHOLD]])))
+        say(f"{AUTHORITY_THRESHOLD} of the {len(authorities)} authorities co-signed: place la-buvette created "
+            "and admitted to the devnet federation")
+
+
+async def fed_melting(homes: Sequence[NodeHome], say: Say, timeout_s: float = 120.0) -> dict[str, int]:
+    """Wait until idle cards' FED melts (devnet: 15 s unused, then 2% per 5 s); show where it went."""
+    async with FedowClient(homes[0].api_url, homes[0].pos_token) as client:  # wallet reads need a token
+        places = [home.place_id for home in homes if home.place_id is not None]
+        validators = [home.public_key for home in homes if home.place_id is not None]
+
+        async def holdings() -> dict[str, int]:
+            pools = (await client.asset("FED"))["pools"]
+            return {"the cards' places": sum([await _wallet_fed(client, place_wallet_id(p)) for p in places]),
+                    "the common fund": pools["common"], "the maintenance fund": pools["dev"],
+                    "the validators (by stake)": pools["validators"]
+                    + sum([await _wallet_fed(client, key) for key in validators])}
+
+        before = await holdings()
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while True:
+            await asyncio.sleep(1.0)
+            gained = {who: amount - before[who] for who, amount in (await holdings()).items()}
+            if all(amount > 0 for amount in gained.values()):
+                break
+            if asyncio.get_running_loop().time() > deadline:
+                raise RuntimeError(f"FED did not melt four ways within {timeout_s}s: {gained}")
+        say("idle cards' FED melted (devnet: after 15 s unused, 2% per 5 s); it went to "
+            + ", ".join(f"{who} +{amount / 100:.2f}" for who, amount in gained.items()))
+        return gained
+
+
+async def _wallet_fed(client: FedowClient, wallet: bytes) -> int:
+    balances = (await client.wallet(wallet))["balances"]
+    return next((b["amount"] for b in balances if b["asset"] == "FED"), 0)
+
+
 async def _settle(till: FedowClient, outcome: Submission | BaseException) -> str:
     if isinstance(outcome, ApiRefused):
         return outcome.code
@@ -173,6 +230,8 @@ def run_demo(data: Path, validators: int, ports: Ports, say: Say = print, serve:
         figures = asyncio.run(festival_day(homes, say))
         say("every node committed the same outcome of the race" if len(set(figures["race_balances"])) == 1
             else f"nodes disagree: {figures['race_balances']}")
+        asyncio.run(governance_by_threshold(homes[0], authority_keys(data), say))
+        asyncio.run(fed_melting(homes, say))
         codes = devnet.stop_all()
     say(f"validators stopped ({codes}); auditing each node's chain from genesis")
     for home in homes:

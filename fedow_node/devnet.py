@@ -115,7 +115,7 @@ def authority_keys(root: Path) -> list[SigningKey]:
 
 
 def _genesis(chain_id: str, time_ms: int, authorities: list[SigningKey], nodes: list[SigningKey],
-             places: list[SigningKey], params: ChainParams, stakes: list[int]) -> GenesisDoc:
+             places: list[SigningKey], params: ChainParams, stakes: list[int], fed_melts: bool) -> GenesisDoc:
     place_ids = [f"venue-{i}" for i in range(len(nodes))]
     return GenesisDoc(
         chain_id=chain_id,
@@ -124,7 +124,7 @@ def _genesis(chain_id: str, time_ms: int, authorities: list[SigningKey], nodes: 
         authority_threshold=min(AUTHORITY_THRESHOLD, len(authorities)),
         params=params,
         assets=(
-            AssetSpec("FED", "Euro fédéré", "FED", None, False),
+            AssetSpec("FED", "Euro fédéré", "FED", None, fed_melts),
             AssetSpec("MLT", "Monnaie locale fondante", "TLF", place_ids[0], True),
             AssetSpec("MEMBER", "Adhésion association", "SUB", place_ids[0], False),
             AssetSpec("BADGE", "Badgeuse", "BDG", place_ids[0], False),
@@ -137,13 +137,16 @@ def _genesis(chain_id: str, time_ms: int, authorities: list[SigningKey], nodes: 
 
 def prepare_devnet(root: Path, validators: int, ports: Ports = Ports(), chain_id: str = "fedow-devnet",
                    params: ChainParams | None = None, full_nodes: int = 0,
-                   stakes: list[int] | None = None) -> list[NodeHome]:
+                   stakes: list[int] | None = None, fed_melts: bool = True) -> list[NodeHome]:
     """Create (or reuse) the devnet folder; returns the node homes, validators first, then full nodes.
 
     Full nodes (venues that keep a copy of the chain and serve their POS without
     voting) peer with every validator. Existing keys are never replaced. ``stakes``
     (one per validator, default :data:`VALIDATOR_STAKE` each) lets a test give one
     validator more than 2/3 of the power, so that the others can stop without stopping the chain.
+    With ``fed_melts`` (the default) FED melts on the devnet schedule of
+    :meth:`ChainParams.devnet` (15 s unused, then 2% per 5 s), so a demo shows it;
+    tests and benchmarks that count cents over minutes turn it off.
     """
     root = root.absolute()
     root.mkdir(parents=True, exist_ok=True)
@@ -157,7 +160,7 @@ def prepare_devnet(root: Path, validators: int, ports: Ports = Ports(), chain_id
                              "use another --data folder or the same --validators")
     else:
         doc = _genesis(chain_id, int(time.time() * 1000), authority_keys(root), nodes, places,
-                       params or ChainParams.devnet(), stakes or [VALIDATOR_STAKE] * validators)
+                       params or ChainParams.devnet(), stakes or [VALIDATOR_STAKE] * validators, fed_melts)
         write_atomically(genesis_file, doc.to_json(), mode=0o644)
     peers = [peer_multiaddr(HOST, ports.p2p + i, key.public_key) for i, key in enumerate(nodes)]
     homes = []

@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from wallet import layout, melting
 from wallet.params import LedgerParams
-from wallet.records import (Asset, Badge, Balance, Card, FedTotals, Federation, KeySet, Membership, Place,
+from wallet.records import (Amount, Asset, Badge, Balance, Card, FedTotals, Federation, KeySet, Membership, Place,
                             Pointer, Record, Supply, Validator, WalletInfo)
 from wallet.state import StateReader, read_all, read_one
 
@@ -22,7 +22,7 @@ R = TypeVar("R", bound=Record)
 
 __all__ = [
     "AssetAmount", "asset", "assets", "badges", "balances", "card", "card_by_number", "card_by_qr",
-    "federations", "fed_totals", "key_sets", "membership", "memberships", "params", "place",
+    "federations", "fed_totals", "key_sets", "membership", "memberships", "params", "place", "pools",
     "place_by_key", "places", "projected_amount", "supply", "validators",
     "wallet_info", "demurrage_due",
 ]
@@ -88,12 +88,11 @@ def projected_amount(reader: StateReader, wallet_id: bytes, asset_id: str, now_m
     found = asset(reader, asset_id)
     if found is None or not found.melting:
         return record.amount
-    chain = params(reader)
-    due = melting.periods_due(now_ms, record.last_activity_ms, chain.demurrage_idle_ms,
-                              chain.demurrage_period_ms)
+    rate_ppm, idle_ms, period_ms = params(reader).melting_schedule(found.category)
+    due = melting.periods_due(now_ms, record.last_activity_ms, idle_ms, period_ms)
     if due <= record.periods_charged:
         return record.amount
-    return melting.melt(record.amount, chain.demurrage_rate_ppm, due - record.periods_charged)
+    return melting.melt(record.amount, rate_ppm, due - record.periods_charged)
 
 
 def _by_asset(reader: StateReader, prefix: bytes, wallet_id: bytes, cls: type[R]) -> list[tuple[str, R]]:
@@ -142,6 +141,13 @@ def assets(reader: StateReader) -> list[Asset]:
 def supply(reader: StateReader, asset_id: str) -> Supply | None:
     """Running totals of an asset (minted, burnt, held)."""
     return read_one(reader, layout.supply(asset_id), Supply)
+
+
+def pools(reader: StateReader, asset_id: str) -> dict[str, int]:
+    """What the common fund, the development fund and the validators' pool hold of an asset."""
+    kinds = {"common": layout.POOL_COMMON, "dev": layout.POOL_DEV, "validators": layout.POOL_VALIDATORS}
+    found = {name: read_one(reader, layout.pool(kind, asset_id), Amount) for name, kind in kinds.items()}
+    return {name: 0 if amount is None else amount.value for name, amount in found.items()}
 
 
 def fed_totals(reader: StateReader) -> FedTotals:

@@ -244,7 +244,8 @@ async def _chain_txs(net: BenchNet, home: NodeHome, height: int) -> int:
 def run_network_bench(*, validators: int = 4, seconds: float = 30.0, rate: float = 500.0,
                       data: Path | None = None, cleanup: bool = False) -> NetworkBenchResult:
     root = Path(tempfile.mkdtemp(prefix="fedow-bench-network-")) if data is None else data
-    homes = prepare_devnet(root / "devnet", validators, free_ports(validators + 1), full_nodes=1)
+    homes = prepare_devnet(root / "devnet", validators, free_ports(validators + 1), full_nodes=1,
+                           fed_melts=False)
     try:
         with Devnet(homes) as devnet:
             for index in range(validators):

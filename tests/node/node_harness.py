@@ -73,10 +73,12 @@ class Net:
 
 
 def start_net(root: Path, validators: int, *, full_nodes: int = 0, params: ChainParams | None = None,
-              start: bool = True, stakes: list[int] | None = None) -> Net:
+              start: bool = True, stakes: list[int] | None = None, fed_melts: bool = False) -> Net:
+    """A devnet in ``root``; FED does not melt unless asked (tests count exact cents over minutes)."""
     count = validators + full_nodes
     ports = free_ports(count)
-    homes = prepare_devnet(root, validators, ports, params=params, full_nodes=full_nodes, stakes=stakes)
+    homes = prepare_devnet(root, validators, ports, params=params, full_nodes=full_nodes, stakes=stakes,
+                           fed_melts=fed_melts)
     devnet = Devnet(homes, extra_env={"FEDOW_LOG_LEVEL": os.environ.get("NODE_TEST_LOG_LEVEL", "info")})
     if start:
         for index in range(validators):
