@@ -368,9 +368,6 @@ def _semantic_problems(doc: GenesisDoc, draft: bool) -> list[Problem]:
         problems.append(Problem("assets", f"must hold exactly one asset of category FED, holds {len(fed_assets)}"))
     for index in fed_assets:
         asset = doc.assets[index]
-        if asset.melting:
-            problems.append(Problem(f"assets[{index}].melting",
-                                    "a FED asset cannot melt: every FED token is backed by a euro"))
         if asset.origin_place is not None:
             problems.append(Problem(f"assets[{index}].origin_place",
                                     "must be null for the FED asset, which belongs to the whole federation"))

@@ -20,7 +20,7 @@ import aiohttp
 
 from wallet.bodies import Body, LinkCard, QrSale, Transfer
 from wallet.keys import SigningKey
-from wallet.tx import NONCE_BYTES, sign_tx
+from wallet.tx import NONCE_BYTES, build_unsigned, sign_tx
 
 __all__ = ["ApiRefused", "FedowClient", "HistoryPage", "Submission", "SyncFedowClient"]
 
@@ -234,6 +234,18 @@ class FedowClient:
         expires_at = status["height"] + status["tx_ttl_blocks"]
         tx = sign_tx(key, status["chain_id"], body.KIND, body, os.urandom(NONCE_BYTES), expires_at)
         return await self.submit(tx, wait=wait, timeout_ms=timeout_ms)
+
+    async def unsigned(self, body: Body, expires_in: int | None = None) -> tuple[str, bytes]:
+        """(chain id, unsigned part) of a co-signed transaction of ``body`` for this node's chain.
+
+        It expires ``expires_in`` blocks from now (default: the chain's ttl for co-signed
+        transactions, about a week, so signatures can be gathered by hand); each
+        co-signer then signs it with :func:`wallet.tx.cosign`, and :func:`wallet.tx.combine`
+        makes the transaction to :meth:`submit`.
+        """
+        status = await self.status()
+        expires_at = status["height"] + (status["cosigned_tx_ttl_blocks"] if expires_in is None else expires_in)
+        return status["chain_id"], build_unsigned(body.KIND, body, os.urandom(NONCE_BYTES), expires_at)
 
     async def link_card(self, key: SigningKey, card: bytes | str, **options: Any) -> Submission:
         """The key's wallet claims a card by its QR id (16 bytes) or printed number."""

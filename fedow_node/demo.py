@@ -11,7 +11,9 @@ currency, a membership, a badge check-in, a card linked to a festival-goer's
 wallet and a transfer; a cash refund that goes back into the venue's float; a
 payout to a venue's bank (FED on hold, Stripe transfer, burn attested by the
 treasury); two tills racing to spend the same money (exactly one wins, on every
-node). The validators are then stopped, the chain of each one is replayed from
+node); a governance action needing 2 of the 3 authority keys (one alone is
+refused), and idle cards' FED melting, split four ways. The validators are then
+stopped, the chain of each one is replayed from
 genesis by the auditor, and the FED trail is reconciled with the Stripe account.
 The devnet then runs again, and the demo ends by printing the dashboard URL of
 venue 0 (its figures are the day's).
@@ -34,13 +36,16 @@ import stripe
 from config import Secret, StripeSection
 from fedow_node.audit import MoneyTrail, StoreSource, audit_chain, reconcile_stripe
 from fedow_node.client import ApiRefused, FedowClient, Submission
-from fedow_node.devnet import TREASURY_KEY_FILE, Devnet, NodeHome, Ports, prepare_devnet
+from fedow_node.devnet import (AUTHORITY_THRESHOLD, TREASURY_KEY_FILE, Devnet, NodeHome, Ports, authority_keys,
+                               prepare_devnet)
 from fedow_node.fake_stripe import FakeStripe
 from fedow_node.node import NodeFiles
 from fedow_node.payments import StripeApi, float_metadata
 from storage import Store
+from wallet.bodies import CreatePlace, FederationPlace
 from wallet.keys import SigningKey, read_key_file
 from wallet.layout import card_wallet_id, place_wallet_id
+from wallet.tx import combine, cosign
 
 Say = Callable[[str], None]
 
@@ -191,6 +196,59 @@ async def festival_day(homes: Sequence[NodeHome], fake: FakeStripe, say: Say) ->
             await till.close()
 
 
+async def governance_by_threshold(home: NodeHome, authorities: Sequence[SigningKey], say: Say) -> None:
+    """A new venue joins: each authority signs on its own (here, in turn); one signature is refused."""
+    async with FedowClient(home.api_url) as client:
+        venue = SigningKey.generate()
+        chain_id, unsigned = await client.unsigned(CreatePlace("la-buvette", "La buvette", venue.public_key))
+        first = cosign(authorities[0], chain_id, unsigned)
+        try:
+            await client.submit(combine(unsigned, [first]))
+        except ApiRefused as exc:
+            say(f"one authority alone tried to create place la-buvette: refused ({exc.code})")
+        else:
+            raise RuntimeError("a single authority created a place")
+        signatures = [first] + [cosign(key, chain_id, unsigned) for key in authorities[1:AUTHORITY_THRESHOLD]]
+        await _committed(client, await client.submit(combine(unsigned, signatures)))
+        chain_id, unsigned = await client.unsigned(FederationPlace("devnet", "la-buvette", True))
+        await _committed(client, await client.submit(combine(unsigned, [cosign(key, chain_id, unsigned)
+                                                                        for key in authorities[:AUTHORITY_THRESHOLD]])))
+        say(f"{AUTHORITY_THRESHOLD} of the {len(authorities)} authorities co-signed: place la-buvette created "
+            "and admitted to the devnet federation")
+
+
+async def fed_melting(homes: Sequence[NodeHome], say: Say, timeout_s: float = 120.0) -> dict[str, int]:
+    """Wait until idle cards' FED melts (devnet: 15 s unused, then 2% per 5 s); show where it went."""
+    async with FedowClient(homes[0].api_url, homes[0].pos_token) as client:  # wallet reads need a token
+        places = [home.place_id for home in homes if home.place_id is not None]
+        validators = [home.public_key for home in homes if home.place_id is not None]
+
+        async def holdings() -> dict[str, int]:
+            pools = (await client.asset("FED"))["pools"]
+            return {"the cards' places": sum([await _wallet_fed(client, place_wallet_id(p)) for p in places]),
+                    "the common fund": pools["common"], "the maintenance fund": pools["dev"],
+                    "the validators (by stake)": pools["validators"]
+                    + sum([await _wallet_fed(client, key) for key in validators])}
+
+        before = await holdings()
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while True:
+            await asyncio.sleep(1.0)
+            gained = {who: amount - before[who] for who, amount in (await holdings()).items()}
+            if all(amount > 0 for amount in gained.values()):
+                break
+            if asyncio.get_running_loop().time() > deadline:
+                raise RuntimeError(f"FED did not melt four ways within {timeout_s}s: {gained}")
+        say("idle cards' FED melted (devnet: after 15 s unused, 2% per 5 s); it went to "
+            + ", ".join(f"{who} +{amount / 100:.2f}" for who, amount in gained.items()))
+        return gained
+
+
+async def _wallet_fed(client: FedowClient, wallet: bytes) -> int:
+    balances = (await client.wallet(wallet))["balances"]
+    return next((b["amount"] for b in balances if b["asset"] == "FED"), 0)
+
+
 async def _settle(till: FedowClient, outcome: Submission | BaseException) -> str:
     if isinstance(outcome, ApiRefused):
         return outcome.code
@@ -266,6 +324,8 @@ async def _demo(data: Path, validators: int, ports: Ports, say: Say) -> int:
             figures = await festival_day(homes, fake, say)
             say("every node committed the same outcome of the race" if len(set(figures["race_balances"])) == 1
                 else f"nodes disagree: {figures['race_balances']}")
+            await governance_by_threshold(homes[0], authority_keys(data), say)
+            await fed_melting(homes, say)
             codes = devnet.stop_all()
         say(f"validators stopped ({codes}); auditing each node's chain from genesis")
         trail = MoneyTrail()

@@ -127,8 +127,8 @@ def authority_keys(root: Path) -> list[SigningKey]:
 
 
 def _genesis(chain_id: str, time_ms: int, authorities: list[SigningKey], nodes: list[SigningKey],
-             places: list[SigningKey], treasury: list[SigningKey], params: ChainParams,
-             venue_float: int) -> GenesisDoc:
+             places: list[SigningKey], treasury: list[SigningKey], params: ChainParams, stakes: list[int],
+             fed_melts: bool, venue_float: int) -> GenesisDoc:
     place_ids = [f"venue-{i}" for i in range(len(nodes))]
     return GenesisDoc(
         chain_id=chain_id,
@@ -139,27 +139,33 @@ def _genesis(chain_id: str, time_ms: int, authorities: list[SigningKey], nodes: 
         treasury_threshold=min(TREASURY_THRESHOLD, len(treasury)),
         params=params,
         assets=(
-            AssetSpec("FED", "Euro fédéré", "FED", None, False),
+            AssetSpec("FED", "Euro fédéré", "FED", None, fed_melts),
             AssetSpec("MLT", "Monnaie locale fondante", "TLF", place_ids[0], True),
             AssetSpec("MEMBER", "Adhésion association", "SUB", place_ids[0], False),
             AssetSpec("BADGE", "Badgeuse", "BDG", place_ids[0], False),
         ),
         places=tuple(PlaceSpec(pid, f"Venue {i}", key.public_key) for i, (pid, key) in enumerate(zip(place_ids, places))),
         federations=(FederationSpec("devnet", "Devnet federation", tuple(place_ids), ("FED", "MLT", "MEMBER", "BADGE")),),
-        validators=tuple(ValidatorSpec(key.public_key, pid, VALIDATOR_STAKE) for key, pid in zip(nodes, place_ids)),
+        validators=tuple(ValidatorSpec(key.public_key, pid, stake) for key, pid, stake in zip(nodes, place_ids, stakes)),
         balances=tuple(BalanceSpec(place_wallet_id(pid), "FED", venue_float) for pid in place_ids),
     )
 
 
 def prepare_devnet(root: Path, validators: int, ports: Ports = Ports(), chain_id: str = "fedow-devnet",
-                   params: ChainParams | None = None, full_nodes: int = 0, stripe: StripeSection | None = None,
+                   params: ChainParams | None = None, full_nodes: int = 0,
+                   stakes: list[int] | None = None, fed_melts: bool = True, stripe: StripeSection | None = None,
                    venue_float: int = VENUE_FLOAT) -> list[NodeHome]:
     """Create (or reuse) the devnet folder; returns the node homes, validators first, then full nodes.
 
     Full nodes (venues that keep a copy of the chain and serve their POS without
-    voting) peer with every validator. Existing keys are never replaced. ``stripe``
+    voting) peer with every validator. Existing keys are never replaced. ``stakes``
+    (one per validator, default :data:`VALIDATOR_STAKE` each) lets a test give one
+    validator more than 2/3 of the power, so that the others can stop without stopping the chain.
+    With ``fed_melts`` (the default) FED melts on the devnet schedule of
+    :meth:`ChainParams.devnet` (15 s unused, then 2% per 5 s), so a demo shows it;
+    tests and benchmarks that count cents over minutes turn it off. ``stripe``
     (``payout_account`` is made per venue: ``acct_venue<i>``) turns on every node's
-    Stripe bridge and the treasury nodes' keys.
+    Stripe bridge and the treasury nodes' keys; each venue starts with ``venue_float`` FED.
     """
     root = root.absolute()
     root.mkdir(parents=True, exist_ok=True)
@@ -174,7 +180,8 @@ def prepare_devnet(root: Path, validators: int, ports: Ports = Ports(), chain_id
                              "use another --data folder or the same --validators")
     else:
         doc = _genesis(chain_id, int(time.time() * 1000), authority_keys(root), nodes, places, treasury,
-                       params or ChainParams.devnet(), venue_float)
+                       params or ChainParams.devnet(), stakes or [VALIDATOR_STAKE] * validators, fed_melts,
+                       venue_float)
         write_atomically(genesis_file, doc.to_json(), mode=0o644)
     peers = [peer_multiaddr(HOST, ports.p2p + i, key.public_key) for i, key in enumerate(nodes)]
     homes = []
@@ -244,11 +251,16 @@ class Devnet:
         process.kill()
         process.wait()
 
+    def signal(self, index: int, signum: signal.Signals) -> None:
+        """Send ``signum`` to one running node (SIGSTOP/SIGCONT freeze and thaw it, as a stalled box would)."""
+        self.processes[index].send_signal(signum)
+
     def stop(self, index: int, grace_seconds: float = 10.0) -> int:
         """SIGTERM one node, SIGKILL it after ``grace_seconds``; returns its exit code."""
         process = self.processes.pop(index)
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
+            process.send_signal(signal.SIGCONT)  # a frozen node must wake up to stop
             try:
                 process.wait(grace_seconds)
             except subprocess.TimeoutExpired:

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from fedow_node.api import ids, schema as s
 from fedow_node.api.context import context, json_response
+from fedow_node.api.numbers import path_int
 from fedow_node.api.errors import ApiError
 from fedow_node.api.facade import NodeFacade
 from fedow_node.api.routes import Route
@@ -23,6 +24,7 @@ __all__ = ["ROUTES", "STATUS_SCHEMA", "committed_block"]
 STATUS_SCHEMA = s.shape({
     "chain_id": s.TEXT, "height": s.INT, "state_hash": s.HEX32, "block_hash": s.NULLABLE_TEXT,
     "time_ms": {"type": ["integer", "null"]}, "time": {"type": ["string", "null"]}, "tx_ttl_blocks": s.INT, "max_tx_bytes": s.INT,
+    "cosigned_tx_ttl_blocks": {**s.INT, "description": "how far ahead a co-signed transaction may expire"},
     "place": {"type": ["string", "null"], "description": "the place this node signs POS requests for"},
     "place_key": s.NULLABLE_TEXT,
     "key_sets": {"type": "object", "description": "key sets in force by name (authority, treasury): "
@@ -60,7 +62,8 @@ async def status(request: web.Request) -> web.Response:
         "block_hash": None if block_hash is None else block_hash.hex(),
         "time_ms": None if tip is None else tip.header.time_ms,
         "time": None if tip is None else iso_time(tip.header.time_ms),
-        "tx_ttl_blocks": params.tx_ttl_blocks, "max_tx_bytes": params.max_tx_bytes,
+        "tx_ttl_blocks": params.tx_ttl_blocks, "cosigned_tx_ttl_blocks": params.cosigned_tx_ttl_blocks,
+        "max_tx_bytes": params.max_tx_bytes,
         "place": None if place is None else place.id,
         "place_key": None if key is None else key.public_key.hex(),
         "key_sets": {name: {"threshold": keys.threshold, "keys": [k.hex() for k in keys.keys]}
@@ -92,11 +95,9 @@ def _block_reply(node: NodeFacade, raw: bytes | None, named: str) -> web.Respons
 
 
 async def block_by_height(request: web.Request) -> web.Response:
-    text = request.match_info["height"]
-    if not text.isdigit() or not 1 <= int(text) < 2**63:
-        raise ApiError("bad_request", f"height must be a positive integer, got {text[:40]!r}")
+    height = path_int(request, "height", 1, 2**63 - 1)
     node = context(request).node
-    return _block_reply(node, node.store.block(int(text)), f"height {text}")
+    return _block_reply(node, node.store.block(height), f"height {height}")
 
 
 async def block_by_hash(request: web.Request) -> web.Response:

@@ -19,7 +19,7 @@ from fedow_node.api.tokens import TokenEntry, TokenFile, TokenFileError
 from wallet import queries
 
 __all__ = ["ApiContext", "CONTEXT", "POS_TOKEN_ID", "StreamSlots", "TOKEN", "context", "json_response", "read_json",
-           "require_access", "require_place_token", "wall_clock_ms"]
+           "may_read", "require_access", "require_place_token", "wall_clock_ms"]
 
 
 def wall_clock_ms() -> int:
@@ -84,7 +84,7 @@ def _bearer(request: web.Request, what: str) -> str:
     if header is None:
         raise ApiError("missing_token", f"this request needs {what}: send 'Authorization: Bearer <token>'")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if scheme.lower() != "bearer" or not token.strip() or not (token.isascii() and token.isprintable()):
         raise ApiError("bad_token", "the Authorization header must be 'Bearer <token>'")
     return token.strip()
 
@@ -124,6 +124,16 @@ def require_access(request: web.Request, access: str) -> None:
         require_place_token(request)
     else:
         _token(request, access)
+
+
+def may_read(request: web.Request) -> bool:
+    """Would a ``read`` route admit this request? False for an anonymous one; a bad token is still a 401."""
+    if context(request).config.public_reads:
+        return True
+    if "Authorization" not in request.headers:
+        return False
+    _token(request, "read")
+    return True
 
 
 def require_place_token(request: web.Request) -> str:

@@ -247,7 +247,7 @@ def run_network_bench(*, validators: int = 4, seconds: float = 30.0, rate: float
                       data: Path | None = None, cleanup: bool = False) -> NetworkBenchResult:
     root = Path(tempfile.mkdtemp(prefix="fedow-bench-network-")) if data is None else data
     homes = prepare_devnet(root / "devnet", validators, free_ports(validators + 1), full_nodes=1,
-                           venue_float=CARDS_PER_VENUE * CARD_REFILL)
+                           venue_float=CARDS_PER_VENUE * CARD_REFILL, fed_melts=False)
     try:
         with Devnet(homes) as devnet:
             for index in range(validators):

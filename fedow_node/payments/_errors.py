@@ -12,6 +12,7 @@
     │   ├── StripeAuthFailed        HTTP 401/403: wrong or restricted secret key
     │   └── StripeUnavailable       HTTP 429/5xx or no connection: retry later
     ├── PaymentNotVerified     a treasury node's own check at Stripe contradicts what it was asked to sign
+    ├── NotAttested            fewer than the treasury's threshold of nodes signed a mint, burn or release
     ├── LedgerRefused          the ledger rejected the transaction (raised by the gateway)
     ├── LedgerUnavailable      the ledger did not answer in time (raised by the gateway)
     └── LedgerOutOfStep        money moved at Stripe but the ledger refused the matching
@@ -75,6 +76,18 @@ class PaymentNotVerified(PaymentError):
     ``refunded``, ``wrong_wallet``, ``wrong_purpose`` (money in); ``unknown_payout``, ``wrong_payout``,
     ``reversed``, ``payout_pending``, ``payout_failed``, ``paid_out`` (money out).
     """
+
+
+class NotAttested(PaymentError):
+    """The treasury threshold was not reached; nothing was submitted.
+
+    ``code`` is the commonest refusal of the asked treasury nodes (``not_paid``, ``reference_used``...),
+    or ``treasury_unavailable`` when too few answered; ``refusals`` lists (node, code, detail) of each.
+    """
+
+    def __init__(self, code: str, detail: str, refusals: tuple[tuple[str, str, str], ...] = ()) -> None:
+        super().__init__(code, detail)
+        self.refusals = refusals
 
 
 class LedgerRefused(PaymentError):

@@ -17,7 +17,7 @@ from typing import Mapping, Protocol
 
 import structlog
 
-from fedow_node.api.facade import NodeFacade
+from fedow_node.api.facade import REFUSALS, NodeFacade, refusal_of
 from fedow_node.payments._errors import LedgerRefused, LedgerUnavailable
 from fedow_node.payments._ledger import HeldFunds, Submitted
 from wallet import layout, queries
@@ -42,7 +42,7 @@ class Attester(Protocol):
     """Collects the treasury's signatures (``fedow_node.treasury.TreasuryGatherer``)."""
 
     async def attest(self, unsigned: bytes) -> bytes:
-        """The co-signed transaction; raises an error with ``code`` and ``detail`` when not attested."""
+        """The co-signed transaction; :class:`NotAttested` when fewer than the threshold signed."""
         ...
 
 
@@ -132,8 +132,8 @@ class NodeLedger:
         unsigned = build_unsigned(body.KIND, body, os.urandom(NONCE_BYTES), self._node.next_expiry())
         try:
             tx = await self._treasury.attest(unsigned)
-        except Exception as exc:  # NotAttested: code + detail
-            return self._refused(exc, body.KIND, ref)
+        except NotAttested as refusal:
+            return self._refused(refusal.code, refusal.detail, body.KIND, ref)
         return await self._submit(tx, hashlib.sha256(unsigned).digest(), body.KIND, ref)
 
     async def _submit(self, tx: bytes, txid: bytes, kind: str, ref: str) -> Submitted:
@@ -142,8 +142,10 @@ class NodeLedger:
         try:
             await node.submit(tx)
             location = await node.wait_committed(txid, self._commit_timeout_s)
-        except Exception as exc:  # SubmitRefused, consensus.TxRejected or wallet.Rejected: code + detail
-            return self._refused(exc, kind, ref)
+        except REFUSALS as exc:  # anything else (a storage fault) is the node's, not a refusal
+            refusal = refusal_of(exc)
+            assert refusal is not None
+            return self._refused(refusal.code, refusal.detail, kind, ref)
         if location is None:
             raise LedgerUnavailable("ledger_unavailable", f"{kind} {txid.hex()} (reference {ref!r}) was "
                                     f"not committed within {self._commit_timeout_s:g} s; retry later")
@@ -151,11 +153,8 @@ class NodeLedger:
         return Submitted.APPLIED
 
     @staticmethod
-    def _refused(exc: Exception, kind: str, ref: str) -> Submitted:
-        """A refusal (ledger's or treasury's) as a duplicate, or raised as the matching payment error."""
-        code, detail = getattr(exc, "code", None), getattr(exc, "detail", None)
-        if not isinstance(code, str) or not isinstance(detail, str):
-            raise exc
+    def _refused(code: str, detail: str, kind: str, ref: str) -> Submitted:
+        """A refusal (the ledger's or the treasury's) as a duplicate, or raised as the matching payment error."""
         if code in DUPLICATE_CODES:
             log.info("ledger_reference_already_used", kind=kind, ref=ref, code=code)
             return Submitted.DUPLICATE_REFERENCE

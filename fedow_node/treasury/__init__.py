@@ -9,7 +9,8 @@ co-signed transaction to submit. See docs/ledger.md ("The treasury") and docs/st
 """
 
 from fedow_node.treasury._cosigner import TreasuryCosigner
-from fedow_node.treasury._errors import CosignRefused, NotAttested, TreasuryError
+from fedow_node.payments import NotAttested
+from fedow_node.treasury._errors import CosignRefused, TreasuryError
 from fedow_node.treasury._gatherer import TreasuryGatherer, TreasuryNetwork
 from fedow_node.treasury._protocol import P2PTreasuryNetwork, TreasuryServer, protocol_id
 

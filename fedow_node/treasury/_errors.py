@@ -1,10 +1,8 @@
 """The treasury's errors: each carries a stable ``code`` and a ``detail`` sentence.
 
-::
-
-    TreasuryError
-    ├── CosignRefused    this treasury node will not sign what it was asked (state, Stripe, form)
-    └── NotAttested      fewer than the threshold of treasury nodes signed: nothing was submitted
+``TreasuryError`` > ``CosignRefused``: this treasury node will not sign what it was asked (state,
+Stripe, form). The gatherer's failure, fewer than the threshold of treasury nodes signed, is
+``fedow_node.payments.NotAttested`` (the bridge's gateway handles it), re-exported here.
 """
 
 from __future__ import annotations
@@ -24,12 +22,3 @@ class CosignRefused(TreasuryError):
         super().__init__(code, detail)
         self.blame = blame
         """Peer score points an asking peer loses for this request (0: an honest race, or Stripe down)."""
-
-
-class NotAttested(TreasuryError):
-    """The treasury threshold was not reached; ``refusals`` lists why each asked node said no."""
-
-    def __init__(self, code: str, detail: str, refusals: tuple[tuple[str, str, str], ...] = ()) -> None:
-        super().__init__(code, detail)
-        self.refusals = refusals
-        """(node, code, detail) of every refusal: the local node is named ``local``."""

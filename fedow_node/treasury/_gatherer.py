@@ -20,7 +20,8 @@ from typing import Protocol
 import structlog
 
 from fedow_node.treasury._cosigner import MALFORMED_BLAME, TreasuryCosigner
-from fedow_node.treasury._errors import CosignRefused, NotAttested
+from fedow_node.payments import NotAttested
+from fedow_node.treasury._errors import CosignRefused
 from fedow_node.treasury._protocol import decode_response
 from p2p import P2PError, RemoteError
 from storage import Store

@@ -113,6 +113,7 @@ def test_directory_lists_places_assets_federations_validators(tmp_path):
         assert [a["id"] for a in assets] == ["BADGE", "BARCOIN", "CAFEPTS", "FED", "MELT", "MEMBER"]
         fed = await world.client.asset("FED")
         assert fed["category"] == "FED" and fed["supply"]["minted"] == 150_000 + FLOAT  # stake, Alice's, the float
+        assert fed["pools"] == {"common": 0, "dev": 0, "validators": 0}
         assert (await refused(world.client.asset("NOPE"))).code == "unknown_asset"
         assert await world.client.federations() == [
             {"id": "festival", "name": "Festival", "places": ["bar", "cafe"], "assets": ["FED"]}]

@@ -52,12 +52,14 @@ def params(**changes: int) -> SimpleNamespace:
         timeout_cap_ms=5000, timeout_commit_ms=100, demurrage_rate_ppm=10_000, demurrage_idle_ms=90 * DAY,
         demurrage_period_ms=30 * DAY, demurrage_share_place_ppm=333_333, demurrage_share_common_ppm=333_333,
         demurrage_share_dev_ppm=0, demurrage_share_validators_ppm=333_334, unbonding_ms=21 * DAY,
-        evidence_max_age_blocks=100_000, slash_fraction_ppm=50_000, min_validator_stake=1)
+        evidence_max_age_blocks=100_000, slash_fraction_ppm=50_000, min_validator_stake=1,
+        fed_demurrage_rate_ppm=10_000, fed_demurrage_idle_ms=365 * DAY, fed_demurrage_period_ms=30 * DAY,
+        cosigned_tx_ttl_blocks=10_000)
     values.update(changes)
     return SimpleNamespace(**values)
 
 
-def genesis_doc(**param_changes: int) -> SimpleNamespace:
+def genesis_doc(fed_melts: bool = False, **param_changes: int) -> SimpleNamespace:
     asset = SimpleNamespace
     return SimpleNamespace(
         chain_id=CHAIN,
@@ -67,7 +69,7 @@ def genesis_doc(**param_changes: int) -> SimpleNamespace:
         treasury=[k.public_key for k in TREASURY],
         treasury_threshold=2,
         params=params(**param_changes),
-        assets=[asset(id="FED", name="Euro fédéré", category="FED", origin_place=None, melting=False),
+        assets=[asset(id="FED", name="Euro fédéré", category="FED", origin_place=None, melting=fed_melts),
                 asset(id="BARCOIN", name="Bar coin", category="TLF", origin_place="bar", melting=False),
                 asset(id="MELT", name="Monnaie fondante", category="TLF", origin_place="bar", melting=True),
                 asset(id="MEMBER", name="Adhésion", category="SUB", origin_place="bar", melting=False),
@@ -99,8 +101,8 @@ class Chain:
     outcomes: list[BlockOutcome] = field(default_factory=list)
 
     @classmethod
-    def start(cls, **param_changes: int) -> Chain:
-        return cls(DictReader(genesis_state(genesis_doc(**param_changes))))
+    def start(cls, fed_melts: bool = False, **param_changes: int) -> Chain:
+        return cls(DictReader(genesis_state(genesis_doc(fed_melts, **param_changes))))
 
     def _nonce(self) -> bytes:
         self.nonce_counter += 1

@@ -123,11 +123,15 @@ PAGES.health = async () => {
     num(v.stake, `validator:${v.place}:stake`, money(v.stake)), num(v.power, `validator:${v.place}:power`),
     h("td", {}, v.jailed ? h("span", { class: "bad" }, "jailed") : v.active ? h("span", { class: "good" }, "active") : "removed")));
   const fed = validators.fed_backing || {};  // attested_minted, attested_burnt
+  const keySets = Object.entries(status.key_sets || {}).map(([name, set]) => h("tr", {}, h("td", {}, name),
+    h("td", { class: "num", "data-figure": `keyset:${name}:threshold`, "data-value": set.threshold }, `${set.threshold} of ${set.keys.length}`)));
   const parts = [h("h1", {}, "Node health"), tiles, h("div", { class: "grid" },
-    panel("Validators", table([["Place"], ["Key", "hide-narrow"], ["Stake", "num"], ["Power", "num"], ["State"]], rows),
+    h("section", { class: "panel wide" }, h("h2", {}, "Validators"),
+      table([["Place"], ["Key", "hide-narrow"], ["Stake", "num"], ["Power", "num"], ["State"]], rows),
       h("p", { class: "muted" }, `Total stake ${money(validators.total_stake)} FED, power ${validators.total_power}.`)),
     panel("Federated euro (FED)", table([["", ""], ["FED", "num"]], Object.entries(fed).map(([name, value]) =>
-      h("tr", {}, h("td", {}, name), num(value, `fed:${name}`, money(value)))))))];
+      h("tr", {}, h("td", {}, name), num(value, `fed:${name}`, money(value)))))),
+    panel("Key sets (co-signatures needed)", table([["Set"], ["Threshold", "num"]], keySets, "No key set.")))];
   if (state.role) {
     try {
       const reader = await api("/v1/reader/status");
@@ -323,7 +327,7 @@ PAGES.explorer = async (params) => {
     event.preventDefault();
     location.hash = `#/explorer${query({ kind: kind.value, asset: asset.value, place: place.value })}`;
   } }, h("label", {}, "Kind", kind), h("label", {}, "Asset", asset), h("label", {}, "Place", place), h("button", { type: "submit" }, "Filter"));
-  const rows = page.entries.map((e) => h("tr", {}, h("td", {}, when(e.time_ms)), h("td", {}, kindName(e.kind)), h("td", {}, e.place || "–"),
+  const rows = page.entries.map((e) => h("tr", { "data-figure": `tx:${e.txid}` }, h("td", {}, when(e.time_ms)), h("td", {}, kindName(e.kind)), h("td", {}, e.place || "–"),
     h("td", { class: "num" }, e.body.amount !== undefined ? money(e.body.amount) : ""), h("td", {}, e.body.asset_id || ""),
     h("td", { class: "mono hide-narrow" }, short(e.txid))));
   const next = page.next_cursor ? h("a", { href: `#/explorer${query({ ...filters, cursor: page.next_cursor })}` }, "Next page →") : null;
