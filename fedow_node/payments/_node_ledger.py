@@ -18,7 +18,7 @@ from typing import Mapping, Protocol
 import structlog
 
 from fedow_node.api.facade import REFUSALS, NodeFacade, refusal_of
-from fedow_node.payments._errors import LedgerRefused, LedgerUnavailable
+from fedow_node.payments._errors import LedgerRefused, LedgerUnavailable, NotAttested
 from fedow_node.payments._ledger import HeldFunds, Submitted
 from wallet import layout, queries
 from wallet.bodies import Body, FedBurn, FedMint, FedRelease, PayoutHold, RefundHold
