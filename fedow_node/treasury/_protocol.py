@@ -22,7 +22,7 @@ import trio
 
 from fedow_node.treasury._cosigner import MALFORMED_BLAME, TreasuryCosigner
 from fedow_node.treasury._errors import CosignRefused
-from p2p import P2PError, PeerUnavailable
+from p2p import P2PError, P2PNode, PeerUnavailable
 from wallet.codec import pack, unpack
 from wallet.errors import Rejected
 from wallet.keys import PUBLIC_KEY_BYTES, SIGNATURE_BYTES
@@ -91,20 +91,10 @@ class TreasuryServer:
             raise P2PError(refusal.code, refusal.detail) from None
 
 
-class PeerNetwork(Protocol):
-    """The part of :class:`p2p.P2PNode` the treasury uses."""
-
-    def connected_peers(self) -> list[str]: ...
-
-    async def request(self, peer_id: str, protocol_id: str, data: bytes, *, max_response_bytes: int) -> bytes: ...
-
-    def penalize(self, peer_id: str, points: int, reason: str) -> None: ...
-
-
 class P2PTreasuryNetwork:
     """The gatherer's view of the p2p network (trio): peers to ask, one bounded request each."""
 
-    def __init__(self, network: PeerNetwork, chain_id: str, timeout_s: float = REQUEST_TIMEOUT_S) -> None:
+    def __init__(self, network: P2PNode, chain_id: str, timeout_s: float = REQUEST_TIMEOUT_S) -> None:
         self._network = network
         self._protocol = protocol_id(chain_id)
         self._timeout_s = timeout_s
