@@ -167,7 +167,7 @@ class FedowNode:
         assert self.consensus_gossip is not None
         async with trio.open_nursery() as nursery:
             await nursery.start(self.network.run)
-            self.network.set_handler(protocol_id(self.chain_id), SyncServer(self.app).handle)
+            self.network.set_handler(protocol_id(self.chain_id), SyncServer(self.app, self.network).handle)
             nursery.start_soon(self.txs.run)
             nursery.start_soon(self.consensus_gossip.run)
             if self.card_reader is not None:

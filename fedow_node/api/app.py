@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ssl
-from typing import Awaitable, Callable, Sequence
+from typing import Callable, Sequence
 
 import structlog
 from aiohttp import web
@@ -12,8 +12,8 @@ from config import ApiSection, ConfigError
 from config.errors import Problem
 from fedow_node.api import (admin, chain, directory, events, listings, pos, reader_routes, submit, totals_routes,
                             ui_routes, wallets)
+from fedow_node.api.answers import JsonErrorsRunner, json_errors
 from fedow_node.api.context import CONTEXT, ApiContext, StreamSlots, json_response, require_access, wall_clock_ms
-from fedow_node.api.errors import ApiError
 from fedow_node.api.facade import NodeFacade
 from fedow_node.api.idempotency import IdempotencyKeys
 from fedow_node.api.openapi import openapi_document
@@ -41,37 +41,6 @@ ROUTES: tuple[Route, ...] = (
     *chain.ROUTES, *wallets.ROUTES, *listings.ROUTES, *directory.ROUTES, *submit.ROUTES, *pos.ROUTES, *events.ROUTES,
     *reader_routes.ROUTES, *totals_routes.ROUTES, *admin.ROUTES, *ui_routes.ROUTES,
 )
-
-
-def _error(code: str, detail: str, status: int) -> web.Response:
-    return json_response({"error": code, "detail": detail}, status=status)
-
-
-@web.middleware
-async def json_errors(request: web.Request,
-                      handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-    """Every refusal leaves as ``{error, detail}`` with its status; nothing else leaks."""
-    try:
-        return await handler(request)
-    except ApiError as exc:
-        log.debug("api_refused", path=request.path, code=exc.code, status=exc.status)
-        return _error(exc.code, exc.detail, exc.status)
-    except web.HTTPRequestEntityTooLarge:
-        limit = request.app[CONTEXT].config.max_body_bytes
-        return _error("body_too_large", f"request body exceeds the limit of {limit} bytes ([api] max_body_bytes)",
-                      413)
-    except web.HTTPNotFound:
-        return _error("not_found", f"no endpoint at {request.path[:120]} (see /v1/openapi.json)", 404)
-    except web.HTTPMethodNotAllowed as exc:
-        return _error("method_not_allowed", f"{request.method} is not allowed on {request.path[:120]}; "
-                      f"allowed: {', '.join(sorted(exc.allowed_methods))}", 405)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        return _error("bad_request" if exc.status < 500 else "internal", exc.reason, exc.status)
-    except Exception:
-        log.exception("api_internal_error", path=request.path, method=request.method)
-        return _error("internal", "the node failed to answer this request; see its log", 500)
 
 
 def _access_checked(route: Route) -> Handler:
@@ -120,7 +89,7 @@ def tls_context(config: ApiSection) -> ssl.SSLContext | None:
 async def start_server(app: web.Application, bind: str, ssl_context: ssl.SSLContext | None = None) -> web.AppRunner:
     """Serve ``app`` on ``host:port`` (HTTPS with ``ssl_context``); ``await runner.cleanup()`` stops it."""
     host, _, port = bind.rpartition(":")
-    runner = web.AppRunner(app, access_log=None)
+    runner = JsonErrorsRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host.strip("[]"), int(port), ssl_context=ssl_context).start()
     log.info("api_listening", bind=bind, https=ssl_context is not None)

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from fedow_node.api import ids, schema as s
 from fedow_node.api.context import context, json_response
+from fedow_node.api.numbers import path_int
 from fedow_node.api.errors import ApiError
 from fedow_node.api.facade import NodeFacade
 from fedow_node.api.routes import Route
@@ -76,11 +77,9 @@ def _block_reply(node: NodeFacade, raw: bytes | None, named: str) -> web.Respons
 
 
 async def block_by_height(request: web.Request) -> web.Response:
-    text = request.match_info["height"]
-    if not text.isdigit() or not 1 <= int(text) < 2**63:
-        raise ApiError("bad_request", f"height must be a positive integer, got {text[:40]!r}")
+    height = path_int(request, "height", 1, 2**63 - 1)
     node = context(request).node
-    return _block_reply(node, node.store.block(int(text)), f"height {text}")
+    return _block_reply(node, node.store.block(height), f"height {height}")
 
 
 async def block_by_hash(request: web.Request) -> web.Response:

@@ -84,7 +84,7 @@ def _bearer(request: web.Request, what: str) -> str:
     if header is None:
         raise ApiError("missing_token", f"this request needs {what}: send 'Authorization: Bearer <token>'")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if scheme.lower() != "bearer" or not token.strip() or not (token.isascii() and token.isprintable()):
         raise ApiError("bad_token", "the Authorization header must be 'Bearer <token>'")
     return token.strip()
 

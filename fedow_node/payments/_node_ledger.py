@@ -16,7 +16,7 @@ from typing import Mapping
 
 import structlog
 
-from fedow_node.api.facade import NodeFacade
+from fedow_node.api.facade import REFUSALS, NodeFacade, refusal_of
 from fedow_node.payments._errors import LedgerRefused, LedgerUnavailable
 from fedow_node.payments._ledger import Recorded, Submitted
 from wallet import layout, queries
@@ -119,10 +119,10 @@ class NodeLedger:
         try:
             await node.submit(tx)
             location = await node.wait_committed(txid, self._commit_timeout_s)
-        except Exception as exc:  # SubmitRefused, consensus.TxRejected or wallet.Rejected: code + detail
-            code, detail = getattr(exc, "code", None), getattr(exc, "detail", None)
-            if not isinstance(code, str) or not isinstance(detail, str):
-                raise
+        except REFUSALS as exc:  # anything else (a storage fault) is the node's, not a refusal
+            refusal = refusal_of(exc)
+            assert refusal is not None
+            code, detail = refusal.code, refusal.detail
             if code == REFERENCE_USED:
                 log.info("ledger_reference_already_used", kind=body.KIND, ref=ref, txid=txid.hex())
                 return Submitted.DUPLICATE_REFERENCE

@@ -77,7 +77,8 @@ def qr_id(n: int) -> bytes:
 def run_world(tmp_path: Path, scenario: Callable[[World], Awaitable[None]], **node_options: Any) -> None:
     """Run ``scenario`` against a fresh node and API; the node is closed afterwards.
 
-    ``api=ApiSection(...)`` replaces the API settings; other options go to :class:`SoloNode`.
+    ``api=ApiSection(...)`` replaces the API settings, ``node_class`` the :class:`SoloNode` class;
+    other options go to the node.
     """
     asyncio.run(_with_world(tmp_path, scenario, node_options))
 
@@ -85,7 +86,7 @@ def run_world(tmp_path: Path, scenario: Callable[[World], Awaitable[None]], **no
 async def _with_world(tmp_path: Path, scenario: Callable[[World], Awaitable[None]],
                       node_options: dict[str, Any]) -> None:
     api = node_options.pop("api", ApiSection(max_body_bytes=MAX_BODY))
-    node = SoloNode(tmp_path, **node_options)
+    node = node_options.pop("node_class", SoloNode)(tmp_path, **node_options)
     app = build_app(node, api, clock=lambda: NOW_MS)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
