@@ -56,12 +56,13 @@ def _access_checked(route: Route) -> Handler:
 
 
 def build_app(node: NodeFacade, config: ApiSection, *, clock: Callable[[], int] = wall_clock_ms,
-              extra_routes: Sequence[Route] = ()) -> web.Application:
+              extra_routes: Sequence[Route] = (), idempotency: IdempotencyKeys | None = None) -> web.Application:
     """The POS API over ``node``, plus ``extra_routes`` (the Stripe routes when configured);
-    ``clock`` (ms) only dates display fields such as membership 'active'."""
+    ``clock`` (ms) only dates display fields such as membership 'active'; ``idempotency``: the
+    node's durable keys (:meth:`IdempotencyKeys.open`; default: in memory)."""
     app = web.Application(client_max_size=config.max_body_bytes, middlewares=[json_errors])
     app[CONTEXT] = ApiContext(node, config, TokenFile(node.api_tokens_path), clock, StreamSlots(MAX_EVENT_STREAMS),
-                              IdempotencyKeys(), PairingThrottle())
+                              idempotency or IdempotencyKeys(), PairingThrottle())
     routes = (*ROUTES, *extra_routes)
     app[OPENAPI_KEY] = openapi_document(routes)
     for route in routes:

@@ -10,6 +10,7 @@ import structlog
 import trio
 
 from fedow_node.api import build_app, start_server, tls_context
+from fedow_node.api.idempotency import IdempotencyKeys
 from fedow_node.api.stripe_routes import stripe_routes
 from fedow_node.guest import run_guest
 from fedow_node.logs import configure_logging
@@ -32,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
     configure_logging(node.config.log.format if args.log_format == "auto" else args.log_format, node.config.log.level)
     ssl_context = tls_context(node.config.api)  # a bad certificate or key stops here, before anything runs
     node.open()
+    idempotency = IdempotencyKeys.open(node.files.idempotency)
 
     async def trio_main(_scope: trio.CancelScope) -> None:
         await node.run()
@@ -40,8 +42,8 @@ def run(args: argparse.Namespace) -> int:
         api = NodeApi(node)
         bridge = node_bridge(node.config.stripe, api, payout_account=node.config.stripe.payout_account or None)  # None unless [stripe] holds both secrets
         stripe = () if bridge is None else stripe_routes(bridge)
-        runners = [await start_server(build_app(api, node.config.api, extra_routes=stripe), node.config.api.bind,
-                                      ssl_context)]
+        runners = [await start_server(build_app(api, node.config.api, extra_routes=stripe, idempotency=idempotency),
+                                      node.config.api.bind, ssl_context)]
         if node.config.metrics.bind:
             runners.append(await start_server(node.metrics.app(), node.config.metrics.bind))
         log.info("node.http", api=node.config.api.bind, metrics=node.config.metrics.bind or None)
@@ -57,5 +59,6 @@ def run(args: argparse.Namespace) -> int:
     try:
         run_guest(trio_main, start_http)
     finally:
+        idempotency.close()
         node.close()
     return 0
