@@ -70,6 +70,11 @@ class NodeFiles:
     def last_sign(self) -> Path:
         return self.data_dir / "last_sign_state"
 
+    @property
+    def idempotency(self) -> Path:
+        """The POS API's idempotency keys (fedow_node/api/idempotency.py), beside the chain."""
+        return self.data_dir / "idempotency.sqlite"
+
 
 def open_store(files: NodeFiles, genesis: GenesisDoc) -> Store:
     """Open the chain store, writing the genesis state on first start; refuse another chain's data."""

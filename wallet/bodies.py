@@ -211,7 +211,7 @@ class RotatePlaceKey(Body):
 
 @_kind("place_policy")
 @dataclass(frozen=True, slots=True)
-class PlacePolicy(Body):
+class SetPlacePolicy(Body):
     """A place's own rules for its tills, signed with its key: must an operator card be presented
     on sales, refunds and voids?"""
 

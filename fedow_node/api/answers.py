@@ -6,8 +6,8 @@ its status (docs/api.md lists them):
 * a refusal of the request (:class:`ApiError`, aiohttp's 404/405/413): its 4xx;
 * what aiohttp's HTTP parser refuses before any handler runs (a bad request line,
   a header too long or not UTF-8, a bad chunk): 400 ``bad_http`` (431 for
-  oversized headers), answered by :class:`JsonErrorsRunner`'s protocol instead of
-  aiohttp's ``text/plain``;
+  oversized headers), answered by :func:`parser_refusal` from the server's
+  protocol (``api/server.py``) instead of aiohttp's ``text/plain``;
 * a client that hung up mid-request: logged at debug, nothing to answer;
 * anything else is the node's fault: 500 ``internal``, logged with its
   traceback, never a 4xx (a storage fault is not the client's mistake).
@@ -23,13 +23,13 @@ import time
 from typing import Any, Awaitable, Callable
 
 import structlog
-from aiohttp import web, web_protocol, web_server
+from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError, LineTooLong
 
 from fedow_node.api.context import CONTEXT, json_response
 from fedow_node.api.errors import ApiError
 
-__all__ = ["ClientMistakeLog", "JsonErrorsRunner", "error_response", "json_errors"]
+__all__ = ["ClientMistakeLog", "error_response", "json_errors", "parser_refusal"]
 
 log = structlog.get_logger(__name__)
 
@@ -113,35 +113,16 @@ async def json_errors(request: web.Request,
         return error_response("internal", "the node failed to answer this request; see its log", 500)
 
 
-class _JsonErrorsProtocol(web_protocol.RequestHandler):
-    """aiohttp's connection protocol, answering the parser's refusals in JSON and logging them as mistakes."""
-
-    def handle_error(self, request: Any, status: int = 500, exc: BaseException | None = None,
-                     message: str | None = None) -> web.StreamResponse:
-        if status >= 500:
-            log.error("api_internal_error", status=status, error=repr(exc), exc_info=exc)
-            response = error_response("internal", "the node failed to answer this request; see its log", status)
-        else:
-            if isinstance(exc, LineTooLong) or (isinstance(exc, HttpProcessingError) and exc.code == 431):
-                status = 431
-            detail = f"the HTTP request is malformed: {(message or repr(exc))[:200]}"
-            MISTAKES.refused(status=status, code="bad_http", error=repr(exc)[:200])
-            response = error_response("bad_http", detail, status)
-        response.force_close()
-        return response
-
-
-class _JsonErrorsServer(web_server.Server):
-    """aiohttp's server, building :class:`_JsonErrorsProtocol` connections."""
-
-    def __call__(self) -> web_protocol.RequestHandler:
-        return _JsonErrorsProtocol(self, loop=self._loop, **self._kwargs)
-
-
-class JsonErrorsRunner(web.AppRunner):
-    """``web.AppRunner`` whose connections answer HTTP parser refusals as JSON (aiohttp has no option)."""
-
-    async def _make_server(self) -> web_server.Server:
-        server = await super()._make_server()
-        server.__class__ = _JsonErrorsServer  # same state, one overridden factory method
-        return server
+def parser_refusal(status: int, exc: BaseException | None, message: str | None) -> web.Response:
+    """The answer to a request aiohttp's HTTP parser refused (or, status 500, to a fault it caught)."""
+    if status >= 500:
+        log.error("api_internal_error", status=status, error=repr(exc), exc_info=exc)
+        response = error_response("internal", "the node failed to answer this request; see its log", status)
+    else:
+        if isinstance(exc, LineTooLong) or (isinstance(exc, HttpProcessingError) and exc.code == 431):
+            status = 431
+        MISTAKES.refused(status=status, code="bad_http", error=repr(exc)[:200])
+        response = error_response("bad_http", f"the HTTP request is malformed: {(message or repr(exc))[:200]}",
+                                  status)
+    response.force_close()
+    return response

@@ -22,6 +22,7 @@ import structlog
 from aiohttp import web
 
 from fedow_node.api import idempotency, ids, schema as s
+from fedow_node.api.idempotency import Remembered
 from fedow_node.api.context import POS_TOKEN_ID, context, json_response, read_json
 from fedow_node.api.errors import ApiError
 from fedow_node.api.routes import Param, Route
@@ -127,7 +128,7 @@ def _handler(action: PosAction) -> Callable[[web.Request], Any]:
         if retry_key is not None:
             known = ctx.idempotency.recall(token_id, retry_key, request_fingerprint)
             if known is not None:
-                return _with_receipt(request, action, payload, *await outcome_again(request, known))
+                return _with_receipt(request, action, payload, *await _resumed(request, known))
         key = node.place_key
         assert key is not None, "the route's access check (Route.access 'pos') checked the place key"
         body = action.build(payload, node.reader)
@@ -135,8 +136,8 @@ def _handler(action: PosAction) -> Callable[[web.Request], Any]:
         tx = sign_tx(key, node.chain_id, body.KIND, body, nonce, expires_at)
         txid = hashlib.sha256(unsigned_bytes(body.KIND, key.public_key, nonce, expires_at, body)).digest()
         log.info("pos_request_signed", token=token_id, kind=body.KIND, txid=txid.hex(), retry_key=retry_key)
-        if retry_key is not None:  # before the await: a concurrent retry finds it
-            ctx.idempotency.remember(token_id, retry_key, request_fingerprint, txid)
+        if retry_key is not None:  # durable, and before the await: a concurrent retry or a restart finds it
+            ctx.idempotency.remember(token_id, retry_key, request_fingerprint, txid, tx)
         node.note_signed(txid, token_id)
         try:
             await submit(request, tx)
@@ -147,6 +148,20 @@ def _handler(action: PosAction) -> Callable[[web.Request], Any]:
         return _with_receipt(request, action, payload, *await outcome(request, txid))
     handle.__name__ = f"pos_{action.name.replace('-', '_')}"
     return handle
+
+
+async def _resumed(request: web.Request, known: Remembered) -> tuple[dict[str, Any], int]:
+    """The outcome of a retried request; its transaction is submitted again if a restart lost it.
+
+    Not committed, not pending, not dropped: the node restarted between accepting it
+    and committing it. The same signed bytes can be committed once at most.
+    """
+    node = context(request).node
+    if node.store.tx_location(known.txid) is None and not node.is_pending(known.txid) \
+            and node.dropped(known.txid) is None:
+        log.info("pos_request_resubmitted", txid=known.txid.hex())
+        await submit(request, known.tx)
+    return await outcome_again(request, known.txid)
 
 
 def _with_receipt(request: web.Request, action: PosAction, payload: Payload, data: dict[str, Any],

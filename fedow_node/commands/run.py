@@ -11,6 +11,7 @@ import structlog
 import trio
 
 from fedow_node.api import build_app, start_server, tls_context
+from fedow_node.api.idempotency import IdempotencyKeys
 from fedow_node.api.stripe_routes import stripe_routes
 from fedow_node.guest import TrioBridge, run_guest
 from fedow_node.logs import configure_logging
@@ -46,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     ssl_context = tls_context(node.config.api)  # a bad certificate or key stops here, before anything runs
     node.open()
     shared: dict[str, TrioBridge] = {}
+    idempotency = IdempotencyKeys.open(node.files.idempotency)
 
     async def trio_main(_scope: trio.CancelScope) -> None:
         async with trio.open_nursery() as nursery:
@@ -59,8 +61,8 @@ def run(args: argparse.Namespace) -> int:
         bridge = node_bridge(node.config.stripe, api, treasury,  # None unless [stripe] holds both secrets
                              payout_account=node.config.stripe.payout_account or None)
         stripe = () if bridge is None else stripe_routes(bridge)
-        runners = [await start_server(build_app(api, node.config.api, extra_routes=stripe), node.config.api.bind,
-                                      ssl_context)]
+        runners = [await start_server(build_app(api, node.config.api, extra_routes=stripe, idempotency=idempotency),
+                                      node.config.api.bind, ssl_context)]
         if node.config.metrics.bind:
             runners.append(await start_server(node.metrics.app(), node.config.metrics.bind))
         log.info("node.http", api=node.config.api.bind, metrics=node.config.metrics.bind or None)
@@ -76,5 +78,6 @@ def run(args: argparse.Namespace) -> int:
     try:
         run_guest(trio_main, start_http)
     finally:
+        idempotency.close()
         node.close()
     return 0

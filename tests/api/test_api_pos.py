@@ -19,7 +19,7 @@ from api_world import MAX_BODY, World, card_uid, run_world
 from fedow_node.api import ROUTES, create_token, revoke_token, tokens_path
 from fedow_node.api.pos import ACTIONS
 from fedow_node.client import ApiRefused
-from wallet.bodies import PlacePolicy
+from wallet.bodies import SetPlacePolicy
 from wallet.layout import card_wallet_id, place_wallet_id
 
 
@@ -99,7 +99,7 @@ def test_operator_card_is_required_by_the_place_recorded_and_shown_in_history(tm
         await world.register(1, 2, 3)
         await client.refill("FED", 900, uid=card_uid(1))
         await client.set_primary_card(card_uid(3))
-        assert (await client.sign_and_submit(BAR, PlacePolicy(True))).committed
+        assert (await client.sign_and_submit(BAR, SetPlacePolicy(True))).committed
         for call in (lambda: client.sale(card_uid(1), "FED", 100), lambda: client.refund(card_uid(1), "FED", 1),
                      lambda: client.void_card(card_uid(2))):
             with pytest.raises(ApiRefused) as caught:

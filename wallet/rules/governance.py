@@ -1,9 +1,10 @@
 """Governance: places, assets, federations, validators, parameters and the key sets.
 
-Every kind here but ``rotate_place_key`` and ``place_policy`` (a place's own) is co-signed by a threshold of the
-federation's authority keys (``Body.KEY_SET``); :func:`wallet.execute.apply_tx`
-checks the signers and the threshold (:func:`require_threshold`) before the rule
-runs, so no rule here can be reached with fewer signatures. A place rotates its
+Every kind here but ``rotate_place_key`` and ``place_policy`` (a place's own) is
+co-signed by a threshold of the federation's authority keys (``Body.KEY_SET``);
+:func:`wallet.execute.apply_tx` checks the signers and the threshold
+(:func:`require_threshold`) before the rule runs, so no rule here can be reached
+with fewer signatures. A place rotates its
 own key with its current key; a lost key is replaced by the authorities.
 """
 
@@ -14,7 +15,7 @@ from dataclasses import replace
 from wallet import layout
 from wallet.bodies import (AdmitValidator, ArchiveAsset, ArchivePlace, CreateAsset, CreateFederation,
                            CreatePlace, FederationAsset, FederationPlace, FundPayout, RemoveValidator,
-                           PlacePolicy as PlacePolicyBody, ReplacePlaceKey, RotatePlaceKey, SetKeys, SetParams)
+                           SetPlacePolicy, ReplacePlaceKey, RotatePlaceKey, SetKeys, SetParams)
 from wallet.book import Book
 from wallet.errors import Rejected
 from wallet.records import (WALLET_PLACE, Amount, Asset, Federation, Place, PlacePolicy, Pointer, Supply, Validator,
@@ -111,7 +112,7 @@ def set_place_key(overlay: Overlay, place: Place, public_key: bytes) -> None:
 
 def place_policy(book: Book, tx: Tx) -> None:
     """A place sets its own rules for its tills (signed with its key)."""
-    body: PlacePolicyBody = tx.body  # type: ignore[assignment]
+    body: SetPlacePolicy = tx.body  # type: ignore[assignment]
     place = place_of_signer(book.overlay, tx.signer)
     key = layout.place_policy(place.id)
     if (book.overlay.record(key, PlacePolicy) or PlacePolicy(False)) == PlacePolicy(body.require_operator):
