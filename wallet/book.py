@@ -12,7 +12,7 @@ from __future__ import annotations
 from wallet import layout, melting
 from wallet.errors import Rejected
 from wallet.params import LedgerParams
-from wallet.records import Amount, Asset, Balance, Card, FedTotals, Place, Supply, WalletInfo
+from wallet.records import Amount, Asset, Balance, Card, Place, Supply, WalletInfo
 from wallet.state import Overlay
 
 EMPTY = b"\x90"
@@ -169,7 +169,7 @@ class Book:
         self.adjust_held(asset_id, amount)
 
     def adjust_held(self, asset_id: str, delta: int) -> None:
-        """Money entering (or leaving) stake, unbonding or a pool, outside any balance."""
+        """Money entering (or leaving) stake, unbonding, a pool or a hold, outside any balance."""
         self._held_delta[asset_id] = self._held_delta.get(asset_id, 0) + delta
 
     def mint(self, wallet_id: bytes, asset: Asset, amount: int) -> None:
@@ -184,12 +184,6 @@ class Book:
         key = layout.supply(asset_id)
         supply = self.overlay.record(key, Supply) or Supply(0, 0, 0)
         self.overlay.put(key, Supply(supply.minted + minted, supply.burnt + burnt, supply.held))
-
-    def count_fed(self, refilled: int = 0, refunded: int = 0, deposited: int = 0) -> None:
-        totals = self.overlay.record(layout.FED_TOTALS, FedTotals) or FedTotals(0, 0, 0)
-        self.overlay.put(layout.FED_TOTALS, FedTotals(totals.refilled + refilled,
-                                                      totals.refunded + refunded,
-                                                      totals.deposited + deposited))
 
     def flush(self) -> None:
         """Write the net change of held money per asset into the running totals."""

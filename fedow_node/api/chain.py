@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from fedow_node.api import ids, schema as s
@@ -14,6 +16,7 @@ from fedow_node.api.views import block_view
 from fedow_node.iso_time import iso_time
 from wallet import queries
 from wallet.block import Block, block_id, decode_block
+from wallet.records import KeySet
 from wallet.tx import decode_tx
 
 __all__ = ["ROUTES", "STATUS_SCHEMA", "committed_block"]
@@ -26,6 +29,8 @@ STATUS_SCHEMA = s.shape({
     "place_key": s.NULLABLE_TEXT,
     "key_sets": {"type": "object", "description": "key sets in force by name (authority, treasury): "
                  "{threshold, keys}: threshold of the keys must co-sign each of their transactions"},
+    "treasury": {"type": "object", "description": "how FED is minted and burnt: single_key (true on a 1-of-1 "
+                 "test chain: one key can mint) and a note saying it in words"},
     "node": {"type": "object", "description": "peers, mempool, validator... as the node reports them"}},
     required=("chain_id", "height", "state_hash"))
 BLOCK_SCHEMA = s.shape({
@@ -51,6 +56,7 @@ async def status(request: web.Request) -> web.Response:
     key = node.place_key
     place = None if key is None else queries.place_by_key(node.reader, key.public_key)
     block_hash = node.store.block_hash(height) if height else None
+    key_sets = queries.key_sets(node.reader)
     return json_response({
         "chain_id": node.chain_id, "height": height, "state_hash": node.store.state_hash.hex(),
         "block_hash": None if block_hash is None else block_hash.hex(),
@@ -61,9 +67,21 @@ async def status(request: web.Request) -> web.Response:
         "place": None if place is None else place.id,
         "place_key": None if key is None else key.public_key.hex(),
         "key_sets": {name: {"threshold": keys.threshold, "keys": [k.hex() for k in keys.keys]}
-                     for name, keys in queries.key_sets(node.reader).items()},
+                     for name, keys in key_sets.items()},
+        "treasury": _treasury_view(key_sets.get("treasury")),
         "node": dict(node.status()),
     })
+
+
+def _treasury_view(treasury: KeySet | None) -> dict[str, Any]:
+    """How FED is minted; a single-key treasury (a test chain) is said plainly: one key can mint FED."""
+    if treasury is None:
+        return {"single_key": False, "note": "no treasury: FED can be neither minted nor paid out"}
+    single = treasury.threshold == 1
+    return {"single_key": single,
+            "note": f"{treasury.threshold}-of-{len(treasury.keys)} treasury: one key mints and burns FED (test chains "
+                    "only)" if single else f"{treasury.threshold} of {len(treasury.keys)} treasury keys co-sign every "
+                    "FED mint and burn"}
 
 
 def _block_reply(node: NodeFacade, raw: bytes | None, named: str) -> web.Response:

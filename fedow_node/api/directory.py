@@ -86,7 +86,7 @@ async def list_validators(request: web.Request) -> web.Response:
         "validators": [validator_view(item, powers.get(item.public_key, 0)) for item in validators],
         "total_stake": sum(item.stake for item in validators),
         "total_power": sum(powers.values()),
-        "fed_totals": record_view(queries.fed_totals(node.reader)),
+        "fed_backing": record_view(queries.fed_backing(node.reader)),
     })
 
 

@@ -39,6 +39,10 @@ ALICE = key("alice")
 BOB = key("bob")
 VAL1 = key("validator-1")
 VAL2 = key("validator-2")
+TREASURY = (key("treasury-1"), key("treasury-2"), key("treasury-3"))
+"""The devnet-like treasury: 2 of these 3 keys sign every FED mint and burn."""
+FLOAT = 100_000
+"""FED float of the bar at genesis (what it sells for cash); the café starts without any."""
 
 
 def params(**changes: int) -> SimpleNamespace:
@@ -62,6 +66,8 @@ def genesis_doc(fed_melts: bool = False, **param_changes: int) -> SimpleNamespac
         genesis_time_ms=GENESIS_MS,
         authorities=[k.public_key for k in AUTHORITIES],
         authority_threshold=AUTHORITY_THRESHOLD,
+        treasury=[k.public_key for k in TREASURY],
+        treasury_threshold=2,
         params=params(**param_changes),
         assets=[asset(id="FED", name="Euro fédéré", category="FED", origin_place=None, melting=fed_melts),
                 asset(id="BARCOIN", name="Bar coin", category="TLF", origin_place="bar", melting=False),
@@ -75,7 +81,8 @@ def genesis_doc(fed_melts: bool = False, **param_changes: int) -> SimpleNamespac
                                      assets=["FED", "MELT"])],
         validators=[SimpleNamespace(public_key=VAL1.public_key, place="bar", stake=300_000),
                     SimpleNamespace(public_key=VAL2.public_key, place="cafe", stake=100_000)],
-        balances=[SimpleNamespace(owner=ALICE.public_key, asset="FED", amount=50_000)],
+        balances=[SimpleNamespace(owner=ALICE.public_key, asset="FED", amount=50_000),
+                  SimpleNamespace(owner=layout.place_wallet_id("bar"), asset="FED", amount=FLOAT)],
     )
 
 
@@ -110,6 +117,10 @@ class Chain:
         body: Body = BODY_TYPES[kind].from_list(list(fields))
         raw = sign_cosigned(signers, CHAIN, kind, body, self._nonce(), self.height + 1 + expires_in)
         return decode_tx(raw, MAX_TX)
+
+    def attested(self, kind: str, *fields: Any, expires_in: int = 10) -> Tx:
+        """A treasury transaction co-signed by a threshold (2) of the 3 treasury keys."""
+        return self.cosigned(TREASURY[:2], kind, *fields, expires_in=expires_in)
 
     def govern(self, kind: str, *fields: Any, expires_in: int = 10) -> Tx:
         """A governance transaction co-signed by a threshold of the authorities."""

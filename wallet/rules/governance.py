@@ -18,7 +18,7 @@ from wallet.bodies import (AdmitValidator, ArchiveAsset, ArchivePlace, CreateAss
                            SetPlacePolicy, ReplacePlaceKey, RotatePlaceKey, SetKeys, SetParams)
 from wallet.book import Book
 from wallet.errors import Rejected
-from wallet.records import (WALLET_PLACE, Asset, Federation, Place, PlacePolicy, Pointer, Supply, Validator,
+from wallet.records import (WALLET_PLACE, Amount, Asset, Federation, Place, PlacePolicy, Pointer, Supply, Validator,
                             WalletInfo)
 from wallet.rules.common import (checked_key_set, find_asset, find_place, place_of_signer, require_asset,
                                  require_money, require_place, require_receiving_wallet, require_validator)
@@ -55,6 +55,10 @@ def archive_place(book: Book, tx: Tx) -> None:
     body: ArchivePlace = tx.body  # type: ignore[assignment]
     overlay = book.overlay
     place = require_place(overlay, body.place_id)
+    on_hold = overlay.record(layout.on_hold(place.wallet), Amount)
+    if on_hold is not None:
+        raise Rejected("funds_on_hold", f"place {place.id!r} has {on_hold.value} FED on hold for a payout: "
+                       "the treasury must burn or release it before the place is archived")
     destinations = dict(body.destinations)
     if len(destinations) != len(body.destinations):
         raise Rejected("bad_field", "field destinations names an asset more than once")

@@ -124,7 +124,7 @@ PAGES.health = async () => {
     h("td", {}, v.place), h("td", { class: "mono hide-narrow" }, short(v.public_key)),
     num(v.stake, `validator:${v.place}:stake`, money(v.stake)), num(v.power, `validator:${v.place}:power`),
     h("td", {}, v.jailed ? h("span", { class: "bad" }, "jailed") : v.active ? h("span", { class: "good" }, "active") : "removed")));
-  const fed = validators.fed_totals || {};
+  const fed = validators.fed_backing || {};  // attested_minted, attested_burnt
   const keySets = Object.entries(status.key_sets || {}).map(([name, set]) => h("tr", {}, h("td", {}, name),
     h("td", { class: "num", "data-figure": `keyset:${name}:threshold`, "data-value": set.threshold }, `${set.threshold} of ${set.keys.length}`)));
   const parts = [h("h1", {}, "Node health"), tiles, h("div", { class: "grid" },
