@@ -133,11 +133,10 @@ async def festival_day(homes: Sequence[NodeHome], fake: FakeStripe, say: Say) ->
         say(f"venue-0 and venue-1 registered {len(cards)} NFC cards")
         uids = [uid for uid, _number, _qr in cards]
 
-        before = await _float(bar, "venue-0")
         for uid in uids[:3]:
             await _committed(bar, await bar.refill("FED", 5_000, uid=uid))
-        say(f"cash refills of 50.00 FED at venue-0, out of its FED float: {before / 100:.2f} -> "
-            f"{await _float(bar, 'venue-0') / 100:.2f} (a venue sells only FED it holds)")
+        say(f"cash refills of 50.00 FED at venue-0, out of its FED float (a venue sells only FED it holds; "
+            f"{await _float(bar, 'venue-0') / 100:.2f} left)")
         sessions = [await stripe_refill(food, homes[1], fake, uid, 3_000, f"demo-{os.urandom(4).hex()}-{index}")
                     for index, uid in enumerate(uids[3:])]
         signers = await mint_signers(food, card_wallet_id(uids[3]), sessions[0]["id"])
@@ -145,10 +144,10 @@ async def festival_day(homes: Sequence[NodeHome], fake: FakeStripe, say: Say) ->
             f"treasury keys of nodes {sorted(treasury_of.get(key, '?') for key in signers)} each verified the "
             f"session at Stripe and co-signed the mint ({len(signers)} of {len(treasury_of)})")
         transfer = fake.bank_transfer(200_000, float_metadata("venue-2", place_wallet_id("venue-2")))
-        before = await _float(stage, "venue-2")
         bought = await stage.buy_float(transfer["id"])
         say(f"venue-2 bought {bought['amount'] / 100:.2f} FED of float by bank transfer ({transfer['id']}): the "
-            f"treasury minted it into its wallet, float {before / 100:.2f} -> {await _float(stage, 'venue-2') / 100:.2f}")
+            f"treasury verified it at Stripe and minted it into its wallet (float now "
+            f"{await _float(stage, 'venue-2') / 100:.2f})")
         await _committed(bar, await bar.refill("MLT", 2_000, uid=uids[0]))
         say("venue-0 sold 20.00 of its local melting currency (MLT) to card 0")
 
@@ -168,16 +167,14 @@ async def festival_day(homes: Sequence[NodeHome], fake: FakeStripe, say: Say) ->
         await _committed(stage, await stage.transfer(goer, friend.public_key, "FED", 700))
         say("a festival-goer linked card 5 to their wallet (its 30.00 FED fused) and sent 7.00 FED to a friend")
 
-        before = await _float(food, "venue-1")
         await _committed(food, await food.refund(uids[4], "FED", 400))
-        say(f"venue-1 refunded 4.00 FED of card 4 in cash: the FED went back into its float "
-            f"({before / 100:.2f} -> {await _float(food, 'venue-1') / 100:.2f}), the venue that paid out is whole")
+        say("venue-1 refunded 4.00 FED of card 4 in cash: the 4.00 FED went back into its float, the venue that "
+            f"paid the cash out is whole (float now {await _float(food, 'venue-1') / 100:.2f})")
 
-        before = await _float(bar, "venue-0")
         payout = await bar.payout(f"demo-{os.urandom(4).hex()}", 10_000)
-        say(f"venue-0 paid {payout['amount'] / 100:.2f} FED out to its bank: held on the ledger, Stripe transfer "
-            f"{payout['stripe_transfer_id']}, then burnt with the treasury's attestation (ledger: {payout['ledger']}; "
-            f"float {before / 100:.2f} -> {await _float(bar, 'venue-0') / 100:.2f})")
+        say(f"venue-0 paid {payout['amount'] / 100:.2f} FED out to its bank: held on the ledger (not spendable), "
+            f"Stripe transfer {payout['stripe_transfer_id']}, then burnt with the treasury's attestation "
+            f"(ledger: {payout['ledger']}; float now {await _float(bar, 'venue-0') / 100:.2f})")
 
         racing = uids[1]
         left = await _balance(bar, racing, "FED")
