@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from config import ChainParams, ConfigError, load_genesis, parse_genesis
 from genesis_samples import KEYS, sample_genesis
 
-GOLDEN_SHA256 = "2e0c82770d9aa0bb5779b94a709e19838d87444fa9a7c5326b9616926bfbe64d"
+GOLDEN_SHA256 = "d26b7add198f680606e97d4c6dd4062a5fbef6e42c5c2675dd5e64616549201c"
 SMALL_ORDER_POINT = "01" + "00" * 31
 """The identity point: 32 bytes that PyNaCl's VerifyKey takes but libsodium's point check refuses."""
 
