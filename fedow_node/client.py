@@ -49,15 +49,24 @@ class Submission:
     detail: str | None = None
     wallet: Json | None = None
     """A committed sale, refill or refund: the card's (or wallet's) balances after it, for the receipt."""
+    seq: int | None = None
+    """Offline answers (status ``offline``): the operation's number in the node's offline journal."""
+    provisional_balance: int | None = None
+    """Offline answers: FED the card holds as far as the node knows (docs/offline.md)."""
 
     @property
     def committed(self) -> bool:
         return self.status == "committed"
 
+    @property
+    def offline(self) -> bool:
+        """Journalled by a node cut off from the network: forwarded when it is back (docs/offline.md)."""
+        return self.status == "offline"
+
     @classmethod
     def from_json(cls, data: Json) -> Submission:
         return cls(data["txid"], data["status"], data.get("height"), data.get("position"), data.get("error"),
-                   data.get("detail"), data.get("wallet"))
+                   data.get("detail"), data.get("wallet"), data.get("seq"), data.get("provisional_balance"))
 
 
 @dataclass(frozen=True)
@@ -314,6 +323,24 @@ class FedowClient:
 
     async def mint(self, asset: str, amount: int, **options: Any) -> Submission:
         return await self.pos("mints", {"asset": asset, "amount": amount}, **options)
+
+    # -- offline (docs/offline.md) ----------------------------------------------------------------
+    async def offline_bond(self, amount: int, **options: Any) -> Submission:
+        """Lock FED of the place's float as its offline bond."""
+        return await self.pos("offline-bonds", {"amount": amount}, **options)
+
+    async def offline_unbond(self, amount: int, **options: Any) -> Submission:
+        """Give notice on part of the offline bond (it comes back after the chain's notice period)."""
+        return await self.pos("offline-unbonds", {"amount": amount}, **options)
+
+    async def offline_journal(self, state: str = "pending", limit: int = 100) -> Json:
+        """This node's offline journal: pending (not on chain yet), refused, or all entries."""
+        return await self._get("/v1/offline/journal", {"state": state, "limit": str(limit)})
+
+    async def place_offline(self, place_id: str, *, shortfalls: bool = False, limit: int = 100) -> Json:
+        """A place's offline bond and forwarded offline operations (only the shortfalls if asked)."""
+        return await self._get(f"/v1/places/{place_id}/offline",
+                               {"shortfalls": "true" if shortfalls else "false", "limit": str(limit)})
 
     # -- Stripe (the node's place; docs/stripe.md) ----------------------------------------------
     async def stripe_checkout(self, refill_id: str, amount: int, *, uid: bytes | str | None = None,
