@@ -408,7 +408,7 @@ class Node:
         """Log (durably), broadcast, then handle our own message like a peer's."""
         self.wal.append(WalMessage(encode_message(message)), durable=True)
         kind = message.type.name.lower() if isinstance(message, Vote) else "proposal"
-        log.debug("signed", kind=kind, height=message.height, round=message.round)
+        log.debug("own_message", kind=kind, height=message.height, round=message.round)
         self._out.append(Broadcast(message))
         if isinstance(message, Vote):
             self._feed(core.VoteReceived(message))

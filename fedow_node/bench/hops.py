@@ -7,7 +7,7 @@ the logs give the rest:
 
 * ``pos_request_signed`` (the till's node, by txid): the API parsed and signed it;
 * ``height_started`` (first of any node): the sale's height left IDLE, or began;
-* ``signed`` proposal (the proposer), prevote and precommit (the till's node):
+* ``own_message`` proposal (the proposer), prevote and precommit (the till's node):
   each after its write-ahead log fsync;
 * ``decided`` then ``committed`` (the till's node): the block executed and written
   in one synced LevelDB batch.
@@ -61,7 +61,7 @@ class _NodeLog:
                 self.signed_tx[entry["txid"]] = _seconds(at)
             elif event in ("height_started", "decided", "committed"):
                 self.by_height.setdefault((event, entry["height"]), _seconds(at))
-            elif event == "signed":
+            elif event == "own_message":
                 self.by_height.setdefault((entry["kind"], entry["height"]), _seconds(at))
 
     def at(self, event: str, height: int) -> float | None:

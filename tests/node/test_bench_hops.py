@@ -19,11 +19,11 @@ def _line(event: str, at_ms: float, **fields: object) -> str:
 def test_each_hop_is_the_time_since_the_previous_mark(tmp_path: Path) -> None:
     till_node = [
         _line("pos_request_signed", 2, txid="aa"), _line("height_started", 5, height=7, round=0),
-        _line("signed", 20, kind="prevote", height=7, round=0), _line("signed", 30, kind="precommit", height=7, round=0),
+        _line("own_message", 20, kind="prevote", height=7, round=0), _line("own_message", 30, kind="precommit", height=7, round=0),
         _line("decided", 45, height=7, round=0), _line("committed", 50, height=7, round=0, txs=1),
         "not json at all",
     ]
-    proposer = [_line("height_started", 4, height=7, round=0), _line("signed", 12, kind="proposal", height=7, round=0)]
+    proposer = [_line("height_started", 4, height=7, round=0), _line("own_message", 12, kind="proposal", height=7, round=0)]
     files = [tmp_path / "node0.log", tmp_path / "node1.log"]
     files[0].write_text("\n".join(till_node))
     files[1].write_text("\n".join(proposer))
