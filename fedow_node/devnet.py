@@ -1,7 +1,8 @@
 """A local multi-validator devnet: N node homes sharing one genesis, run as N processes on 127.0.0.1.
 
 :func:`prepare_devnet` writes (once) a folder that any auditor or operator can
-reuse: ``genesis.json``, the federation authority key, and one home per
+reuse: ``genesis.json``, the federation's authority keys (``authority-<i>.key``;
+:data:`AUTHORITIES` of them, :data:`AUTHORITY_THRESHOLD` must co-sign), and one home per
 validator (``node<i>/``: node key = validator key and libp2p identity, place key
 of its venue, ``config.toml`` listing every other validator as a static peer).
 :class:`Devnet` starts the processes, and stops them all (SIGTERM, then SIGKILL
@@ -34,8 +35,13 @@ log = structlog.get_logger(__name__)
 HOST = "127.0.0.1"
 POS_TOKEN_FILE = "pos-token"
 """Plain POS API token of the node's venue, kept for the devnet's tills (demo, tests, benchmarks)."""
+OPERATOR_TOKEN_FILE = "operator-token"
+"""Plain operator token of the node, kept for the devnet's dashboard (``dashboard_url``)."""
 VALIDATOR_STAKE = 100_000
 """1,000.00 FED staked by each devnet validator at genesis."""
+AUTHORITIES = 3
+AUTHORITY_THRESHOLD = 2
+"""Devnet governance is 2-of-3: one authority key alone can do nothing."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,15 @@ class NodeHome:
         return (self.home / POS_TOKEN_FILE).read_text().strip()
 
     @property
+    def operator_token(self) -> str:
+        return (self.home / OPERATOR_TOKEN_FILE).read_text().strip()
+
+    @property
+    def dashboard_url(self) -> str:
+        """The node's dashboard, signing in once with its operator token (the page drops it from the address)."""
+        return f"{self.api_url}/ui/#token={self.operator_token}"
+
+    @property
     def config_file(self) -> Path:
         return self.home / "config.toml"
 
@@ -94,13 +109,19 @@ def _key(path: Path) -> SigningKey:
     return read_key_file(path)
 
 
-def _genesis(chain_id: str, time_ms: int, authority: SigningKey, nodes: list[SigningKey],
-             places: list[SigningKey], params: ChainParams) -> GenesisDoc:
+def authority_keys(root: Path) -> list[SigningKey]:
+    """The devnet's authority keys (each would live on its own authority's machine in production)."""
+    return [_key(root.absolute() / f"authority-{i}.key") for i in range(1, AUTHORITIES + 1)]
+
+
+def _genesis(chain_id: str, time_ms: int, authorities: list[SigningKey], nodes: list[SigningKey],
+             places: list[SigningKey], params: ChainParams, stakes: list[int]) -> GenesisDoc:
     place_ids = [f"venue-{i}" for i in range(len(nodes))]
     return GenesisDoc(
         chain_id=chain_id,
         genesis_time_ms=time_ms,
-        authorities=(authority.public_key,),
+        authorities=tuple(sorted(key.public_key for key in authorities)),
+        authority_threshold=min(AUTHORITY_THRESHOLD, len(authorities)),
         params=params,
         assets=(
             AssetSpec("FED", "Euro fédéré", "FED", None, False),
@@ -110,16 +131,19 @@ def _genesis(chain_id: str, time_ms: int, authority: SigningKey, nodes: list[Sig
         ),
         places=tuple(PlaceSpec(pid, f"Venue {i}", key.public_key) for i, (pid, key) in enumerate(zip(place_ids, places))),
         federations=(FederationSpec("devnet", "Devnet federation", tuple(place_ids), ("FED", "MLT", "MEMBER", "BADGE")),),
-        validators=tuple(ValidatorSpec(key.public_key, pid, VALIDATOR_STAKE) for key, pid in zip(nodes, place_ids)),
+        validators=tuple(ValidatorSpec(key.public_key, pid, stake) for key, pid, stake in zip(nodes, place_ids, stakes)),
     )
 
 
 def prepare_devnet(root: Path, validators: int, ports: Ports = Ports(), chain_id: str = "fedow-devnet",
-                   params: ChainParams | None = None, full_nodes: int = 0) -> list[NodeHome]:
+                   params: ChainParams | None = None, full_nodes: int = 0,
+                   stakes: list[int] | None = None) -> list[NodeHome]:
     """Create (or reuse) the devnet folder; returns the node homes, validators first, then full nodes.
 
     Full nodes (venues that keep a copy of the chain and serve their POS without
-    voting) peer with every validator. Existing keys are never replaced.
+    voting) peer with every validator. Existing keys are never replaced. ``stakes``
+    (one per validator, default :data:`VALIDATOR_STAKE` each) lets a test give one
+    validator more than 2/3 of the power, so that the others can stop without stopping the chain.
     """
     root = root.absolute()
     root.mkdir(parents=True, exist_ok=True)
@@ -132,8 +156,8 @@ def prepare_devnet(root: Path, validators: int, ports: Ports = Ports(), chain_id
             raise ValueError(f"{root} holds a devnet of {len(existing.validators)} validators, not {validators}: "
                              "use another --data folder or the same --validators")
     else:
-        doc = _genesis(chain_id, int(time.time() * 1000), _key(root / "authority.key"), nodes, places,
-                       params or ChainParams.devnet())
+        doc = _genesis(chain_id, int(time.time() * 1000), authority_keys(root), nodes, places,
+                       params or ChainParams.devnet(), stakes or [VALIDATOR_STAKE] * validators)
         write_atomically(genesis_file, doc.to_json(), mode=0o644)
     peers = [peer_multiaddr(HOST, ports.p2p + i, key.public_key) for i, key in enumerate(nodes)]
     homes = []
@@ -151,8 +175,12 @@ def prepare_devnet(root: Path, validators: int, ports: Ports = Ports(), chain_id
         )
         write_atomically(home / "config.toml", dump_node_config(config), mode=0o644)
         if i < validators and not (home / POS_TOKEN_FILE).exists():
-            _entry, token = create_token(tokens_path(home), f"venue-{i}", int(time.time() * 1000))
+            _entry, token = create_token(tokens_path(home), f"venue-{i}", int(time.time() * 1000), label="devnet till")
             write_atomically(home / POS_TOKEN_FILE, token + "\n")
+        if not (home / OPERATOR_TOKEN_FILE).exists():
+            _entry, token = create_token(tokens_path(home), "", int(time.time() * 1000), role="operator",
+                                         label="devnet operator")
+            write_atomically(home / OPERATOR_TOKEN_FILE, token + "\n")
         homes.append(NodeHome(i, home, f"http://{HOST}:{ports.api + i}", key.public_key,
                               f"venue-{i}" if i < validators else None,
                               peer_multiaddr(HOST, ports.p2p + i, key.public_key)))
@@ -197,11 +225,16 @@ class Devnet:
         process.kill()
         process.wait()
 
+    def signal(self, index: int, signum: signal.Signals) -> None:
+        """Send ``signum`` to one running node (SIGSTOP/SIGCONT freeze and thaw it, as a stalled box would)."""
+        self.processes[index].send_signal(signum)
+
     def stop(self, index: int, grace_seconds: float = 10.0) -> int:
         """SIGTERM one node, SIGKILL it after ``grace_seconds``; returns its exit code."""
         process = self.processes.pop(index)
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
+            process.send_signal(signal.SIGCONT)  # a frozen node must wake up to stop
             try:
                 process.wait(grace_seconds)
             except subprocess.TimeoutExpired:

@@ -103,6 +103,7 @@ class FedowNode:
         self.mempool: Mempool | None = None
         self.network: P2PNode | None = None
         self.txs: TxGossip | None = None
+        self.consensus_gossip: ConsensusGossip | None = None
         self.card_reader: CardReaderHub | None = None
 
     @classmethod
@@ -130,6 +131,7 @@ class FedowNode:
             "mempool_txs": len(self.mempool) if self.mempool else 0,
             "peers": len(self.network.connected_peers()) if self.network else 0,
             "peer_id": self.network.peer_id if self.network else None,
+            "stripe": "configured" if self.config.stripe.secret_key and self.config.stripe.webhook_secret else "off",
         }
 
     def open(self) -> None:
@@ -148,6 +150,8 @@ class FedowNode:
                                          static_peers=self.config.p2p.peers,
                                          max_message_bytes=self.config.p2p.max_message_bytes))
         self.txs = TxGossip(self.network, self.chain_id, self.mempool, max_tx_bytes=self.app.params.max_tx_bytes)
+        app = self.app
+        self.consensus_gossip = ConsensusGossip(self.network, self.chain_id, lambda: app.params.max_block_bytes)
         self.metrics.on_scrape(self._refresh_metrics)
         if self.config.reader.enabled:
             self.card_reader = CardReaderHub(reader_config(self.config.reader), self.store)
@@ -160,10 +164,12 @@ class FedowNode:
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Serve p2p, sync and consensus until cancelled; call :meth:`open` first."""
         assert self.store is not None and self.network is not None and self.txs is not None and self.app
+        assert self.consensus_gossip is not None
         async with trio.open_nursery() as nursery:
             await nursery.start(self.network.run)
             self.network.set_handler(protocol_id(self.chain_id), SyncServer(self.app).handle)
             nursery.start_soon(self.txs.run)
+            nursery.start_soon(self.consensus_gossip.run)
             if self.card_reader is not None:
                 nursery.start_soon(self.card_reader.run)
             log.info("node.started", chain_id=self.chain_id, height=self.store.height, peer_id=self.network.peer_id,
@@ -189,20 +195,20 @@ class FedowNode:
     async def _run_consensus_until_behind(self) -> None:
         """Run consensus; return when a peer is far enough ahead that block sync must take over."""
         assert self.app is not None and self.network is not None and self.mempool is not None
+        assert self.consensus_gossip is not None
         signer = (Signer(self.node_key, self.chain_id, FileLastSignStore(self.files.last_sign))
                   if self.config.keys.validator else None)
         params = ConsensusParams.from_chain_params(self.app.params)
         wal = FileWal(self.files.wal)
         self.consensus = Node(ConsensusNodeConfig(self.chain_id, params), self.app, WallClock(), wal, self.mempool,
                               EvidencePool(params.evidence_max_age_blocks), signer)
-        gossip = ConsensusGossip(self.network, self.chain_id, params.max_block_bytes)
-        driver = Driver(self.consensus, gossip)
+        driver = Driver(self.consensus, self.consensus_gossip)
         try:
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(gossip.deliver, driver.inbox)
-                await nursery.start(driver.run)
-                await self._watch_for_lag()
-                nursery.cancel_scope.cancel()
+            with self.consensus_gossip.attached(driver.inbox):
+                async with trio.open_nursery() as nursery:
+                    await nursery.start(driver.run)
+                    await self._watch_for_lag()
+                    nursery.cancel_scope.cancel()
         finally:
             wal.close()
             self.consensus = None

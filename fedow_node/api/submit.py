@@ -15,15 +15,15 @@ from aiohttp import web
 
 from fedow_node.api import ids, schema as s
 from fedow_node.api.chain import committed_block
-from fedow_node.api.context import context, json_response, read_json
+from fedow_node.api.context import context, json_response, may_read, read_json
 from fedow_node.api.errors import ApiError
 from fedow_node.api.routes import Param, Route
 from fedow_node.api.views import tx_view
 from storage import TxLocation
 from wallet.tx import decode_tx
 
-__all__ = ["ROUTES", "WAIT_PARAMS", "RESULT_SCHEMA", "answer", "answer_again", "submit", "submit_and_reply",
-           "wait_ms"]
+__all__ = ["ROUTES", "WAIT_PARAMS", "RESULT_SCHEMA", "answer", "outcome", "outcome_again", "submit",
+           "submit_and_reply", "wait_ms"]
 
 DEFAULT_WAIT_MS = 5_000
 MAX_WAIT_MS = 60_000
@@ -41,7 +41,8 @@ TX_STATUS_SCHEMA = s.shape({**RESULT_SCHEMA["properties"],
                             "status": {"type": "string", "enum": ["pending", "committed", "dropped"]},
                             "error": {"type": "string", "description": "dropped: why (e.g. overdraft)"},
                             "detail": {"type": "string", "description": "dropped: the sentence"},
-                            "tx": {"type": "object", "description": "the decoded transaction"}},
+                            "tx": {"type": "object", "description": "the decoded transaction (with a token, or "
+                                   "when [api] public_reads is set)"}},
                            required=("txid", "status"))
 SIGNED_TX_REQUEST = s.obj({"tx": s.string(description="the signed transaction (canonical msgpack) "
                                           "in hex or base64")})
@@ -103,8 +104,8 @@ async def submit(request: web.Request, tx: bytes) -> bytes:
         return await context(request).node.submit(tx)
 
 
-async def answer(request: web.Request, txid: bytes) -> web.Response:
-    """Pending (202) or, with wait=commit, committed (200) as soon as it is.
+async def outcome(request: web.Request, txid: bytes) -> tuple[dict[str, Any], int]:
+    """(answer, status): pending (202) or, with wait=commit, committed (200) as soon as it is.
 
     With wait=commit, a transaction the node drops before it is committed (an
     earlier one made it invalid) answers that refusal, e.g. 422 ``overdraft``.
@@ -114,20 +115,26 @@ async def answer(request: web.Request, txid: bytes) -> web.Response:
         with _node_refusals():
             location = await context(request).node.wait_committed(txid, wait / 1000)
         if location is not None:
-            return json_response(_committed(request, txid, location))
-    return json_response(_pending(txid), status=202)
+            return _committed(request, txid, location), 200
+    return _pending(txid), 202
 
 
-async def answer_again(request: web.Request, txid: bytes) -> web.Response:
-    """The answer for a transaction submitted before (a retry): committed, dropped, or as :func:`answer`."""
+async def outcome_again(request: web.Request, txid: bytes) -> tuple[dict[str, Any], int]:
+    """The outcome of a transaction submitted before (a retry): committed, dropped, or as :func:`outcome`."""
     node = context(request).node
     location = node.store.tx_location(txid)
     if location is not None:
-        return json_response(_committed(request, txid, location))
+        return _committed(request, txid, location), 200
     dropped = node.dropped(txid)
     if dropped is not None:
         raise ApiError(dropped.code, dropped.detail)
-    return await answer(request, txid)
+    return await outcome(request, txid)
+
+
+async def answer(request: web.Request, txid: bytes) -> web.Response:
+    """:func:`outcome` as a response."""
+    data, status = await outcome(request, txid)
+    return json_response(data, status=status)
 
 
 async def submit_and_reply(request: web.Request, tx: bytes) -> web.Response:
@@ -170,6 +177,8 @@ async def get_tx(request: web.Request) -> web.Response:
             return json_response({"txid": txid.hex(), "status": "dropped", "error": dropped.code,
                                   "detail": dropped.detail})
         raise ApiError("unknown_tx", f"transaction {txid.hex()} is neither committed nor pending on this node")
+    if not may_read(request):  # the status is public; what the transaction says (cards, amounts) is not
+        return json_response(_committed(request, txid, location))
     block = committed_block(node, location.height)
     assert block is not None, "the txid index names a block the store does not hold"
     raw_tx = block.txs[location.position]

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from config import ChainParams, ConfigError, load_genesis, parse_genesis
 from genesis_samples import KEYS, sample_genesis
 
-GOLDEN_SHA256 = "0d0a031323a600610bae04df185261fa7fb6784c9cf5d06d6be91cd277265d54"
-"""Changed deliberately when the chain parameters gained heartbeat_ms (blocks only when there is work)."""
+GOLDEN_SHA256 = "f5de6dceabbb67a30b8f3fdba45e2792a9b607ed34a6c9341f7b741934b7661d"
+"""Changed deliberately with the genesis format (last: the chain parameters gained heartbeat_ms)."""
 SMALL_ORDER_POINT = "01" + "00" * 31
 """The identity point: 32 bytes that PyNaCl's VerifyKey takes but libsodium's point check refuses."""
 
@@ -130,6 +130,10 @@ CASES = [
     (_set("balances[0].amount", 0), "balances[0].amount", "between 1 and"),
     (_set("balances[0].owner", "ab"), "balances[0].owner", "not 64 lower-case hex"),
     (_set("authorities", []), "authorities", "at least one key"),
+    (_delete("authority_threshold"), "authority_threshold", "missing"),
+    (_set("authority_threshold", 0), "authority_threshold", "between 1 and 16"),
+    (_set("authority_threshold", 2), "authority_threshold", "2 signatures needed but authorities holds only 1"),
+    (_set("authority_threshold", True), "authority_threshold", "must be an integer"),
     (_set("validators", []), "validators", "at least one validator"),
 ]
 

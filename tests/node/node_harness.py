@@ -20,8 +20,9 @@ from config import ChainParams
 from fedow_node.devnet import Devnet, NodeHome, free_ports, prepare_devnet
 
 
-def http_json(url: str, timeout: float = 2.0) -> Any:
-    with urllib.request.urlopen(url, timeout=timeout) as response:
+def http_json(url: str, timeout: float = 2.0, token: str | None = None) -> Any:
+    headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout) as response:
         return json.loads(response.read())
 
 
@@ -46,6 +47,8 @@ class Net:
         while time.monotonic() < deadline:
             if predicate():
                 return
+            if exited := self.devnet.exited():
+                raise AssertionError(f"while waiting for {what}, nodes exited (index: code): {exited}")
             time.sleep(0.1)
         raise AssertionError(f"timed out after {timeout}s waiting for {what}; heights: {self.heights()}")
 
@@ -70,10 +73,10 @@ class Net:
 
 
 def start_net(root: Path, validators: int, *, full_nodes: int = 0, params: ChainParams | None = None,
-              start: bool = True) -> Net:
+              start: bool = True, stakes: list[int] | None = None) -> Net:
     count = validators + full_nodes
     ports = free_ports(count)
-    homes = prepare_devnet(root, validators, ports, params=params, full_nodes=full_nodes)
+    homes = prepare_devnet(root, validators, ports, params=params, full_nodes=full_nodes, stakes=stakes)
     devnet = Devnet(homes, extra_env={"FEDOW_LOG_LEVEL": os.environ.get("NODE_TEST_LOG_LEVEL", "info")})
     if start:
         for index in range(validators):
