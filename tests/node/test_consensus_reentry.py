@@ -62,7 +62,7 @@ def _keeps_committing(net: Net, index: int) -> None:
 
 def test_validators_and_full_nodes_fall_behind_sync_and_come_back_repeatedly(tmp_path: Path) -> None:
     # A block every 300 ms or so: a node syncing on a loaded machine must be able to overtake the leader.
-    params = replace(ChainParams.devnet(), timeout_commit_ms=300)
+    params = replace(ChainParams.devnet(), timeout_commit_ms=300, heartbeat_ms=300)
     net = start_net(tmp_path / "devnet", 2, full_nodes=1, params=params, stakes=[300_000, 100_000])
     with net.devnet:
         net.devnet.start(FULL)
