@@ -47,8 +47,6 @@ class Driver:
         self._token: trio.lowlevel.TrioToken | None = None
         self._wake = trio.Event()
         self._wake_sent = False
-        self._behind = trio.Event()
-        self._behind_heights = 0
 
     @property
     def inbox(self) -> trio.MemorySendChannel[InboxItem]:
@@ -71,20 +69,9 @@ class Driver:
                         outgoing = self.node.on_work()
                     else:
                         outgoing = self.node.on_message(item)
-                        if self._behind_heights and self.node.heights_behind >= self._behind_heights:
-                            self._behind.set()
                     await self._perform(outgoing, nursery)
         finally:
             self.node.mempool.on_added = None
-
-    async def wait_behind(self, heights: int) -> None:
-        """Return once a message shows a peer ``heights`` or more heights ahead (block sync should take over).
-
-        Checked on each message the node handles, instead of asking the peers for their tips
-        in a loop: an idle network still sends a heartbeat block now and then.
-        """
-        self._behind_heights = heights
-        await self._behind.wait()
 
     def _txs_added(self) -> None:
         """Mempool hook, called from trio or from the HTTP API's asyncio loop: wake an idle height.

@@ -141,8 +141,6 @@ class Node:
         self._replaying = False
         self._regossip_due = False
         """A RegossipTick is scheduled (only while a height is under way)."""
-        self.highest_seen = 0
-        """Highest height of a proposal or vote received from a validator of ours: a peer is at least there."""
 
     # --- public surface -------------------------------------------------------------------------
 
@@ -150,11 +148,6 @@ class Node:
     def height(self) -> int:
         assert self.state is not None, "start() first"
         return self.state.height
-
-    @property
-    def heights_behind(self) -> int:
-        """How many heights some peer is ahead of the one in progress (0 when nobody is)."""
-        return max(0, self.highest_seen - self._state.height) if self.state is not None else 0
 
     @property
     def waiting_for_work(self) -> bool:
@@ -249,9 +242,6 @@ class Node:
 
     def _on_round_message(self, message: Proposal | Vote, log: bool = True) -> None:
         state = self._state
-        signer = message.validator if isinstance(message, Vote) else message.proposer
-        if state.validators.power_of(signer):  # a stranger's far-future message must not send us syncing
-            self.highest_seen = max(self.highest_seen, message.height)
         if message.height < state.height:
             self._serve_catch_up(message.height)
         elif message.height > state.height:

@@ -37,6 +37,7 @@ from wallet.keys import SigningKey, read_key_file
 
 log = structlog.get_logger(__name__)
 
+CATCH_UP_CHECK_SECONDS = 3.0
 FALLEN_BEHIND_BLOCKS = 3
 """A peer this many heights ahead means consensus gossip cannot catch us up fast enough: block-sync."""
 
@@ -206,13 +207,21 @@ class FedowNode:
             with self.consensus_gossip.attached(driver.inbox):
                 async with trio.open_nursery() as nursery:
                     await nursery.start(driver.run)
-                    await driver.wait_behind(FALLEN_BEHIND_BLOCKS)
-                    log.info("node.fallen_behind", height=self.app.store.height,
-                             peer_height=self.consensus.highest_seen - 1)
+                    await self._watch_for_lag()
                     nursery.cancel_scope.cancel()
         finally:
             wal.close()
             self.consensus = None
+
+    async def _watch_for_lag(self) -> None:
+        assert self.app is not None and self.network is not None
+        syncer = BlockSyncer(self.app, self.network)
+        while True:
+            await trio.sleep(CATCH_UP_CHECK_SECONDS)
+            best = await syncer.best_peer()
+            if best is not None and best[1] >= self.app.store.height + FALLEN_BEHIND_BLOCKS:
+                log.info("node.fallen_behind", height=self.app.store.height, peer_height=best[1])
+                return
 
     def _on_commit(self, committed: Committed) -> None:
         self.metrics.committed_blocks.inc()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import trio
 import trio.testing
-from consensus_testkit import CHAIN, PARAMS, make_keys, prevote
+from consensus_testkit import CHAIN, PARAMS, make_keys
 
 from consensus import Message, decode_message, encode_message
 from consensus.driver import Driver
@@ -105,13 +105,3 @@ async def test_an_idle_network_makes_only_heartbeat_blocks_and_a_transaction_sta
     assert pay_tx(1, 0) in SimBlock.decode(blocks[height + 1][0]).txs
     assert started_by_tx < PARAMS.heartbeat_ms / 1000 / 2, started_by_tx
 
-
-def test_a_validator_several_heights_ahead_shows_the_node_fell_behind_a_stranger_does_not() -> None:
-    gossip, _apps = four_drivers()
-    node = gossip.drivers[0].node
-    node.start()
-    assert node.height == 1 and node.heights_behind == 0
-    node.on_message(prevote(make_keys(9)[8], 40, 0, None))  # signed, but not by a validator of ours
-    assert node.heights_behind == 0
-    node.on_message(prevote(KEYS[1], 4, 0, None))
-    assert node.heights_behind == 3
