@@ -474,10 +474,11 @@ class Node:
     def _regossip(self) -> None:
         state = self._state
         self._served.clear()
-        if self.our_key is not None:  # the round in progress only: older rounds' messages cannot move anyone
-            proposal = self._own_proposals.get((state.height, state.round))
-            if proposal is not None:
-                self._out.append(Broadcast(proposal))
+        if self.our_key is not None:  # the round in progress only: re-sending every earlier round's messages
+            # grows with each failed round and, on a loaded box, slows the next round until none ends
+            own = self._own_proposals.get((state.height, state.round))
+            if own is not None:
+                self._out.append(Broadcast(own))
             for vote in state.votes.votes_of(self.our_key):
                 if vote.round == state.round:
                     self._out.append(Broadcast(vote))

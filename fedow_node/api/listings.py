@@ -20,6 +20,7 @@ from aiohttp import web
 from fedow_node.api import ids, schema as s
 from fedow_node.api.chain import committed_block
 from fedow_node.api.context import context, json_response
+from fedow_node.api.numbers import query_int
 from fedow_node.api.errors import ApiError
 from fedow_node.api.facade import NodeFacade
 from fedow_node.api.routes import Param, Route
@@ -93,10 +94,7 @@ class _Blocks:
 
 
 def _limit(request: web.Request) -> int:
-    text = request.query.get("limit", str(DEFAULT_PAGE))
-    if not text.isdigit() or not 1 <= int(text) <= MAX_HISTORY_PAGE:
-        raise ApiError("bad_request", f"query parameter limit must be an integer from 1 to {MAX_HISTORY_PAGE}")
-    return int(text)
+    return query_int(request, "limit", DEFAULT_PAGE, 1, MAX_HISTORY_PAGE)
 
 
 def _cursor(request: web.Request) -> tuple[int, int] | None:

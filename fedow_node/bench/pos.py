@@ -103,7 +103,8 @@ def run_pos_bench(*, validators: int = 4, tills: int = 8, seconds: float = 30.0,
                   params: str = "devnet", data: Path | None = None, cleanup: bool = False,
                   profile: Path | None = None, trace: bool = False) -> PosBenchResult:
     root = Path(tempfile.mkdtemp(prefix="fedow-bench-pos-")) if data is None else data
-    homes = prepare_devnet(root / "devnet", validators, free_ports(validators), params=chain_params(params))
+    homes = prepare_devnet(root / "devnet", validators, free_ports(validators), fed_melts=False,
+                           params=chain_params(params))
     try:
         with Devnet(homes, extra_env={"FEDOW_LOG_LEVEL": "debug"} if trace else None) as devnet:
             devnet.start_all()

@@ -15,7 +15,7 @@ from fedow_node.api import ROUTES, build_app, create_token, status_of, tokens_pa
 from fedow_node.api.schema import validate
 
 MAIN_FLOWS = ("/v1/pos/sales", "/v1/pos/refills", "/v1/pos/refunds", "/v1/pos/voids", "/v1/pos/lost-cards",
-              "/v1/pos/memberships", "/v1/pos/badges", "/v1/pos/bank-deposits", "/v1/txs")
+              "/v1/pos/memberships", "/v1/pos/badges", "/v1/txs")
 
 
 def test_every_route_is_documented_and_every_documented_route_exists(tmp_path):

@@ -20,7 +20,7 @@ from config import ChainParams
 from fedow_node.client import SyncFedowClient
 from node_harness import Net, start_net
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 START_TIMEOUT = 90.0
 """Starting four Python processes that import libp2p can take long on a loaded 2-core machine."""
@@ -98,33 +98,48 @@ def test_full_node_joins_after_thousands_of_blocks(tmp_path: Path) -> None:
 
 
 def test_garbage_from_a_peer_is_refused_and_nobody_crashes(tmp_path: Path) -> None:
+    """The rogue peer sends until node 0 bans it (however long a loaded machine takes), then is stopped."""
     net = start_net(tmp_path / "devnet", 4)
     with net.devnet:
         net.wait_height(range(4), 2, START_TIMEOUT)
-        rogue = subprocess.run([sys.executable, str(Path(__file__).with_name("rogue_peer.py")), net.homes[0].p2p_address,
-                                "fedow-devnet", "15"], capture_output=True, text=True, timeout=90,
-                               cwd=Path(__file__).parents[2])
-        sent = [json.loads(line) for line in rogue.stdout.splitlines() if line.startswith("{")]
-        assert {item["kind"] for item in sent} >= {"garbage", "forged_vote", "bad_tx_batch"}, rogue.stderr[-2000:]
+        node_log = net.homes[0].home.joinpath("node.log")
+        rogue = subprocess.Popen([sys.executable, str(Path(__file__).with_name("rogue_peer.py")),
+                                  net.homes[0].p2p_address, "fedow-devnet", "240"], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2])
+        try:
+            net.wait("node 0 to ban the rogue peer", lambda: '"event": "peer_banned"' in node_log.read_text(), 240.0)
+        finally:
+            rogue.terminate()
+            stdout, stderr = rogue.communicate(timeout=60)
+        sent = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+        assert {item["kind"] for item in sent} >= {"garbage", "forged_vote", "bad_tx_batch"}, stderr[-2000:]
         height = net.height(0)
-        net.wait_height(range(4), height + 2, 60.0)
+        net.wait_height(range(4), height + 2, 240.0)  # a flooded, loaded box may take long to resume
         assert net.devnet.exited() == {}
-        log = net.homes[0].home.joinpath("node.log").read_text()
+        log = node_log.read_text()
         for reason in ("bad_signature", "non_canonical", "malformed"):
             assert f'"event": "peer_penalized"' in log and reason in log, f"node 0 did not penalise {reason}"
-        assert '"event": "peer_banned"' in log, "node 0 never banned the rogue peer"
 
 
 def test_festival_day_and_the_double_spend_race_agree_on_every_node(tmp_path: Path) -> None:
     """The demo's day through three venues' POS APIs; two tills race on one card: exactly one sale wins."""
     import asyncio
 
-    from fedow_node.demo import festival_day
+    from fedow_node.demo import STRIPE_SECRET_KEY, festival_day, stripe_section
+    from fedow_node.fake_stripe import FakeStripe
 
-    net = start_net(tmp_path / "devnet", 4)
     lines: list[str] = []
-    with net.devnet:
-        net.wait_height(range(4), 1, START_TIMEOUT)
-        figures = asyncio.run(festival_day(net.homes, lines.append))
+
+    async def day() -> dict[str, object]:
+        fake = FakeStripe(STRIPE_SECRET_KEY)  # the day's card top-ups, float purchase and payout go through it
+        net = start_net(tmp_path / "devnet", 4, stripe=stripe_section(await fake.start()))
+        try:
+            with net.devnet:
+                await asyncio.to_thread(net.wait_height, range(4), 1, START_TIMEOUT)
+                return await festival_day(net.homes, fake, lines.append)
+        finally:
+            await fake.stop()
+
+    figures = asyncio.run(day())
     assert any("1 committed" in line for line in lines), lines
     assert len(set(figures["race_balances"])) == 1, figures
