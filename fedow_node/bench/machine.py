@@ -11,7 +11,7 @@ benchmark reports beside its figures:
   (``/proc/<pid>/stat``), the part the benchmark itself is responsible for.
 
 With ``--profile DIR`` every node process is sampled by py-spy (an optional
-tool, ``pip install py-spy``) during the measured window and each writes a
+tool: the ``profile`` extra, ``pip install -e .[profile]``) during the measured window and each writes a
 flame graph ``node<i>.svg``; :func:`flame_summary` reads one back as the share
 of samples spent in named functions.
 """
@@ -99,7 +99,7 @@ class Profiler:
     def __init__(self, out_dir: Path, pids: list[int], seconds: float) -> None:
         executable = py_spy()
         if executable is None:
-            raise RuntimeError("--profile needs py-spy: pip install py-spy")
+            raise RuntimeError("--profile needs py-spy: pip install -e .[profile]")
         out_dir.mkdir(parents=True, exist_ok=True)
         self.files = [out_dir / f"node{index}.svg" for index in range(len(pids))]
         self._processes = [
