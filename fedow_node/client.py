@@ -366,8 +366,11 @@ class FedowClient:
 
     # -- events -------------------------------------------------------------------------------
     async def events(self, *, wallet: bytes | str | None = None, card: bytes | str | None = None,
-                     place: str | None = None) -> AsyncIterator[Json]:
-        """Committed transactions as the node streams them (server-sent events), until closed."""
+                     place: str | None = None, network: bool = False) -> AsyncIterator[Json]:
+        """Committed transactions as the node streams them (server-sent events), until closed.
+
+        ``network``: also the node's ``network`` events (cut off or back online: the ``offline``
+        object of the status, with ``"event": "network"`` added)."""
         params = {name: _hex(value) for name, value in (("wallet", wallet), ("card", card), ("place", place))
                   if value is not None}
         timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
@@ -376,9 +379,18 @@ class FedowClient:
             if response.status >= 400:
                 data = await response.json()
                 raise ApiRefused(response.status, data["error"], data["detail"])
+            kind = "message"
             async for line in response.content:
-                if line.startswith(b"data: "):
-                    yield json.loads(line[len(b"data: "):])
+                if line.startswith(b"event: "):
+                    kind = line[len(b"event: "):].strip().decode()
+                elif line.startswith(b"data: "):
+                    data = json.loads(line[len(b"data: "):])
+                    if kind == "tx":
+                        yield data
+                    elif kind == "network" and network:
+                        yield {**data, "event": "network"}
+                elif not line.strip():
+                    kind = "message"
 
 
 def _operator(operator: bytes | str | None) -> Json:

@@ -190,8 +190,10 @@ class FedowNode:
         self.treasury = TreasuryGatherer(self.chain_id, self.store, P2PTreasuryNetwork(self.network, self.chain_id),
                                          cosigner)
         self.offline = open_offline(self.config.offline, self.files.offline_journal, self.app, self.network,
-                                    self.txs.submit, self.mempool.contains_txid,
+                                    self.txs, self.mempool.contains_txid,
                                     self.node_key.public_key if self.config.keys.validator else None, self.place_key)
+        offline = self.offline
+        self.metrics.on_scrape(lambda: self.metrics.show_offline(offline.status()))
 
     def close(self) -> None:
         if self.offline is not None and self.offline.journal is not None:

@@ -144,10 +144,15 @@ class TxGossip:
         token, the one way into trio that also wakes it when it waits on I/O.
         """
         info = self.mempool.add(tx)
+        self.resend(tx)
+        return info.txid
+
+    def resend(self, tx: bytes) -> None:
+        """Gossip ``tx`` (again): one published while no peer listened reached nobody (a node that was
+        cut off forwards its offline journal this way until the chain has it)."""
         self._outbox.append(tx)
         if len(self._outbox) == 1 and self._token is not None:
             self._token.run_sync_soon(lambda: self._outbox_ready.set())
-        return info.txid
 
     def validate(self, data: bytes, peer_id: str) -> Verdict:
         """Admit a peer's batch; REJECT only for faults an honest peer cannot cause."""

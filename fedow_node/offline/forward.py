@@ -2,7 +2,7 @@
 
 Each pass looks at the first ``window`` pending entries, in number order: one that is on chain
 (the store's txid index) is marked committed; one waiting in the mempool is left to it; any other
-is submitted (to the mempool, which gossips it). A refusal is final for that entry and shown to
+is submitted (to the mempool, which gossips it), and gossiped again while it waits there. A refusal is final for that entry and shown to
 the operator (``refused``, with the ledger's code), except a full mempool (the pass stops and the
 next one resumes) and ``duplicate`` (it is in the mempool already). ``replay`` means the chain
 holds that (place, journal, number) under another transaction (the same one would be in the txid
@@ -27,6 +27,9 @@ log = structlog.get_logger(__name__)
 
 WINDOW = 2_000
 """Entries looked at per pass: a block's worth (max_block_txs), well under the mempool's bound."""
+RESEND_S = 5.0
+"""An entry still in the mempool this long after it was gossiped is gossiped again: right after a
+reconnection the first gossip may reach no peer, and the mempool never gossips by itself."""
 
 
 @dataclass(frozen=True)
@@ -41,15 +44,20 @@ class Pass:
 
 
 class Forwarder:
-    """Forwards one journal of one place through the node's mempool."""
+    """Forwards one journal of one place through the node's mempool and transaction gossip."""
 
     def __init__(self, journal: OfflineJournal, store: Store, submit: Callable[[bytes], bytes],
-                 is_pending: Callable[[bytes], bool], window: int = WINDOW) -> None:
+                 is_pending: Callable[[bytes], bool], resend: Callable[[bytes], None], clock_s: Callable[[], float],
+                 window: int = WINDOW) -> None:
         self.journal = journal
         self.store = store
         self.submit = submit
         self.is_pending = is_pending
+        self.resend = resend
+        self.clock_s = clock_s
         self.window = window
+        self._sent_s: dict[int, float] = {}
+        """When each entry waiting in the mempool was last gossiped, by number."""
 
     def forward(self) -> Pass:
         submitted = committed = refused = waiting = 0
@@ -58,10 +66,15 @@ class Forwarder:
             location = store.tx_location(entry.txid)
             if location is not None:
                 journal.mark_committed(entry, location.height)
+                self._sent_s.pop(entry.seq, None)
                 committed += 1
                 continue
+            now = self.clock_s()
             if self.is_pending(entry.txid):
                 waiting += 1
+                if now - self._sent_s.get(entry.seq, now) >= RESEND_S:
+                    self.resend(entry.tx)
+                    self._sent_s[entry.seq] = now
                 continue
             try:
                 self.submit(entry.tx)
@@ -75,9 +88,11 @@ class Forwarder:
                     log.error("offline_number_reused", seq=entry.seq, txid=entry.txid.hex(),
                               hint="this journal gave a number twice: was the node's data restored from an old copy?")
                 journal.mark_refused(entry, exc.code, exc.detail)
+                self._sent_s.pop(entry.seq, None)
                 refused += 1
                 log.warning("offline_entry_refused", seq=entry.seq, op=entry.op, txid=entry.txid.hex(),
                             code=exc.code, detail=exc.detail)
                 continue
+            self._sent_s[entry.seq] = now
             submitted += 1
         return Pass(submitted, committed, refused, waiting)

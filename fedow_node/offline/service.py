@@ -19,6 +19,7 @@ import trio
 
 from config import OfflineSection
 from fedow_node.engine.application import LedgerApplication
+from fedow_node.engine.gossip import TxGossip
 from fedow_node.engine.sync import BlockSyncer
 from fedow_node.offline.forward import Forwarder
 from fedow_node.offline.journal import COMMITTED, PENDING, REFUSED, OfflineJournal
@@ -34,6 +35,9 @@ __all__ = ["NetworkView", "NodeView", "OfflineService", "TICK_S", "open_offline"
 log = structlog.get_logger(__name__)
 
 TICK_S = 0.25
+TIPS_EVERY_S = 2.0
+"""While cut off but reaching 2/3 of the power again, the peers' tips are asked at most this often
+(each ask is a request to every peer)."""
 
 
 class NetworkView(Protocol):
@@ -68,6 +72,7 @@ class OfflineService:
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
         """Told every change of state (the status's ``offline`` object), on the node's thread."""
         self._peer_ids: dict[bytes, str] = {}
+        self._tips_asked_s: float | None = None
 
     @property
     def journal(self) -> OfflineJournal | None:
@@ -111,8 +116,12 @@ class OfflineService:
                         if key == self.own_key or self._peer_id(key) in connected)
         total = sum(powers.values())
         quorum = reachable * 3 > total * 2
-        caught_up = self.cut_off and quorum and not await self.view.peers_ahead()
-        return Seen(self.clock_s(), self.view.height(), reachable, total, caught_up)
+        now = self.clock_s()
+        caught_up = False
+        if self.cut_off and quorum and (self._tips_asked_s is None or now - self._tips_asked_s >= TIPS_EVERY_S):
+            self._tips_asked_s = now
+            caught_up = not await self.view.peers_ahead()
+        return Seen(now, self.view.height(), reachable, total, caught_up)
 
     def _peer_id(self, key: bytes) -> str:
         if key not in self._peer_ids:
@@ -164,8 +173,8 @@ class NodeView:
 
 
 def open_offline(config: OfflineSection, journal_path: Path, app: LedgerApplication, network: P2PNode,
-                 submit: Callable[[bytes], bytes], is_pending: Callable[[bytes], bool],
-                 validator_key: bytes | None, place_key: SigningKey | None) -> OfflineService:
+                 txs: TxGossip, is_pending: Callable[[bytes], bool], validator_key: bytes | None,
+                 place_key: SigningKey | None) -> OfflineService:
     """The node's offline service; with a journal (opened at ``journal_path``) and a till when the
     node signs for a place and ``[offline] enabled``."""
     view = NodeView(app, network)
@@ -173,7 +182,7 @@ def open_offline(config: OfflineSection, journal_path: Path, app: LedgerApplicat
         return OfflineService(config, view, validator_key)
     journal = OfflineJournal.open(journal_path, fed_asset_id(app.store))
     till = OfflineTill(app.store, lambda: app.store.height, place_key, app.chain_id, config, journal, _wall_ms)
-    forwarder = Forwarder(journal, app.store, submit, is_pending)
+    forwarder = Forwarder(journal, app.store, txs.submit, is_pending, txs.resend, trio.current_time)
     return OfflineService(config, view, validator_key, till, forwarder)
 
 

@@ -63,9 +63,8 @@ class OfflineSoloNode(SoloNode):
         till = OfflineTill(self.store, lambda: self.store.height, self.place_key, self.chain_id, LIMITS, journal,
                            lambda: 0)
         self.clock = 0.0
-        self.offline = OfflineService(LIMITS, self.view, None, till, Forwarder(journal, self.store, self.forward,
-                                                                               self.is_pending),
-                                      clock_s=lambda: self.clock)
+        forwarder = Forwarder(journal, self.store, self.forward, self.is_pending, lambda tx: None, lambda: self.clock)
+        self.offline = OfflineService(LIMITS, self.view, None, till, forwarder, clock_s=lambda: self.clock)
 
     def forward(self, tx: bytes) -> bytes:
         """The mempool's admission as the forwarder sees it (a refusal is a TxRejected)."""
@@ -224,3 +223,24 @@ def test_a_bar_key_is_needed_for_the_bond(tmp_path: Path) -> None:
         bond = queries.offline_bond(world.node.store, place_wallet_id("bar"))
         assert bond is not None and (bond.locked, bond.unbonding) == (600, 400)
     run_world(tmp_path, scenario, place_key=BAR)
+
+
+def test_the_event_stream_says_when_the_node_is_cut_off_and_back(tmp_path: Path) -> None:
+    async def scenario(world: World) -> None:
+        import asyncio
+        seen: list[dict[str, Any]] = []
+
+        async def listen() -> None:
+            async for event in world.client.events(network=True):
+                seen.append(event)
+                if len(seen) == 2:
+                    return
+        listening = asyncio.ensure_future(listen())
+        while not world.node.offline.listeners:  # the stream listens before the node changes
+            await asyncio.sleep(0.01)
+        await world.node.set_connected(False)
+        await world.node.set_connected(True)
+        await asyncio.wait_for(listening, 10)
+        assert [(e["event"], e["state"]) for e in seen] == [("network", "offline"), ("network", "online")]
+        assert seen[0]["reason"] == "no_quorum" and seen[0]["selling"]
+    offline_world(tmp_path, scenario)
