@@ -28,6 +28,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--api-port", type=int, default=Ports.api, help="first POS API port (node i uses +i)")
     parser.add_argument("--metrics-port", type=int, default=Ports.metrics, help="first metrics port")
     parser.add_argument("--seconds", type=float, default=0, help="stop after this many seconds (0: run until ^C)")
+    parser.add_argument("--prepare-only", action="store_true",
+                        help="write the devnet folder (keys kept, config.toml updated) and exit without starting "
+                             "nodes: what docker-compose.yml's init service runs")
     parser.set_defaults(func=run)
 
 
@@ -45,6 +48,9 @@ def run(args: argparse.Namespace) -> int:
         print("--validators must be at least 1")
         return 2
     homes = prepare_devnet(args.data, args.validators, Ports(args.p2p_port, args.api_port, args.metrics_port))
+    if args.prepare_only:
+        print(f"devnet: {args.validators} validator homes ready in {args.data.absolute()}")
+        return 0
     stop = False
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
