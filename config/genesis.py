@@ -34,6 +34,8 @@ CATEGORIES = ("FED", "TLF", "TNF", "TIM", "FID", "BDG", "SUB")
 """Fedow's asset categories: federated euro, local fiat/non-fiat currency, time, loyalty, badge, subscription."""
 MAX_NAME_CHARS = 100
 MAX_TIME_MS = 2**63 - 1
+MAX_KEY_SET = 16
+"""Most keys of a key set (authorities): a co-signed transaction carries at most 16 signatures."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,8 @@ class GenesisDoc:
     chain_id: str
     genesis_time_ms: int
     authorities: tuple[bytes, ...]
+    authority_threshold: int
+    """How many of the authority keys must co-sign every governance transaction."""
     params: ChainParams
     assets: tuple[AssetSpec, ...]
     places: tuple[PlaceSpec, ...]
@@ -105,6 +109,7 @@ class GenesisDoc:
             "chain_id": self.chain_id,
             "genesis_time_ms": self.genesis_time_ms,
             "authorities": [key.hex() for key in self.authorities],
+            "authority_threshold": self.authority_threshold,
             "params": self.params.to_dict(),
             "assets": [{"id": a.id, "name": a.name, "category": a.category,
                         "origin_place": a.origin_place, "melting": a.melting} for a in self.assets],
@@ -171,7 +176,7 @@ def parse_genesis(data: Any, *, draft: bool = False) -> GenesisDoc:
     return doc
 
 
-_TOP_KEYS = ("chain_id", "genesis_time_ms", "authorities", "params", "assets", "places",
+_TOP_KEYS = ("chain_id", "genesis_time_ms", "authorities", "authority_threshold", "params", "assets", "places",
              "federations", "validators")
 
 
@@ -245,6 +250,7 @@ class _Reader:
             "chain_id": self.text(top["chain_id"], "chain_id", CHAIN_ID_RE, "[a-z0-9][a-z0-9-]{0,49}"),
             "genesis_time_ms": self.integer(top["genesis_time_ms"], "genesis_time_ms", 0, MAX_TIME_MS),
             "authorities": self.items(top["authorities"], "authorities", self.key),
+            "authority_threshold": self.integer(top["authority_threshold"], "authority_threshold", 1, MAX_KEY_SET),
             "params": self.params(top["params"]),
             "assets": self.items(top["assets"], "assets", self.asset),
             "places": self.items(top["places"], "places", self.place),
@@ -383,8 +389,22 @@ def _semantic_problems(doc: GenesisDoc, draft: bool) -> list[Problem]:
                  for index, balance in enumerate(doc.balances) if balance.asset not in asset_ids]
     if not draft and not doc.authorities:
         problems.append(Problem("authorities", "must hold at least one key (nobody could govern the chain)"))
+    problems += _key_set_problems("authorities", doc.authorities, "authority_threshold", doc.authority_threshold,
+                                  draft)
     if not draft and not doc.validators:
         problems.append(Problem("validators", "must hold at least one validator (no block could be made)"))
+    return problems
+
+
+def _key_set_problems(where: str, keys: tuple[bytes, ...], threshold_where: str, threshold: int,
+                      draft: bool) -> list[Problem]:
+    """A key set holds at most MAX_KEY_SET keys, and its threshold can be reached (drafts may be short)."""
+    problems = []
+    if len(keys) > MAX_KEY_SET:
+        problems.append(Problem(where, f"must hold at most {MAX_KEY_SET} keys, holds {len(keys)}"))
+    if not draft and keys and threshold > len(keys):
+        problems.append(Problem(threshold_where, f"{threshold} signatures needed but {where} holds "
+                                                 f"only {len(keys)}"))
     return problems
 
 

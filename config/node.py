@@ -16,6 +16,7 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Mapping, get_type_hints
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tomli_w
 
@@ -78,6 +79,14 @@ def _connect_account(value: str) -> str | None:
     return None
 
 
+def _timezone(value: str) -> str | None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"{value!r} is not an IANA time zone (e.g. UTC, Europe/Paris)"
+    return None
+
+
 def _name(value: str) -> str | None:
     if not 1 <= len(value) <= 64 or not value.isprintable():
         return "must be 1 to 64 printable characters"
@@ -120,6 +129,20 @@ class ApiSection:
 
     bind: str = _setting("127.0.0.1:8442", bind_problem)
     max_body_bytes: int = _setting(64 * 1024, _positive)
+    public_reads: bool = _setting(False)
+    """True: card and wallet balances, histories, listings, totals and reader events need no token."""
+    tls_cert: Path | None = _setting(None)
+    """PEM certificate (chain) for HTTPS on ``bind``; with ``tls_key``. None: plain HTTP."""
+    tls_key: Path | None = _setting(None)
+    """PEM private key of ``tls_cert`` (mode 0600 advised)."""
+    timezone: str = _setting("UTC", _timezone)
+    """IANA zone of the venue's days and hours (daily totals, the dashboard), e.g. Europe/Paris."""
+
+    def __post_init__(self) -> None:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ConfigError("bad_config", [Problem(
+                "api.tls_cert" if self.tls_cert is None else "api.tls_key",
+                "HTTPS needs both api.tls_cert and api.tls_key (or neither, for plain HTTP)")])
 
 
 @dataclass(frozen=True)

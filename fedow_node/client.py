@@ -47,6 +47,8 @@ class Submission:
     position: int | None = None
     error: str | None = None
     detail: str | None = None
+    wallet: Json | None = None
+    """A committed sale, refill or refund: the card's (or wallet's) balances after it, for the receipt."""
 
     @property
     def committed(self) -> bool:
@@ -55,7 +57,7 @@ class Submission:
     @classmethod
     def from_json(cls, data: Json) -> Submission:
         return cls(data["txid"], data["status"], data.get("height"), data.get("position"), data.get("error"),
-                   data.get("detail"))
+                   data.get("detail"), data.get("wallet"))
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,20 @@ class FedowClient:
         data = await self._get(f"/v1/wallets/{_hex(wallet_id)}/history", params)
         return HistoryPage(data["entries"], data["next_cursor"])
 
+    async def transactions(self, *, cursor: str | None = None, limit: int = 50, **filters: str | int) -> HistoryPage:
+        """A page of ``GET /v1/txs``: filters ``kind``, ``asset``, ``place``, ``wallet``, ``from``, ``to``."""
+        params = {name.rstrip("_"): str(value) for name, value in filters.items()} | {"limit": str(limit)}
+        data = await self._get("/v1/txs", params | ({} if cursor is None else {"cursor": cursor}))
+        return HistoryPage(data["entries"], data["next_cursor"])
+
+    async def totals(self, date: str | None = None, days: int = 1, **options: str) -> Json:
+        """Day totals per place, asset and kind (``GET /v1/totals``); options ``tz``, ``place``."""
+        return await self._get("/v1/totals", {"days": str(days), **options} | ({} if date is None else {"date": date}))
+
+    async def pair(self, code: str, label: str = "") -> Json:
+        """Exchange a pairing code for this till's own token (``{"token", "id", "role", "place"}``)."""
+        return (await self.request("POST", "/v1/pairing", {"code": code} | ({"label": label} if label else {})))[1]
+
     async def history_all(self, wallet_id: bytes | str, page_size: int = 200) -> AsyncIterator[Json]:
         """Every history entry, newest first, page by page."""
         cursor: str | None = None
@@ -242,8 +258,11 @@ class FedowClient:
                                            self._wait_params(wait, timeout_ms), headers)
         return Submission.from_json(data)
 
-    async def sale(self, uid: bytes | str, asset: str, amount: int, **options: Any) -> Submission:
-        return await self.pos("sales", {"uid": _hex(uid), "asset": asset, "amount": amount}, **options)
+    async def sale(self, uid: bytes | str, asset: str, amount: int, *, operator: bytes | str | None = None,
+                   **options: Any) -> Submission:
+        """A card pays the place; ``operator`` is the UID of the operator's card, when presented."""
+        return await self.pos("sales", {"uid": _hex(uid), "asset": asset, "amount": amount, **_operator(operator)},
+                              **options)
 
     async def refill(self, asset: str, amount: int, *, uid: bytes | str | None = None,
                      wallet: bytes | str | None = None, **options: Any) -> Submission:
@@ -255,11 +274,14 @@ class FedowClient:
         return await self.pos("fed-refills", {"amount": amount, "payment_ref": payment_ref,
                                               **_target(uid, wallet)}, **options)
 
-    async def refund(self, uid: bytes | str, asset: str, amount: int, **options: Any) -> Submission:
-        return await self.pos("refunds", {"uid": _hex(uid), "asset": asset, "amount": amount}, **options)
+    async def refund(self, uid: bytes | str, asset: str, amount: int, *, operator: bytes | str | None = None,
+                     **options: Any) -> Submission:
+        return await self.pos("refunds", {"uid": _hex(uid), "asset": asset, "amount": amount,
+                                          **_operator(operator)}, **options)
 
-    async def void_card(self, uid: bytes | str, **options: Any) -> Submission:
-        return await self.pos("voids", {"uid": _hex(uid)}, **options)
+    async def void_card(self, uid: bytes | str, *, operator: bytes | str | None = None,
+                        **options: Any) -> Submission:
+        return await self.pos("voids", {"uid": _hex(uid), **_operator(operator)}, **options)
 
     async def lost_card(self, uid: bytes | str, **options: Any) -> Submission:
         return await self.pos("lost-cards", {"uid": _hex(uid)}, **options)
@@ -304,6 +326,10 @@ class FedowClient:
             async for line in response.content:
                 if line.startswith(b"data: "):
                     yield json.loads(line[len(b"data: "):])
+
+
+def _operator(operator: bytes | str | None) -> Json:
+    return {} if operator is None else {"operator": _hex(operator)}
 
 
 def _target(uid: bytes | str | None, wallet: bytes | str | None) -> Json:

@@ -6,13 +6,15 @@ three venues of the federation, the local melting currency, a membership, a
 badge check-in, a card linked to a festival-goer's wallet and a transfer, a
 refund, and two tills racing to spend the same money (exactly one wins, on
 every node). The validators are then stopped and the chain of each one is
-replayed from genesis by the auditor.
+replayed from genesis by the auditor. The devnet then runs again, and the
+demo ends by printing the dashboard URL of venue 0 (its figures are the day's).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -134,7 +136,7 @@ async def _settle(till: FedowClient, outcome: Submission | BaseException) -> str
 
 async def _agreed_balances(homes: Sequence[NodeHome], uid: bytes) -> list[int]:
     """Card 1's balance as each node sees it, once every node has caught up with node 0."""
-    clients = [FedowClient(home.api_url) for home in homes]
+    clients = [FedowClient(home.api_url, home.pos_token) for home in homes]
     try:
         target = (await clients[0].status())["height"]
         for client in clients:
@@ -146,7 +148,23 @@ async def _agreed_balances(homes: Sequence[NodeHome], uid: bytes) -> list[int]:
             await client.close()
 
 
-def run_demo(data: Path, validators: int, ports: Ports, say: Say = print) -> int:
+def _serve_dashboard(homes: Sequence[NodeHome], say: Say) -> None:
+    """Run the devnet again after the audit so the dashboard can be opened; stop on Ctrl-C or SIGTERM."""
+    with Devnet(homes) as devnet:
+        devnet.start_all()
+        asyncio.run(_wait_started(homes))
+        say(f"dashboard of venue-0 (Ctrl-C stops the devnet): {homes[0].dashboard_url}")
+        signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops it like Ctrl-C
+        try:
+            while not devnet.exited():
+                time.sleep(1.0)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            devnet.stop_all()
+
+
+def run_demo(data: Path, validators: int, ports: Ports, say: Say = print, serve: bool = True) -> int:
     homes = prepare_devnet(data, validators, ports)
     say(f"devnet: {validators} validators on 127.0.0.1, data in {data.absolute()}")
     with Devnet(homes) as devnet:
@@ -163,4 +181,9 @@ def run_demo(data: Path, validators: int, ports: Ports, say: Say = print) -> int
         say(f"  node{home.index}: {report.blocks} blocks, {report.txs} txs verified ({report.tx_per_s:,.0f} tx/s), "
             f"state hash {report.state_hash[:16]} match={report.state_hash_match}, "
             f"invariants ok={report.invariants_ok}")
+    if serve:
+        _serve_dashboard(homes, say)
+    else:
+        say(f"dashboard of venue-0 (run `fedow-node devnet --data {data}` to serve it again): "
+            f"{homes[0].dashboard_url}")
     return 0

@@ -1,7 +1,8 @@
 """A local multi-validator devnet: N node homes sharing one genesis, run as N processes on 127.0.0.1.
 
 :func:`prepare_devnet` writes (once) a folder that any auditor or operator can
-reuse: ``genesis.json``, the federation authority key, and one home per
+reuse: ``genesis.json``, the federation's authority keys (``authority-<i>.key``;
+:data:`AUTHORITIES` of them, :data:`AUTHORITY_THRESHOLD` must co-sign), and one home per
 validator (``node<i>/``: node key = validator key and libp2p identity, place key
 of its venue, ``config.toml`` listing every other validator as a static peer).
 :class:`Devnet` starts the processes, and stops them all (SIGTERM, then SIGKILL
@@ -34,8 +35,13 @@ log = structlog.get_logger(__name__)
 HOST = "127.0.0.1"
 POS_TOKEN_FILE = "pos-token"
 """Plain POS API token of the node's venue, kept for the devnet's tills (demo, tests, benchmarks)."""
+OPERATOR_TOKEN_FILE = "operator-token"
+"""Plain operator token of the node, kept for the devnet's dashboard (``dashboard_url``)."""
 VALIDATOR_STAKE = 100_000
 """1,000.00 FED staked by each devnet validator at genesis."""
+AUTHORITIES = 3
+AUTHORITY_THRESHOLD = 2
+"""Devnet governance is 2-of-3: one authority key alone can do nothing."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,15 @@ class NodeHome:
         return (self.home / POS_TOKEN_FILE).read_text().strip()
 
     @property
+    def operator_token(self) -> str:
+        return (self.home / OPERATOR_TOKEN_FILE).read_text().strip()
+
+    @property
+    def dashboard_url(self) -> str:
+        """The node's dashboard, signing in once with its operator token (the page drops it from the address)."""
+        return f"{self.api_url}/ui/#token={self.operator_token}"
+
+    @property
     def config_file(self) -> Path:
         return self.home / "config.toml"
 
@@ -94,13 +109,19 @@ def _key(path: Path) -> SigningKey:
     return read_key_file(path)
 
 
-def _genesis(chain_id: str, time_ms: int, authority: SigningKey, nodes: list[SigningKey],
+def authority_keys(root: Path) -> list[SigningKey]:
+    """The devnet's authority keys (each would live on its own authority's machine in production)."""
+    return [_key(root.absolute() / f"authority-{i}.key") for i in range(1, AUTHORITIES + 1)]
+
+
+def _genesis(chain_id: str, time_ms: int, authorities: list[SigningKey], nodes: list[SigningKey],
              places: list[SigningKey], params: ChainParams) -> GenesisDoc:
     place_ids = [f"venue-{i}" for i in range(len(nodes))]
     return GenesisDoc(
         chain_id=chain_id,
         genesis_time_ms=time_ms,
-        authorities=(authority.public_key,),
+        authorities=tuple(sorted(key.public_key for key in authorities)),
+        authority_threshold=min(AUTHORITY_THRESHOLD, len(authorities)),
         params=params,
         assets=(
             AssetSpec("FED", "Euro fédéré", "FED", None, False),
@@ -132,7 +153,7 @@ def prepare_devnet(root: Path, validators: int, ports: Ports = Ports(), chain_id
             raise ValueError(f"{root} holds a devnet of {len(existing.validators)} validators, not {validators}: "
                              "use another --data folder or the same --validators")
     else:
-        doc = _genesis(chain_id, int(time.time() * 1000), _key(root / "authority.key"), nodes, places,
+        doc = _genesis(chain_id, int(time.time() * 1000), authority_keys(root), nodes, places,
                        params or ChainParams.devnet())
         write_atomically(genesis_file, doc.to_json(), mode=0o644)
     peers = [peer_multiaddr(HOST, ports.p2p + i, key.public_key) for i, key in enumerate(nodes)]
@@ -151,8 +172,12 @@ def prepare_devnet(root: Path, validators: int, ports: Ports = Ports(), chain_id
         )
         write_atomically(home / "config.toml", dump_node_config(config), mode=0o644)
         if i < validators and not (home / POS_TOKEN_FILE).exists():
-            _entry, token = create_token(tokens_path(home), f"venue-{i}", int(time.time() * 1000))
+            _entry, token = create_token(tokens_path(home), f"venue-{i}", int(time.time() * 1000), label="devnet till")
             write_atomically(home / POS_TOKEN_FILE, token + "\n")
+        if not (home / OPERATOR_TOKEN_FILE).exists():
+            _entry, token = create_token(tokens_path(home), "", int(time.time() * 1000), role="operator",
+                                         label="devnet operator")
+            write_atomically(home / OPERATOR_TOKEN_FILE, token + "\n")
         homes.append(NodeHome(i, home, f"http://{HOST}:{ports.api + i}", key.public_key,
                               f"venue-{i}" if i < validators else None,
                               peer_multiaddr(HOST, ports.p2p + i, key.public_key)))

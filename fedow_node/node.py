@@ -130,6 +130,7 @@ class FedowNode:
             "mempool_txs": len(self.mempool) if self.mempool else 0,
             "peers": len(self.network.connected_peers()) if self.network else 0,
             "peer_id": self.network.peer_id if self.network else None,
+            "stripe": "configured" if self.config.stripe.secret_key and self.config.stripe.webhook_secret else "off",
         }
 
     def open(self) -> None:

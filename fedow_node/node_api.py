@@ -71,6 +71,10 @@ class NodeApi:
     def subscribe_commits(self) -> AsyncIterator[CommittedTx]:
         return self.feed.subscribe()
 
+    def note_signed(self, txid: bytes, till: str) -> None:
+        assert self.node.app is not None
+        self.node.app.tills.note(txid, till)
+
     def _on_commit(self, committed: Committed) -> None:
         now = self._loop.time()
         for txid in (result.txid for result in committed.results):
@@ -79,7 +83,8 @@ class NodeApi:
                 self.node.metrics.finality.observe(now - submitted)
         if committed.results:
             self.feed.publish([
-                CommittedTx(result.txid, committed.height, position, result.kind, tx.signer, result.touched, raw)
+                CommittedTx(result.txid, committed.height, position, result.kind, tx.signer, result.touched, raw,
+                            committed.time_ms)
                 for position, (result, tx, raw) in enumerate(zip(committed.results, committed.txs, committed.raw_txs))])
 
     def _on_evict(self, txid: bytes, why: TxRejected) -> None:

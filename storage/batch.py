@@ -5,14 +5,14 @@ The checks run before anything is written, so a refused batch changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from . import layout
 from .errors import InvalidInput, WrongHeight
 from .state_hash import next_state_hash
 
-__all__ = ["CommitBatch", "plan_writes"]
+__all__ = ["CommitBatch", "counter_writes", "plan_writes"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,9 @@ class CommitBatch:
     state_hash: bytes
     txids: Sequence[bytes]
     wallet_touches: Sequence[tuple[bytes, bytes]]
+    counters: Mapping[bytes, tuple[int, int]] = field(default_factory=dict)
+    """Node-local counters to add to, key -> (count, amount) deltas: the daily totals index. Not state,
+    not in the state hash; written in the same batch, so they always match the committed blocks."""
 
 
 def plan_writes(batch: CommitBatch, head: layout.Head) -> list[tuple[bytes, bytes | None]]:
@@ -66,6 +69,21 @@ def plan_writes(batch: CommitBatch, head: layout.Head) -> list[tuple[bytes, byte
         writes.append((prefix + locations[txid], txid))
     new_head = layout.Head(batch.height, batch.block_hash, batch.state_hash)
     writes.append((layout.HEAD, new_head.encode()))
+    return writes
+
+
+def counter_writes(counters: Mapping[bytes, tuple[int, int]],
+                   current: Callable[[bytes], bytes | None]) -> list[tuple[bytes, bytes]]:
+    """The new values of ``counters`` (key order) on top of the stored ones (``current`` reads a full key)."""
+    writes = []
+    for key in sorted(counters):
+        count, amount = counters[key]
+        if not isinstance(key, bytes) or not key:
+            raise InvalidInput(f"counter key {key!r} must be non-empty bytes")
+        full = layout.COUNTER + key
+        raw = current(full)
+        old_count, old_amount = (0, 0) if raw is None else layout.decode_counter(raw)
+        writes.append((full, layout.encode_counter(old_count + count, old_amount + amount)))
     return writes
 
 

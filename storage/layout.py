@@ -17,6 +17,7 @@ CERTIFICATE = b"c/"  # c/<height 8>        -> certificate bytes
 TX = b"t/"  # t/<txid>                     -> height 8 + position 4
 HISTORY = b"w/"  # history_prefix(wallet id) + <height 8><position 4> -> txid
 META = b"m/"  # m/<key>                    -> node-local bytes (not state)
+COUNTER = b"x/"  # x/<opaque key>          -> count 8 + amount 8 (signed): node-local totals, not state
 GENESIS_DOC = b"g/doc"
 GENESIS_HASH = b"g/hash"
 HEAD = b"head"  # height 8 + block hash 32 + state hash 32
@@ -25,6 +26,7 @@ HEIGHT_BYTES = 8
 POSITION_BYTES = 4
 HASH_BYTES = 32
 LOCATION_BYTES = HEIGHT_BYTES + POSITION_BYTES
+COUNTER_BYTES = 16
 MAX_WALLET_ID_BYTES = 255
 
 
@@ -71,3 +73,11 @@ def history_prefix(wallet_id: bytes) -> bytes:
     """Length-prefixed so that one wallet id is never a prefix of another's keys."""
     return HISTORY + bytes([len(wallet_id)]) + wallet_id
 
+
+
+def encode_counter(count: int, amount: int) -> bytes:
+    return count.to_bytes(8, "big", signed=True) + amount.to_bytes(8, "big", signed=True)
+
+
+def decode_counter(raw: bytes) -> tuple[int, int]:
+    return int.from_bytes(raw[:8], "big", signed=True), int.from_bytes(raw[8:], "big", signed=True)

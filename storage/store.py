@@ -21,7 +21,7 @@ import plyvel
 import structlog
 
 from . import layout
-from .batch import CommitBatch, plan_writes
+from .batch import CommitBatch, counter_writes, plan_writes
 from .errors import (
     AlreadyInitialised,
     GenesisMismatch,
@@ -187,6 +187,9 @@ class Store:
         """Write height ``head + 1`` entirely, in one synced write batch, or nothing."""
         with self._commit_lock:
             writes = plan_writes(batch, self._initialised_head())
+            if batch.counters:
+                with translated_errors(self._path):
+                    writes[-1:-1] = counter_writes(batch.counters, self._db.get)  # before the head, still one batch
             with translated_errors(self._path), self._db.write_batch(sync=True) as write_batch:
                 for key, value in writes:
                     if value is None:
@@ -266,6 +269,12 @@ class Store:
                     return entries, _cursor_of(entries[-1])
                 entries.append(HistoryEntry(*layout.decode_location(key[len(prefix) :]), txid))
         return entries, None
+
+    def counters(self, start: bytes, stop: bytes) -> Iterator[tuple[bytes, int, int]]:
+        """(key, count, amount) of the counters with ``start <= key < stop``, in key order."""
+        with translated_errors(self._path):
+            for key, raw in self._db.iterator(start=layout.COUNTER + start, stop=layout.COUNTER + stop):
+                yield (key[len(layout.COUNTER):], *layout.decode_counter(raw))
 
     # --- node-local metadata (not state, not hashed) ------------------------------------------
 

@@ -26,6 +26,9 @@ class Body:
     SCHEMA: ClassVar[tuple[tuple[str, f.Check], ...]]
     OPTIONAL_TAIL: ClassVar[int] = 0
     """How many last SCHEMA fields were added later: each may be absent (None), never sent as nil."""
+    KEY_SET: ClassVar[str | None] = None
+    """The key set whose threshold of signatures authorises this kind (a co-signed, version 2
+    envelope), or None for a kind with one signer (version 1)."""
 
     def to_list(self) -> list[Any]:
         items = [_to_wire(getattr(self, name)) for name, _check in self.SCHEMA]
@@ -53,32 +56,64 @@ def _to_wire(value: Any) -> Any:
 BODY_TYPES: dict[str, type[Body]] = {}
 
 
-def _kind(name: str):  # type: ignore[no-untyped-def]
+AUTHORITY, TREASURY = f.KEY_SETS
+"""The key sets a co-signed kind can require (state key ``keyset/<name>``)."""
+
+
+def _kind(name: str, key_set: str | None = None):  # type: ignore[no-untyped-def]
     def register(cls: type[B]) -> type[B]:
         cls.KIND = name
+        cls.KEY_SET = key_set
         BODY_TYPES[name] = cls
         return cls
     return register
 
 
-# -- governance (signed by an authority key) -----------------------------------
-@_kind("create_place")
+# -- governance (co-signed by a threshold of the authority keys) ---------------
+@_kind("create_place", AUTHORITY)
 @dataclass(frozen=True, slots=True)
 class CreatePlace(Body):
     place_id: str
     name: str
     public_key: bytes
-    SCHEMA = (("place_id", f.place_id), ("name", f.display_name), ("public_key", f.key32))
+    SCHEMA = (("place_id", f.place_id), ("name", f.display_name), ("public_key", f.public_key))
 
 
-@_kind("archive_place")
+@_kind("archive_place", AUTHORITY)
 @dataclass(frozen=True, slots=True)
 class ArchivePlace(Body):
+    """Archive a place; ``destinations`` names where each asset it still holds goes: another
+    place (its id) or a wallet (32 bytes)."""
+
     place_id: str
-    SCHEMA = (("place_id", f.place_id),)
+    destinations: tuple[tuple[str, bytes | str], ...]
+    SCHEMA = (("place_id", f.place_id),
+              ("destinations", f.array_of(f.row(("asset_id", f.asset_id), ("to", f.wallet_or_place)),
+                                          f.MAX_DESTINATIONS, min_items=0)))
 
 
-@_kind("create_asset")
+@_kind("replace_place_key", AUTHORITY)
+@dataclass(frozen=True, slots=True)
+class ReplacePlaceKey(Body):
+    """Give a place a new key when its old one is lost (the owner rotates with ``rotate_place_key``)."""
+
+    place_id: str
+    public_key: bytes
+    SCHEMA = (("place_id", f.place_id), ("public_key", f.public_key))
+
+
+@_kind("set_keys", AUTHORITY)
+@dataclass(frozen=True, slots=True)
+class SetKeys(Body):
+    """Replace a key set (the authorities themselves, or the treasury) and its threshold."""
+
+    key_set: str
+    keys: tuple[bytes, ...]
+    threshold: int
+    SCHEMA = (("key_set", f.key_set_name), ("keys", f.sorted_keys), ("threshold", f.threshold))
+
+
+@_kind("create_asset", AUTHORITY)
 @dataclass(frozen=True, slots=True)
 class CreateAsset(Body):
     asset_id: str
@@ -90,14 +125,14 @@ class CreateAsset(Body):
               ("origin_place", f.optional(f.place_id)), ("melting", f.boolean))
 
 
-@_kind("archive_asset")
+@_kind("archive_asset", AUTHORITY)
 @dataclass(frozen=True, slots=True)
 class ArchiveAsset(Body):
     asset_id: str
     SCHEMA = (("asset_id", f.asset_id),)
 
 
-@_kind("create_federation")
+@_kind("create_federation", AUTHORITY)
 @dataclass(frozen=True, slots=True)
 class CreateFederation(Body):
     federation_id: str
@@ -105,7 +140,7 @@ class CreateFederation(Body):
     SCHEMA = (("federation_id", f.federation_id), ("name", f.display_name))
 
 
-@_kind("federation_place")
+@_kind("federation_place", AUTHORITY)
 @dataclass(frozen=True, slots=True)
 class FederationPlace(Body):
     """Add (include=True) or remove a place of a federation."""
@@ -116,7 +151,7 @@ class FederationPlace(Body):
     SCHEMA = (("federation_id", f.federation_id), ("place_id", f.place_id), ("include", f.boolean))
 
 
-@_kind("federation_asset")
+@_kind("federation_asset", AUTHORITY)
 @dataclass(frozen=True, slots=True)
 class FederationAsset(Body):
     """Add (include=True) or remove an asset of a federation."""
@@ -127,24 +162,24 @@ class FederationAsset(Body):
     SCHEMA = (("federation_id", f.federation_id), ("asset_id", f.asset_id), ("include", f.boolean))
 
 
-@_kind("admit_validator")
+@_kind("admit_validator", AUTHORITY)
 @dataclass(frozen=True, slots=True)
 class AdmitValidator(Body):
     """Admit (or re-admit and unjail) a validator key run by a place."""
 
     public_key: bytes
     place_id: str
-    SCHEMA = (("public_key", f.key32), ("place_id", f.place_id))
+    SCHEMA = (("public_key", f.public_key), ("place_id", f.place_id))
 
 
-@_kind("remove_validator")
+@_kind("remove_validator", AUTHORITY)
 @dataclass(frozen=True, slots=True)
 class RemoveValidator(Body):
     public_key: bytes
     SCHEMA = (("public_key", f.key32),)
 
 
-@_kind("set_params")
+@_kind("set_params", AUTHORITY)
 @dataclass(frozen=True, slots=True)
 class SetParams(Body):
     changes: tuple[tuple[str, int], ...]
@@ -152,7 +187,7 @@ class SetParams(Body):
                                      f.MAX_PARAM_CHANGES)),)
 
 
-@_kind("fund_payout")
+@_kind("fund_payout", AUTHORITY)
 @dataclass(frozen=True, slots=True)
 class FundPayout(Body):
     """Pay from the common or the development fund (fed by demurrage and slashing)."""
@@ -162,6 +197,26 @@ class FundPayout(Body):
     to_wallet: bytes
     amount: int
     SCHEMA = (("fund", f.fund_name), ("asset_id", f.asset_id), ("to_wallet", f.key32), ("amount", f.amount))
+
+
+@_kind("rotate_place_key")
+@dataclass(frozen=True, slots=True)
+class RotatePlaceKey(Body):
+    """A place replaces its key, signed with its current key."""
+
+    place_id: str
+    public_key: bytes
+    SCHEMA = (("place_id", f.place_id), ("public_key", f.public_key))
+
+
+@_kind("place_policy")
+@dataclass(frozen=True, slots=True)
+class PlacePolicy(Body):
+    """A place's own rules for its tills, signed with its key: must an operator card be presented
+    on sales, refunds and voids?"""
+
+    require_operator: bool
+    SCHEMA = (("require_operator", f.boolean),)
 
 
 # -- cards ---------------------------------------------------------------------
@@ -195,7 +250,10 @@ class LostCard(Body):
 @dataclass(frozen=True, slots=True)
 class VoidCard(Body):
     uid: bytes
-    SCHEMA = (("uid", f.card_uid),)
+    operator: bytes | None = None
+    """The operator's card (a primary card of the place), when one was presented (optional, added later)."""
+    SCHEMA = (("uid", f.card_uid), ("operator", f.card_uid))
+    OPTIONAL_TAIL = 1
 
 
 @_kind("set_primary_card")
@@ -244,7 +302,10 @@ class Sale(Body):
     uid: bytes
     asset_id: str
     amount: int
-    SCHEMA = (("uid", f.card_uid), ("asset_id", f.asset_id), ("amount", f.amount))
+    operator: bytes | None = None
+    """The operator's card (a primary card of the place), when one was presented (optional, added later)."""
+    SCHEMA = (("uid", f.card_uid), ("asset_id", f.asset_id), ("amount", f.amount), ("operator", f.card_uid))
+    OPTIONAL_TAIL = 1
 
 
 @_kind("qr_sale")
@@ -284,7 +345,10 @@ class Refund(Body):
     uid: bytes
     asset_id: str
     amount: int
-    SCHEMA = (("uid", f.card_uid), ("asset_id", f.asset_id), ("amount", f.amount))
+    operator: bytes | None = None
+    """The operator's card (a primary card of the place), when one was presented (optional, added later)."""
+    SCHEMA = (("uid", f.card_uid), ("asset_id", f.asset_id), ("amount", f.amount), ("operator", f.card_uid))
+    OPTIONAL_TAIL = 1
 
 
 @_kind("fed_refund")

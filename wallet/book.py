@@ -27,6 +27,8 @@ class Book:
         self.time_ms = time_ms
         self.params = params
         self.touched: list[bytes] = []
+        self.moves: list[tuple[bytes, str, int]] = []
+        """(wallet, asset id, signed delta) of every balance change, in order: what a receipt or a total shows."""
         self._held_delta: dict[str, int] = {}
 
     # -- balances ----------------------------------------------------------------
@@ -62,6 +64,7 @@ class Book:
         held = self._held_delta
         held[asset.id] = held.get(asset.id, 0) + delta
         self.touched.append(wallet_id)
+        self.moves.append((wallet_id, asset.id, delta))
 
     def _due(self, asset: Asset, amount: int, last_activity_ms: int, periods_charged: int) -> int:
         if not asset.melting or amount == 0:
@@ -82,6 +85,15 @@ class Book:
                 self.overlay.delete(key)
         else:
             self.overlay.put(key, new)
+
+    def held_assets(self, wallet_id: bytes) -> list[Asset]:
+        """The assets of every balance of a wallet, in key order (read before changing them)."""
+        assets = []
+        for key, _balance in list(self.overlay.records(layout.balances_of(wallet_id), Balance)):
+            asset = self.overlay.record(layout.asset(layout.split_balance(key)[1]), Asset)
+            assert asset is not None, "a balance always has its asset"
+            assets.append(asset)
+        return assets
 
     # -- demurrage ---------------------------------------------------------------
     def settled_balance(self, wallet_id: bytes, asset: Asset) -> int:

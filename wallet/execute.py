@@ -20,7 +20,7 @@ from wallet.errors import BlockTxRejected, Rejected
 from wallet.params import LedgerParams
 from wallet.records import Pointer
 from wallet.rules import RULES
-from wallet.rules.common import fed_asset, params as read_params
+from wallet.rules.common import fed_asset, params as read_params, require_threshold
 from wallet.rules.staking import release_unbonded
 from wallet.state import Overlay, RecordCache, StateReader
 from wallet.tx import Tx
@@ -51,6 +51,9 @@ class TxResult:
     kind: str
     touched: tuple[bytes, ...]
     """Wallets whose balances, membership or passages changed: the history index."""
+    moves: tuple[tuple[bytes, str, int], ...] = ()
+    """(wallet, asset id, signed delta) of the transaction's balance changes (demurrage charges aside):
+    for receipts and the node's daily totals; decides nothing."""
 
 
 @dataclass(frozen=True)
@@ -86,19 +89,22 @@ def apply_tx(overlay: Overlay, ctx: BlockContext, tx: Tx) -> TxResult:
     if overlay.has(seen_key):
         raise Rejected("replay", f"transaction {tx.txid.hex()} was already applied")
     child = overlay.child()
+    key_set = tx.body.KEY_SET
+    if key_set is not None:
+        require_threshold(child, key_set, tx)
     book = Book(child, ctx.time_ms, params)
     RULES[tx.kind](book, tx)
     book.flush()
     child.put(seen_key, Pointer(tx.expires_at))
     child.put_raw(layout.tx_expiry(tx.expires_at, tx.txid), EMPTY)
     child.commit()
-    return TxResult(tx.txid, tx.kind, book.touched_wallets())
+    return TxResult(tx.txid, tx.kind, book.touched_wallets(), tuple(book.moves))
 
 
 def _check_signature(tx: Tx, chain_id: str, verified: Container[bytes]) -> None:
     if tx.txid not in verified and not tx.verify_signature(chain_id):
-        raise Rejected("bad_signature", f"signature of transaction {tx.txid.hex()} does not verify "
-                       f"for signer {tx.signer.hex()} on chain {chain_id!r}")
+        raise Rejected("bad_signature", f"a signature of transaction {tx.txid.hex()} does not verify "
+                       f"(signers {', '.join(key.hex() for key in tx.signers)}) on chain {chain_id!r}")
 
 
 def begin_block(overlay: Overlay, ctx: BlockContext) -> None:

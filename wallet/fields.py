@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
+import nacl.bindings
+
 from wallet.errors import Rejected
 from wallet.records import CATEGORIES
 
@@ -18,6 +20,10 @@ MAX_REFERENCE_CHARS = 128
 MAX_CARDS_PER_TX = 100
 """About 34 bytes per card: 100 cards fit the default max_tx_bytes (4096)."""
 MAX_PARAM_CHANGES = 32
+MAX_DESTINATIONS = 32
+"""Assets an archived place can still hold, each sent to a named wallet."""
+MAX_COSIGNERS = 16
+"""Most signatures a co-signed transaction carries, and most keys a key set holds."""
 PERIOD_UNITS = ("hour", "day", "week", "month", "year")
 MAX_PERIOD_COUNT = 1000
 
@@ -58,6 +64,8 @@ def bytes_of(*sizes: int) -> Check:
 
 
 key32 = bytes_of(32)
+
+
 card_uid = bytes_of(4, 7)
 qr_id = bytes_of(16)
 
@@ -87,31 +95,49 @@ def boolean(name: str, value: Any) -> bool:
     return value
 
 
-def category(name: str, value: Any) -> str:
-    if value not in CATEGORIES:
-        raise _bad(name, f"must be one of {' '.join(CATEGORIES)}, got {value!r}")
-    return value
-
-
-def period_unit(name: str, value: Any) -> str:
-    if value not in PERIOD_UNITS:
-        raise _bad(name, f"must be one of {' '.join(PERIOD_UNITS)}, got {value!r}")
-    return value
+def one_of(values: tuple[str, ...]) -> Check:
+    def check(name: str, value: Any) -> str:
+        if value not in values:
+            raise _bad(name, f"must be one of {' '.join(values)}, got {value!r}")
+        return value
+    return check
 
 
 FUNDS = ("common", "dev")
+KEY_SETS = ("authority", "treasury")
+"""Names of the key sets whose thresholds authorise co-signed kinds."""
+category = one_of(CATEGORIES)
+period_unit = one_of(PERIOD_UNITS)
+fund_name = one_of(FUNDS)
+key_set_name = one_of(KEY_SETS)
 
 
-def fund_name(name: str, value: Any) -> str:
-    if value not in FUNDS:
-        raise _bad(name, f"must be one of {' '.join(FUNDS)}, got {value!r}")
-    return value
+def _int_between(low: int, high: int) -> Check:
+    def check(name: str, value: Any) -> int:
+        if not _is_int(value) or not low <= value <= high:
+            raise _bad(name, f"must be an integer from {low} to {high}, got {value!r}")
+        return value
+    return check
 
 
-def period_count(name: str, value: Any) -> int:
-    if not _is_int(value) or not 1 <= value <= MAX_PERIOD_COUNT:
-        raise _bad(name, f"must be an integer from 1 to {MAX_PERIOD_COUNT}, got {value!r}")
-    return value
+period_count = _int_between(1, MAX_PERIOD_COUNT)
+threshold = _int_between(1, MAX_COSIGNERS)
+
+
+def public_key(name: str, value: Any) -> bytes:
+    """A key that will sign: 32 bytes and a valid Ed25519 point (else nobody could ever sign with it)."""
+    key = key32(name, value)
+    if not nacl.bindings.crypto_core_ed25519_is_valid_point(key):
+        raise _bad(name, f"is not a valid Ed25519 public key: {key.hex()}")
+    return key
+
+
+def sorted_keys(name: str, value: Any) -> tuple[bytes, ...]:
+    """A key set: 1 to MAX_COSIGNERS public keys, sorted and distinct (one encoding per set)."""
+    keys = array_of(public_key, MAX_COSIGNERS)(name, value)
+    if any(left >= right for left, right in zip(keys, keys[1:])):
+        raise _bad(name, "must list distinct keys sorted in increasing byte order")
+    return keys
 
 
 def param_value(name: str, value: Any) -> int:
@@ -133,10 +159,17 @@ def card_lookup(name: str, value: Any) -> bytes | str:
     return card_number(name, value)
 
 
-def array_of(item: Check, max_items: int) -> Check:
+def wallet_or_place(name: str, value: Any) -> bytes | str:
+    """Where money goes: a wallet id (32 bytes) or a place id (its wallet)."""
+    if isinstance(value, bytes):
+        return key32(name, value)
+    return place_id(name, value)
+
+
+def array_of(item: Check, max_items: int, min_items: int = 1) -> Check:
     def check(name: str, value: Any) -> tuple[Any, ...]:
-        if not isinstance(value, list) or not 1 <= len(value) <= max_items:
-            raise _bad(name, f"must be an array of 1 to {max_items} items")
+        if not isinstance(value, list) or not min_items <= len(value) <= max_items:
+            raise _bad(name, f"must be an array of {min_items} to {max_items} items")
         return tuple(item(f"{name}[{index}]", element) for index, element in enumerate(value))
     return check
 

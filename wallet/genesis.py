@@ -14,8 +14,8 @@ from wallet import invariants, layout
 from wallet.book import Book
 from wallet.errors import Rejected
 from wallet.params import LedgerParams
-from wallet.records import Asset, Authorities, Pointer, Validator
-from wallet.rules.common import require_asset, require_place
+from wallet.records import Asset, KeySet, Pointer, Validator
+from wallet.rules.common import checked_key_set, require_asset, require_place
 from wallet.rules.governance import add_asset, add_federation, add_place, set_federation_asset, \
     set_federation_place
 from wallet.state import DictReader, Overlay
@@ -61,6 +61,7 @@ class GenesisDoc(Protocol):
     chain_id: str
     genesis_time_ms: int
     authorities: Sequence[bytes]
+    authority_threshold: int
     params: Any
     """Any object with the ChainParams attributes."""
     assets: Sequence[GenesisAsset]
@@ -70,12 +71,19 @@ class GenesisDoc(Protocol):
     balances: Sequence[GenesisBalance]
 
 
+def _key_set(name: str, keys: Sequence[bytes], threshold: int) -> KeySet:
+    try:
+        return checked_key_set(name, tuple(keys), threshold)
+    except Rejected as exc:
+        raise Rejected("bad_genesis", exc.detail) from None
+
+
 def genesis_state(doc: GenesisDoc) -> dict[bytes, bytes]:
     """Every key and value of the state at height 0; Rejected names what is inconsistent."""
     params = LedgerParams.from_object(doc.params)
     overlay = Overlay(DictReader())
     overlay.put(layout.PARAMS, params)
-    overlay.put(layout.AUTHORITIES, Authorities(tuple(sorted(doc.authorities))))
+    overlay.put(layout.key_set("authority"), _key_set("authority", doc.authorities, doc.authority_threshold))
     for place in doc.places:
         add_place(overlay, place.id, place.name, place.public_key)
     fed_ids = [asset.id for asset in doc.assets if asset.category == "FED"]

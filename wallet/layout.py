@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 
 PARAMS = b"params"
-AUTHORITIES = b"authorities"
 FED_TOTALS = b"fedtotals"
 
+KEY_SET = b"keyset/"
 PLACE = b"place/"
 PLACE_BY_KEY = b"placekey/"
+PLACE_POLICY = b"placepolicy/"
 WALLET = b"wallet/"
 CARD = b"card/"
 CARD_BY_NUMBER = b"cardnum/"
@@ -45,8 +46,17 @@ def be8(value: int) -> bytes:
     return value.to_bytes(8, "big")
 
 
+def key_set(name: str) -> bytes:
+    """A key set by name: ``authority``, ``treasury``."""
+    return KEY_SET + name.encode()
+
+
 def place(place_id: str) -> bytes:
     return PLACE + place_id.encode()
+
+
+def place_policy(place_id: str) -> bytes:
+    return PLACE_POLICY + place_id.encode()
 
 
 def place_by_key(public_key: bytes) -> bytes:

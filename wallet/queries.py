@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from wallet import layout, melting
 from wallet.params import LedgerParams
-from wallet.records import (Asset, Badge, Balance, Card, FedTotals, Federation, Membership, Place,
+from wallet.records import (Asset, Badge, Balance, Card, FedTotals, Federation, KeySet, Membership, Place,
                             Pointer, Record, Supply, Validator, WalletInfo)
 from wallet.state import StateReader, read_all, read_one
 
@@ -22,9 +22,9 @@ R = TypeVar("R", bound=Record)
 
 __all__ = [
     "AssetAmount", "asset", "assets", "badges", "balances", "card", "card_by_number", "card_by_qr",
-    "federations", "fed_totals", "membership", "memberships", "params", "place",
+    "federations", "fed_totals", "key_sets", "membership", "memberships", "params", "place",
     "place_by_key", "places", "projected_amount", "supply", "validators",
-    "wallet_info",
+    "wallet_info", "demurrage_due",
 ]
 
 
@@ -42,6 +42,11 @@ def params(reader: StateReader) -> LedgerParams:
     if found is None:
         raise ValueError("state has no chain parameters: was it built by genesis_state?")
     return found
+
+
+def key_sets(reader: StateReader) -> dict[str, KeySet]:
+    """Every key set in force (``authority``, ``treasury``) by name, in name order."""
+    return {key[len(layout.KEY_SET):].decode(): record for key, record in read_all(reader, layout.KEY_SET, KeySet)}
 
 
 # -- cards -----------------------------------------------------------------------
@@ -152,3 +157,14 @@ def federations(reader: StateReader) -> list[Federation]:
 def validators(reader: StateReader) -> list[Validator]:
     """Every validator record (active, removed or jailed), by public key."""
     return [record for _key, record in read_all(reader, layout.VALIDATOR, Validator)]
+
+
+# -- demurrage ---------------------------------------------------------------------
+def demurrage_due(reader: StateReader, limit: int) -> list[tuple[int, bytes, str]]:
+    """(due time ms, wallet id, asset id) of the next ``limit`` melting balances to be charged, soonest first."""
+    found = []
+    for key, _value in reader.iter_prefix(layout.DEMURRAGE_DUE):
+        if len(found) == limit:
+            break
+        found.append(layout.split_demurrage_due(key))
+    return found

@@ -62,8 +62,12 @@ class Pointer(Record):
 
 
 @dataclass(frozen=True, slots=True)
-class Authorities(Record):
+class KeySet(Record):
+    """Keys that act together (the authorities, the treasury): ``threshold`` of them must sign."""
+
     keys: tuple[bytes, ...]
+    """Sorted, distinct."""
+    threshold: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +79,14 @@ class Place(Record):
     archived: bool
     federations: tuple[str, ...]
     """Federations the place belongs to, sorted: what it accepts besides its own assets."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlacePolicy(Record):
+    """A place's rules for its tills (``place_policy``); absent = nothing required."""
+
+    require_operator: bool
+    """Sales, refunds and voids must name an operator card: one of the place's primary cards."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ key for terminals holding a place-bound token, client-signed transactions,
 in through :class:`NodeFacade`; see docs/api.md.
 """
 
-from fedow_node.api.app import ROUTES, build_app, start_server
+from fedow_node.api.app import ROUTES, build_app, start_server, tls_context
 from fedow_node.api.errors import ApiError, status_of
 from fedow_node.api.facade import CommittedTx, NodeFacade, SubmitRefused
 from fedow_node.api.feed import CommitFeed
@@ -17,5 +17,5 @@ from fedow_node.api.tokens import (TOKENS_FILE, TokenEntry, TokenFile, TokenFile
 __all__ = [
     "ROUTES", "TOKENS_FILE", "ApiError", "CommitFeed", "CommittedTx", "NodeFacade", "SubmitRefused", "TokenEntry",
     "TokenFile", "TokenFileError", "build_app", "create_token", "list_tokens", "openapi_document", "revoke_token",
-    "start_server", "status_of", "tokens_path",
+    "start_server", "status_of", "tls_context", "tokens_path",
 ]

@@ -10,6 +10,7 @@ from fedow_node.api.errors import ApiError
 from fedow_node.api.facade import NodeFacade
 from fedow_node.api.routes import Route
 from fedow_node.api.views import block_view
+from fedow_node.iso_time import iso_time
 from wallet import queries
 from wallet.block import Block, block_id, decode_block
 from wallet.tx import decode_tx
@@ -18,13 +19,16 @@ __all__ = ["ROUTES", "STATUS_SCHEMA", "committed_block"]
 
 STATUS_SCHEMA = s.shape({
     "chain_id": s.TEXT, "height": s.INT, "state_hash": s.HEX32, "block_hash": s.NULLABLE_TEXT,
-    "time_ms": {"type": ["integer", "null"]}, "tx_ttl_blocks": s.INT, "max_tx_bytes": s.INT,
+    "time_ms": {"type": ["integer", "null"]}, "time": {"type": ["string", "null"]}, "tx_ttl_blocks": s.INT, "max_tx_bytes": s.INT,
     "place": {"type": ["string", "null"], "description": "the place this node signs POS requests for"},
     "place_key": s.NULLABLE_TEXT,
+    "key_sets": {"type": "object", "description": "key sets in force by name (authority, treasury): "
+                 "{threshold, keys}: threshold of the keys must co-sign each of their transactions"},
     "node": {"type": "object", "description": "peers, mempool, validator... as the node reports them"}},
     required=("chain_id", "height", "state_hash"))
 BLOCK_SCHEMA = s.shape({
-    "height": s.INT, "hash": s.HEX32, "chain_id": s.TEXT, "time_ms": s.INT, "prev_block_hash": s.HEX32,
+    "height": s.INT, "hash": s.HEX32, "chain_id": s.TEXT, "time_ms": s.INT, "time": s.ISO_TIME,
+    "prev_block_hash": s.HEX32,
     "proposer": s.HEX32, "txs_root": s.HEX32, "state_hash": s.HEX32, "last_commit_hash": s.HEX32,
     "evidence_hash": s.HEX32, "txids": s.list_of(s.HEX32), "evidence": s.INT,
     "certificate": {"type": ["string", "null"], "description": "commit certificate, hex"}},
@@ -49,9 +53,12 @@ async def status(request: web.Request) -> web.Response:
         "chain_id": node.chain_id, "height": height, "state_hash": node.store.state_hash.hex(),
         "block_hash": None if block_hash is None else block_hash.hex(),
         "time_ms": None if tip is None else tip.header.time_ms,
+        "time": None if tip is None else iso_time(tip.header.time_ms),
         "tx_ttl_blocks": params.tx_ttl_blocks, "max_tx_bytes": params.max_tx_bytes,
         "place": None if place is None else place.id,
         "place_key": None if key is None else key.public_key.hex(),
+        "key_sets": {name: {"threshold": keys.threshold, "keys": [k.hex() for k in keys.keys]}
+                     for name, keys in queries.key_sets(node.reader).items()},
         "node": dict(node.status()),
     })
 

@@ -14,11 +14,12 @@ from fedow_node.api.errors import ApiError
 from fedow_node.api.facade import NodeFacade
 from fedow_node.api.idempotency import IdempotencyKeys
 from fedow_node.api.schema import validate
-from fedow_node.api.tokens import TokenFile, TokenFileError
+from fedow_node.api.pairing import PairingThrottle
+from fedow_node.api.tokens import TokenEntry, TokenFile, TokenFileError
 from wallet import queries
 
-__all__ = ["ApiContext", "CONTEXT", "POS_TOKEN_ID", "StreamSlots", "context", "json_response", "read_json",
-           "require_place_token", "wall_clock_ms"]
+__all__ = ["ApiContext", "CONTEXT", "POS_TOKEN_ID", "StreamSlots", "TOKEN", "context", "json_response", "read_json",
+           "require_access", "require_place_token", "wall_clock_ms"]
 
 
 def wall_clock_ms() -> int:
@@ -50,6 +51,7 @@ class ApiContext:
     clock: Callable[[], int]
     event_streams: StreamSlots
     idempotency: IdempotencyKeys
+    pairing: PairingThrottle
 
 
 CONTEXT: web.AppKey[ApiContext] = web.AppKey("fedow_api_context", ApiContext)
@@ -77,11 +79,10 @@ async def read_json(request: web.Request, schema: dict[str, Any]) -> dict[str, A
     return validate(payload, schema)
 
 
-def _bearer(request: web.Request) -> str:
+def _bearer(request: web.Request, what: str) -> str:
     header = request.headers.get("Authorization")
     if header is None:
-        raise ApiError("missing_token", "this request needs a POS API token: "
-                       "send 'Authorization: Bearer <token>'")
+        raise ApiError("missing_token", f"this request needs {what}: send 'Authorization: Bearer <token>'")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError("bad_token", "the Authorization header must be 'Bearer <token>'")
@@ -90,18 +91,45 @@ def _bearer(request: web.Request) -> str:
 
 POS_TOKEN_ID: web.RequestKey[str] = web.RequestKey("fedow_pos_token_id", str)
 """Request key: the id of the token that authenticated a POS request (for the audit log)."""
+TOKEN: web.RequestKey[TokenEntry] = web.RequestKey("fedow_token", TokenEntry)
+"""Request key: the token entry that authenticated the request (absent on public routes)."""
+
+_ROLES_FOR = {"read": ("read", "pos", "operator"), "pos": ("pos",), "operator": ("operator",)}
+_NEEDS = {"read": "an API token (read, pos or operator)", "pos": "a POS API token of this node's place",
+          "operator": "an operator token"}
 
 
-def require_place_token(request: web.Request) -> str:
-    """The node's place id, once the request's token is one of that place's; else 401, 403 or 503."""
+def _token(request: web.Request, access: str) -> TokenEntry:
+    """The request's token entry, of a role that ``access`` admits; else 401, 403 or 503."""
     ctx = context(request)
-    token = _bearer(request)
+    token = _bearer(request, _NEEDS[access])
     try:
         entry = ctx.tokens.lookup(token)
     except TokenFileError as exc:
-        raise ApiError("unavailable", f"POS tokens cannot be checked: {exc.detail}") from None
+        raise ApiError("unavailable", f"API tokens cannot be checked: {exc.detail}") from None
     if entry is None:
         raise ApiError("bad_token", "the API token is unknown or revoked")
+    if entry.role not in _ROLES_FOR[access]:
+        raise ApiError("wrong_role", f"this request needs {_NEEDS[access]}; token {entry.id} is a "
+                       f"{entry.role} token")
+    request[TOKEN] = entry
+    return entry
+
+
+def require_access(request: web.Request, access: str) -> None:
+    """Check a route's access level (``Route.access``) before its handler runs."""
+    if access == "public" or (access == "read" and context(request).config.public_reads):
+        return
+    if access == "pos":
+        require_place_token(request)
+    else:
+        _token(request, access)
+
+
+def require_place_token(request: web.Request) -> str:
+    """The node's place id, once the request's token is a pos token of that place; else 401, 403 or 503."""
+    ctx = context(request)
+    entry = _token(request, "pos")
     key = ctx.node.place_key
     if key is None:
         raise ApiError("no_place_key", "this node has no place key: it cannot sign POS requests; "

@@ -12,15 +12,16 @@ _STATUS_BY_CODE: dict[str, int] = {
     # the request itself is malformed
     **dict.fromkeys(("bad_json", "bad_request", "bad_field", "bad_amount", "bad_body", "bad_envelope",
                      "bad_version", "unknown_kind", "malformed", "non_canonical", "bad_address",
-                     "bad_signature", "bad_cursor"), 400),
+                     "bad_signature", "bad_cursor", "duplicate_signer"), 400),
     **dict.fromkeys(("missing_token", "bad_token"), 401),
-    **dict.fromkeys(("wrong_place", "no_place_key"), 403),
+    **dict.fromkeys(("wrong_place", "no_place_key", "wrong_role"), 403),
     **dict.fromkeys(("not_found", "unknown_card", "unknown_place", "unknown_asset", "unknown_federation",
-                     "unknown_tx", "unknown_block"), 404),
+                     "unknown_tx", "unknown_block", "unknown_file"), 404),
     "method_not_allowed": 405,
     **dict.fromkeys(("replay", "duplicate", "reference_used", "duplicate_card", "card_owned",
                      "no_change", "idempotency_conflict"), 409),
     **dict.fromkeys(("oversize", "body_too_large"), 413),
+    "too_many_attempts": 429,
     **dict.fromkeys(("mempool_full", "unavailable"), 503),
 }
 LEDGER_REJECTION = 422

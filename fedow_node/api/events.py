@@ -20,7 +20,7 @@ from fedow_node.api.context import context
 from fedow_node.api.errors import ApiError
 from fedow_node.api.facade import CommittedTx, NodeFacade
 from fedow_node.api.routes import Param, Route
-from fedow_node.api.views import body_view
+from fedow_node.api.views import block_time_view, body_view
 from wallet import queries
 from wallet.state import StateReader
 from wallet.tx import decode_tx
@@ -72,7 +72,8 @@ def _filter(request: web.Request) -> EventFilter:
 def _event_data(event: CommittedTx) -> tuple[str, dict[str, object]]:
     tx = decode_tx(event.tx, len(event.tx))
     body = body_view(tx)
-    data = {"txid": event.txid.hex(), "height": event.height, "position": event.position, "kind": event.kind,
+    data = {"txid": event.txid.hex(), "height": event.height, "position": event.position,
+            **block_time_view(event.time_ms), "kind": event.kind,
             "signer": event.signer.hex(), "touched": [wallet.hex() for wallet in event.touched], "body": body}
     return f"id: {event.height}:{event.position}\nevent: tx\ndata: {json.dumps(data, separators=(',', ':'))}\n\n", body
 
@@ -127,5 +128,5 @@ ROUTES = (
           params=(Param("wallet", "only transactions that touched this wallet (hex or fedow1 address)"),
                  Param("card", "only transactions of this card (UID hex) or its paying wallet"),
                  Param("place", "only transactions signed by this place or touching its wallet")),
-          errors=(400, 404, 503), content_type="text/event-stream"),
+          errors=(400, 404, 503), content_type="text/event-stream", access="read"),
 )

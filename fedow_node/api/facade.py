@@ -32,6 +32,8 @@ class CommittedTx:
     """Wallets whose balances, memberships or passages changed (``TxResult.touched``)."""
     tx: bytes
     """The signed transaction bytes (the stream decodes the body to filter by card)."""
+    time_ms: int
+    """The block's consensus time."""
 
 
 class SubmitRefused(Exception):
@@ -94,6 +96,10 @@ class NodeFacade(Protocol):
 
     def next_expiry(self) -> int:
         """``expires_at`` for a transaction signed now (tip height + the chain's ttl)."""
+        ...
+
+    def note_signed(self, txid: bytes, till: str) -> None:
+        """The API signed ``txid`` for the token ``till``: count it under that till in the daily totals."""
         ...
 
     def subscribe_commits(self) -> AsyncIterator[CommittedTx]:

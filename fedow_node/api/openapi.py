@@ -13,8 +13,8 @@ __all__ = ["ERROR_SCHEMA", "openapi_document"]
 ERROR_SCHEMA: dict[str, Any] = {"type": "object", "required": ["error", "detail"], "properties": {
     "error": {"type": "string", "description": "stable code: overdraft, replay, unknown_card..."},
     "detail": {"type": "string", "description": "a sentence naming the field and the reason"}}}
-_REASONS = {400: "malformed request", 401: "missing or unknown API token", 403: "token of another place, "
-            "or no place key", 404: "unknown card, wallet, place, asset, block or transaction",
+_REASONS = {400: "malformed request", 401: "missing or unknown API token", 403: "token of another role or "
+            "place, or no place key", 429: "too many failed attempts: wait a minute", 404: "unknown card, wallet, place, asset, block or transaction",
             409: "replay or conflict (already applied, reference used, duplicate card, idempotency key reused)",
             413: "request body or transaction too large", 422: "refused by a ledger rule (overdraft...)",
             503: "mempool full or node unavailable"}
@@ -22,7 +22,8 @@ _PATH_PARAM = re.compile(r"{(\w+)}")
 _PATH_SCHEMAS: dict[str, s.Schema] = {
     "uid": s.UID, "number": s.CARD_NUMBER, "qr_id": s.QR_ID, "wallet": s.WALLET, "asset": s.ASSET_ID,
     "asset_id": s.ASSET_ID, "place_id": s.PLACE_ID, "txid": s.HEX32, "hash": s.HEX32,
-    "height": s.integer(1, 2**63 - 1, "block height"),
+    "height": s.integer(1, 2**63 - 1, "block height"), "token_id": s.string("^[0-9a-f]{8}$", "API token id"),
+    "file": s.string("^[a-z]+\\.[a-z]+$", "index.html, app.js or style.css"),
 }
 
 
@@ -37,7 +38,8 @@ def _operation(route: Route) -> dict[str, Any]:
     responses: dict[str, Any] = {str(route.success): success}
     if route.success == 202:
         responses["200"] = {**success, "description": "committed (with ?wait=commit)"}
-    for status in route.errors:
+    errors = set(route.errors) | ({401, 403, 503} if route.access != "public" else set())
+    for status in sorted(errors):
         responses[str(status)] = {"description": _REASONS[status],
                                   "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     operation: dict[str, Any] = {"summary": route.summary, "tags": [route.tag],
@@ -47,8 +49,9 @@ def _operation(route: Route) -> dict[str, Any]:
     if route.request is not None:
         operation["requestBody"] = {"required": True,
                                     "content": {"application/json": {"schema": route.request}}}
-    if route.token:
-        operation["security"] = [{"posToken": []}]
+    if route.access != "public":
+        operation["security"] = [{"apiToken": []}]
+    operation["x-fedow-access"] = route.access
     return operation
 
 
@@ -66,8 +69,11 @@ def openapi_document(routes: Sequence[Route]) -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": {"Error": ERROR_SCHEMA},
-            "securitySchemes": {"posToken": {"type": "http", "scheme": "bearer",
-                                             "description": "token bound to a place, from "
-                                                            "`fedow-node api-token create`"}},
+            "securitySchemes": {"apiToken": {
+                "type": "http", "scheme": "bearer",
+                "description": "an API token (`fedow-node api-token create`, or a pairing code exchanged at "
+                               "POST /v1/pairing). x-fedow-access says which role a route needs: read (any "
+                               "token, or none when the node sets [api] public_reads), pos (a pos token of the "
+                               "node's place), operator (an operator token)."}},
         },
     }

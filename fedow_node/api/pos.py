@@ -2,7 +2,7 @@
 
 Every action is ``POST /v1/pos/<action>`` with a JSON body; the token must be
 one of the node's place (401 without a valid token, 403 for another place's).
-The token is checked before the body is read (``Route.token``, see app.py).
+The token is checked before the body is read (``Route.access``, see app.py).
 The signed transaction then follows the same path as a client-signed one
 (``submit_and_reply``), including ``?wait=commit``. A random 16-byte nonce per
 request lets any number of terminals sign at once with no shared counter.
@@ -22,10 +22,12 @@ import structlog
 from aiohttp import web
 
 from fedow_node.api import idempotency, ids, schema as s
-from fedow_node.api.context import POS_TOKEN_ID, context, read_json
+from fedow_node.api.context import POS_TOKEN_ID, context, json_response, read_json
 from fedow_node.api.errors import ApiError
 from fedow_node.api.routes import Param, Route
-from fedow_node.api.submit import RESULT_SCHEMA, WAIT_PARAMS, answer, answer_again, submit, wait_ms
+from fedow_node.api.submit import RESULT_SCHEMA, WAIT_PARAMS, outcome, outcome_again, submit, wait_ms
+from fedow_node.api.views import wallet_view
+from fedow_node.api.wallets import WALLET_SCHEMA
 from wallet import queries
 from wallet.bodies import (BadgeCheckIn, BankDeposit, Body, CashRefill, FedRefill, GrantMembership, LostCard,
                            Mint, RegisterCards, Refund, Sale, SetPrimaryCard, Settlement, VoidCard)
@@ -46,6 +48,8 @@ class PosAction:
     summary: str
     schema: dict[str, Any]
     build: Callable[[Payload, StateReader], Body]
+    receipt: Callable[[Payload, StateReader], bytes] | None = None
+    """The wallet whose balances a committed answer shows (the card's, for a receipt); None: no receipt."""
 
 
 def _target_wallet(payload: Payload, reader: StateReader) -> bytes:
@@ -63,25 +67,35 @@ _REFERENCE = s.string(max_length=MAX_REFERENCE_CHARS, description="payment or pa
 _PAYMENT = {"uid": s.UID, "asset": s.ASSET_ID, "amount": s.AMOUNT}
 _TARGET = {"uid": s.UID, "wallet": s.WALLET}
 _ONE_TARGET = (("uid",), ("wallet",))
+_OPERATOR = {"operator": {**s.UID, "description": "UID of the operator's card (a primary card of the place); "
+                          "required when the place's policy says so"}}
 
 
 def _uid(payload: Payload) -> bytes:
     return ids.uid(payload["uid"])
 
 
+def _card_wallet(payload: Payload, reader: StateReader) -> bytes:
+    return _target_wallet({"uid": payload["uid"]}, reader)
+
+
+def _operator(payload: Payload) -> bytes | None:
+    return ids.uid(payload["operator"]) if "operator" in payload else None
+
+
 ACTIONS = (
-    PosAction("sales", "Sale: a card pays the place", s.obj(_PAYMENT),
-              lambda p, r: Sale(_uid(p), p["asset"], p["amount"])),
+    PosAction("sales", "Sale: a card pays the place", s.obj(_PAYMENT, _OPERATOR),
+              lambda p, r: Sale(_uid(p), p["asset"], p["amount"], _operator(p)), _card_wallet),
     PosAction("refills", "Cash refill of a card or wallet (FED or the place's own asset)",
               s.obj({"asset": s.ASSET_ID, "amount": s.AMOUNT}, _TARGET, _ONE_TARGET),
-              lambda p, r: CashRefill(_target_wallet(p, r), p["asset"], p["amount"])),
+              lambda p, r: CashRefill(_target_wallet(p, r), p["asset"], p["amount"]), _target_wallet),
     PosAction("fed-refills", "FED refill paid online (e.g. a Stripe checkout id as payment_ref)",
               s.obj({"amount": s.AMOUNT, "payment_ref": _REFERENCE}, _TARGET, _ONE_TARGET),
-              lambda p, r: FedRefill(_target_wallet(p, r), p["amount"], p["payment_ref"])),
-    PosAction("refunds", "Refund part of a card's balance in cash (the tokens are burnt)", s.obj(_PAYMENT),
-              lambda p, r: Refund(_uid(p), p["asset"], p["amount"])),
+              lambda p, r: FedRefill(_target_wallet(p, r), p["amount"], p["payment_ref"]), _target_wallet),
+    PosAction("refunds", "Refund part of a card's balance in cash (the tokens are burnt)", s.obj(_PAYMENT, _OPERATOR),
+              lambda p, r: Refund(_uid(p), p["asset"], p["amount"], _operator(p)), _card_wallet),
     PosAction("voids", "Void a card: refund all it holds, detach it from user and places",
-              s.obj({"uid": s.UID}), lambda p, r: VoidCard(_uid(p))),
+              s.obj({"uid": s.UID}, _OPERATOR), lambda p, r: VoidCard(_uid(p), _operator(p))),
     PosAction("lost-cards", "Declare a card lost (its balance stays with its owner)",
               s.obj({"uid": s.UID}), lambda p, r: LostCard(_uid(p))),
     PosAction("primary-cards", "Make a card a primary (operator) card of the place, or stop it",
@@ -118,9 +132,9 @@ def _handler(action: PosAction) -> Callable[[web.Request], Any]:
         if retry_key is not None:
             known = ctx.idempotency.recall(token_id, retry_key, request_fingerprint)
             if known is not None:
-                return await answer_again(request, known)
+                return _with_receipt(request, action, payload, *await outcome_again(request, known))
         key = node.place_key
-        assert key is not None, "the route's token check (Route.token) checked the place key"
+        assert key is not None, "the route's access check (Route.access 'pos') checked the place key"
         body = action.build(payload, node.reader)
         nonce, expires_at = os.urandom(NONCE_BYTES), node.next_expiry()
         tx = sign_tx(key, node.chain_id, body.KIND, body, nonce, expires_at)
@@ -128,16 +142,34 @@ def _handler(action: PosAction) -> Callable[[web.Request], Any]:
         log.info("pos_request_signed", token=token_id, kind=body.KIND, txid=txid.hex(), retry_key=retry_key)
         if retry_key is not None:  # before the await: a concurrent retry finds it
             ctx.idempotency.remember(token_id, retry_key, request_fingerprint, txid)
+        node.note_signed(txid, token_id)
         try:
             await submit(request, tx)
         except ApiError:
             if retry_key is not None:
                 ctx.idempotency.forget(token_id, retry_key)
             raise
-        return await answer(request, txid)
+        return _with_receipt(request, action, payload, *await outcome(request, txid))
     handle.__name__ = f"pos_{action.name.replace('-', '_')}"
     return handle
 
+
+def _with_receipt(request: web.Request, action: PosAction, payload: Payload, data: dict[str, Any],
+                  status: int) -> web.Response:
+    """A committed sale, refill or refund also answers the wallet's balances as of the committed height."""
+    if action.receipt is not None and data["status"] == "committed":
+        ctx = context(request)
+        data = {**data, "wallet": wallet_view(ctx.node.reader, action.receipt(payload, ctx.node.reader), ctx.clock()),
+                "as_of_height": ctx.node.store.height}
+    return json_response(data, status=status)
+
+
+RECEIPT_SCHEMA = s.shape({
+    **RESULT_SCHEMA["properties"],
+    "wallet": {**WALLET_SCHEMA, "description": "committed answers of sales, refills and refunds: the card's (or "
+               "wallet's) balances, memberships and passages as of as_of_height, for the receipt"},
+    "as_of_height": {"type": "integer", "description": "the committed height the wallet was read at"}},
+    required=tuple(RESULT_SCHEMA["required"]))
 
 RETRY_KEY_PARAM = Param(idempotency.HEADER, "a key per request (1-128 of A-Za-z0-9_.:-): a retry with the "
                         "same key answers the first request's transaction instead of signing another",
@@ -145,7 +177,7 @@ RETRY_KEY_PARAM = Param(idempotency.HEADER, "a key per request (1-128 of A-Za-z0
 
 ROUTES = tuple(
     Route("POST", f"/v1/pos/{action.name}", _handler(action), action.summary, "pos", request=action.schema,
-          response=RESULT_SCHEMA, params=(*WAIT_PARAMS, RETRY_KEY_PARAM), token=True, success=202,
+          response=RESULT_SCHEMA if action.receipt is None else RECEIPT_SCHEMA, params=(*WAIT_PARAMS, RETRY_KEY_PARAM), access="pos", success=202,
           errors=(400, 401, 403, 404, 409, 413, 422, 503))
     for action in ACTIONS
 )

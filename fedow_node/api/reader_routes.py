@@ -147,8 +147,8 @@ async def _stream(request: web.Request, hub: CardReaderHub, backlog: _Backlog) -
 
 ROUTES = (
     Route("GET", "/v1/reader/status", reader_status, "Card reader service: link to pcscd, readers, cards on them",
-          "reader", response=STATUS_SCHEMA),
+          "reader", response=STATUS_SCHEMA, access="read"),
     Route("GET", "/v1/reader/events", reader_events,
           "Server-sent events of the node's card reader: tap (with the card and its wallet), unreadable, "
-          "removed, attached, detached, status", "reader", errors=(503,), content_type="text/event-stream"),
+          "removed, attached, detached, status", "reader", errors=(503,), content_type="text/event-stream", access="read"),
 )

@@ -11,7 +11,11 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
-__all__ = ["Handler", "Param", "Route"]
+__all__ = ["ACCESS_LEVELS", "Handler", "Param", "Route"]
+
+ACCESS_LEVELS = ("public", "read", "pos", "operator")
+"""Who may call a route: anyone; a read, pos or operator token (or anyone when ``[api] public_reads``);
+a pos token of the node's place; an operator token."""
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -39,9 +43,12 @@ class Route:
     response: dict[str, Any] | None = None
     """JSON Schema of the success response, for the documentation."""
     params: tuple[Param, ...] = ()
-    token: bool = False
-    """True: a POS API token of the node's place is required."""
+    access: str = "public"
+    """One of :data:`ACCESS_LEVELS`, checked before the handler runs (see app.py)."""
     errors: tuple[int, ...] = ()
     """Error statuses this route can answer, for the documentation."""
     success: int = 200
     content_type: str = "application/json"
+
+    def __post_init__(self) -> None:
+        assert self.access in ACCESS_LEVELS, f"{self.path}: access {self.access!r} is not one of {ACCESS_LEVELS}"

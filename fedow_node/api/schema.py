@@ -15,7 +15,7 @@ from typing import Any
 
 from fedow_node.api.errors import ApiError
 
-__all__ = ["AMOUNT", "ASSET_ID", "BOOLEAN", "CARD_NUMBER", "HEX32", "INT", "NULLABLE_TEXT", "PLACE_ID", "QR_ID",
+__all__ = ["AMOUNT", "ASSET_ID", "BOOLEAN", "CARD_NUMBER", "HEX32", "INT", "ISO_TIME", "NULLABLE_TEXT", "PLACE_ID", "QR_ID",
            "Schema", "TEXT", "UID", "WALLET", "array", "integer", "list_of", "obj", "shape", "string", "validate"]
 
 Schema = dict[str, Any]
@@ -77,6 +77,7 @@ QR_ID = string("^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-
 CARD_NUMBER = string("^[0-9A-Z]{8}$", "number printed on the card")
 ASSET_ID = string("^[A-Z0-9_-]{1,16}$", "asset id")
 PLACE_ID = string("^[a-z0-9][a-z0-9-]{0,49}$", "place id")
+ISO_TIME = string(description="the same instant in UTC ISO 8601, e.g. 2026-01-01T14:03:07.250Z")
 AMOUNT = integer(1, 10**12, "amount in the asset's minor unit (cents for euros)")
 
 _TYPES: dict[str, tuple[type, ...]] = {"object": (dict,), "string": (str,), "integer": (int,),

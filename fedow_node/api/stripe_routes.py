@@ -2,7 +2,7 @@
 
 Mounted only when the node's ``[stripe]`` section holds both secrets
 (``build_app(..., extra_routes=stripe_routes(bridge))``). Checkout, refunds and
-payouts need a POS token of the node's place (``Route.token``); the webhook has
+payouts need a POS token of the node's place (``Route.access``); the webhook has
 none: Stripe signs it, and :mod:`fedow_node.payments` verifies the raw body.
 Every payment error leaves as ``{error, detail}`` with the status below.
 """
@@ -114,14 +114,14 @@ def stripe_routes(bridge: StripeBridge) -> tuple[Route, ...]:
     return (
         Route("POST", checkout, stripe_checkout, "Open a Stripe Checkout to top up a card or wallet with FED "
               "(minted when Stripe's webhook says it is paid)", "stripe", request=CHECKOUT_REQUEST,
-              response=CHECKOUT_RESULT, token=True, errors=(400, 401, 403, 404, 413, 422, 503)),
+              response=CHECKOUT_RESULT, access="pos", errors=(400, 401, 403, 404, 413, 422, 503)),
         Route("POST", webhook, stripe_webhook, "Stripe's signed webhook: a paid checkout is credited once "
               "network-wide", "stripe", response=WEBHOOK_RESULT, params=(SIGNATURE_PARAM,),
               errors=(400, 413, 422, 503)),
         Route("POST", refunds, stripe_refund, "Refund FED to the bank card that paid, then burn it on the ledger",
-              "stripe", request=REFUND_REQUEST, response=REFUND_RESULT, token=True,
+              "stripe", request=REFUND_REQUEST, response=REFUND_RESULT, access="pos",
               errors=(400, 401, 403, 404, 409, 413, 422, 503)),
         Route("POST", payouts, stripe_payout, "Pay the place's FED out to its bank (Stripe Connect transfer), "
               "then burn it with a bank deposit", "stripe", request=PAYOUT_REQUEST, response=PAYOUT_RESULT,
-              token=True, errors=(400, 401, 403, 409, 413, 422, 503)),
+              access="pos", errors=(400, 401, 403, 409, 413, 422, 503)),
     )

@@ -22,8 +22,8 @@ from fedow_node.api.views import tx_view
 from storage import TxLocation
 from wallet.tx import decode_tx
 
-__all__ = ["ROUTES", "WAIT_PARAMS", "RESULT_SCHEMA", "answer", "answer_again", "submit", "submit_and_reply",
-           "wait_ms"]
+__all__ = ["ROUTES", "WAIT_PARAMS", "RESULT_SCHEMA", "answer", "outcome", "outcome_again", "submit",
+           "submit_and_reply", "wait_ms"]
 
 DEFAULT_WAIT_MS = 5_000
 MAX_WAIT_MS = 60_000
@@ -103,8 +103,8 @@ async def submit(request: web.Request, tx: bytes) -> bytes:
         return await context(request).node.submit(tx)
 
 
-async def answer(request: web.Request, txid: bytes) -> web.Response:
-    """Pending (202) or, with wait=commit, committed (200) as soon as it is.
+async def outcome(request: web.Request, txid: bytes) -> tuple[dict[str, Any], int]:
+    """(answer, status): pending (202) or, with wait=commit, committed (200) as soon as it is.
 
     With wait=commit, a transaction the node drops before it is committed (an
     earlier one made it invalid) answers that refusal, e.g. 422 ``overdraft``.
@@ -114,20 +114,26 @@ async def answer(request: web.Request, txid: bytes) -> web.Response:
         with _node_refusals():
             location = await context(request).node.wait_committed(txid, wait / 1000)
         if location is not None:
-            return json_response(_committed(request, txid, location))
-    return json_response(_pending(txid), status=202)
+            return _committed(request, txid, location), 200
+    return _pending(txid), 202
 
 
-async def answer_again(request: web.Request, txid: bytes) -> web.Response:
-    """The answer for a transaction submitted before (a retry): committed, dropped, or as :func:`answer`."""
+async def outcome_again(request: web.Request, txid: bytes) -> tuple[dict[str, Any], int]:
+    """The outcome of a transaction submitted before (a retry): committed, dropped, or as :func:`outcome`."""
     node = context(request).node
     location = node.store.tx_location(txid)
     if location is not None:
-        return json_response(_committed(request, txid, location))
+        return _committed(request, txid, location), 200
     dropped = node.dropped(txid)
     if dropped is not None:
         raise ApiError(dropped.code, dropped.detail)
-    return await answer(request, txid)
+    return await outcome(request, txid)
+
+
+async def answer(request: web.Request, txid: bytes) -> web.Response:
+    """:func:`outcome` as a response."""
+    data, status = await outcome(request, txid)
+    return json_response(data, status=status)
 
 
 async def submit_and_reply(request: web.Request, tx: bytes) -> web.Response:

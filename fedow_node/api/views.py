@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fedow_node.iso_time import iso_time
 from wallet import queries
 from wallet.block import Block
 from wallet.keys import encode_address
@@ -16,7 +17,7 @@ from wallet.records import Card, Membership, Place, Validator
 from wallet.state import StateReader
 from wallet.tx import Tx
 
-__all__ = ["block_view", "body_view", "card_view", "jsonable", "membership_view", "place_view", "record_view",
+__all__ = ["block_time_view", "block_view", "body_view", "card_view", "jsonable", "membership_view", "place_view", "record_view",
            "tx_view", "validator_view", "wallet_view"]
 
 Json = dict[str, Any]
@@ -29,6 +30,11 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, (tuple, list)):
         return [jsonable(item) for item in value]
     return value
+
+
+def block_time_view(time_ms: int) -> Json:
+    """A block time as the API shows it: ms since the epoch and UTC ISO 8601."""
+    return {"time_ms": time_ms, "time": iso_time(time_ms)}
 
 
 def record_view(record: Any) -> Json:
@@ -84,16 +90,20 @@ def body_view(tx: Tx) -> Json:
 
 
 def tx_view(tx: Tx) -> Json:
-    """A decoded transaction: envelope fields and the body by field name."""
-    return {"txid": tx.txid.hex(), "kind": tx.kind, "signer": tx.signer.hex(), "nonce": tx.nonce.hex(),
-            "expires_at": tx.expires_at, "body": body_view(tx), "signature": tx.signature.hex(), "size": tx.size}
+    """A decoded transaction: envelope fields, the body by field name, every (key, signature).
+
+    ``signer`` is the one signer (version 1) or the lowest co-signer's key (version 2).
+    """
+    return {"txid": tx.txid.hex(), "version": tx.version, "kind": tx.kind, "signer": tx.signer.hex(),
+            "signatures": [{"public_key": key.hex(), "signature": signature.hex()} for key, signature in tx.signatures],
+            "nonce": tx.nonce.hex(), "expires_at": tx.expires_at, "body": body_view(tx), "size": tx.size}
 
 
 def block_view(block: Block, block_hash: bytes, txids: list[str]) -> Json:
     header = block.header
     return {
         "height": header.height, "hash": block_hash.hex(), "chain_id": header.chain_id,
-        "time_ms": header.time_ms, "prev_block_hash": header.prev_block_hash.hex(),
+        **block_time_view(header.time_ms), "prev_block_hash": header.prev_block_hash.hex(),
         "proposer": header.proposer.hex(), "txs_root": header.txs_root.hex(),
         "state_hash": header.state_hash.hex(), "last_commit_hash": header.last_commit_hash.hex(),
         "evidence_hash": header.evidence_hash.hex(), "txids": txids, "evidence": len(block.evidence),

@@ -15,11 +15,11 @@ import dataclasses
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import wallet
+from fedow_node.iso_time import iso_time
 from storage import Store
 from wallet import layout
 from wallet.block import decode_block
@@ -29,7 +29,6 @@ from wallet.state import read_all, read_one
 __all__ = ["ExportSummary", "export_ledger", "EXPORT_FILES"]
 
 MAX_DECODED_BLOCK_BYTES = 256 * 1024 * 1024
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 EXPORT_BATCH_BLOCKS = 256
 
 EXPORT_FILES = ("blocks.csv", "transactions.csv", "balances.csv", "assets.csv", "places.csv", "federations.csv",
@@ -70,10 +69,6 @@ def body_json(body: wallet.Body) -> str:
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def iso_time(time_ms: int) -> str:
-    return (EPOCH + timedelta(milliseconds=time_ms)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def _write(path: Path, header: tuple[str, ...], rows: Iterable[Iterable[Any]]) -> int:
     count = 0
     with path.open("w", newline="", encoding="utf-8") as handle:
@@ -96,7 +91,8 @@ def _chain_rows(store: Store, chain_id: str, max_tx_bytes: int) -> tuple[list[tu
                            len(block.txs), header.state_hash))
             for position, raw in enumerate(block.txs):
                 tx = wallet.decode_tx(raw, max_tx_bytes)
-                txs.append((header.height, position, tx.txid, tx.kind, tx.signer, tx.expires_at, body_json(tx.body)))
+                txs.append((header.height, position, header.time_ms, iso_time(header.time_ms), tx.txid, tx.kind,
+                            tx.signer, tx.expires_at, body_json(tx.body)))
     return blocks, txs
 
 
@@ -104,7 +100,8 @@ def _balance_rows(store: Store) -> Iterator[tuple[Any, ...]]:
     for key, balance in read_all(store, layout.BALANCE, Balance):
         wallet_id, asset_id = layout.split_balance(key)
         info = read_one(store, layout.wallet(wallet_id), WalletInfo)
-        yield wallet_id, info.kind if info else "", asset_id, balance.amount, balance.last_activity_ms
+        yield (wallet_id, info.kind if info else "", asset_id, balance.amount, balance.last_activity_ms,
+               iso_time(balance.last_activity_ms))
 
 
 def _record_table(store: Store, prefix: bytes, cls: type) -> tuple[tuple[str, ...], Iterator[tuple[Any, ...]]]:
@@ -132,8 +129,10 @@ def export_ledger(store: Store, out: Path) -> ExportSummary:
     asset_header = tuple(field.name for field in dataclasses.fields(Asset)) + ("minted", "burnt", "held")
     tables: list[tuple[str, tuple[str, ...], Iterable[Iterable[Any]]]] = [
         ("blocks.csv", ("height", "hash", "time_ms", "time_utc", "proposer", "txs", "state_hash"), blocks),
-        ("transactions.csv", ("height", "position", "txid", "kind", "signer", "expires_at", "body"), txs),
-        ("balances.csv", ("wallet", "wallet_kind", "asset", "amount", "last_activity_ms"), _balance_rows(store)),
+        ("transactions.csv", ("height", "position", "time_ms", "time_utc", "txid", "kind", "signer", "expires_at",
+                              "body"), txs),
+        ("balances.csv", ("wallet", "wallet_kind", "asset", "amount", "last_activity_ms", "last_activity_utc"),
+         _balance_rows(store)),
         ("assets.csv", asset_header, _asset_rows(store)),
         ("places.csv", *_record_table(store, layout.PLACE, Place)),
         ("federations.csv", *_record_table(store, layout.FEDERATION, Federation)),

@@ -83,7 +83,8 @@ def _genesis(cards: int, bar: SigningKey, validator: SigningKey, authority: Sign
     params = replace(ChainParams.devnet(), max_block_txs=max(block_txs, MAX_CARDS_PER_TX * 20),
                      max_block_bytes=64 * 1024 * 1024, tx_ttl_blocks=100_000)
     return GenesisDoc(
-        chain_id=CHAIN_ID, genesis_time_ms=1_767_225_600_000, authorities=(authority.public_key,), params=params,
+        chain_id=CHAIN_ID, genesis_time_ms=1_767_225_600_000, authorities=(authority.public_key,), authority_threshold=1,
+        params=params,
         assets=(AssetSpec("FED", "Euro fédéré", "FED", None, False),),
         places=(PlaceSpec("bar", "Bar", bar.public_key),),
         federations=(FederationSpec("bench", "Bench", ("bar",), ("FED",)),),

@@ -1,8 +1,9 @@
 """``fedow-node demo``: a festival day on a local 4-validator devnet, then the audit of every node.
 
 This is the README's main command (``make run``): it needs nothing but this
-machine, uses only 127.0.0.1, keeps the chains under ``--data`` and stops by
-itself. ``fedow-node devnet`` runs the same network without the script.
+machine, uses only 127.0.0.1 and keeps the chains under ``--data``. It ends by
+printing the dashboard URL and serving it until Ctrl-C (``--no-serve``: stop
+right after the audit). ``fedow-node devnet`` runs the same network without the script.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--p2p-port", type=int, default=Ports.p2p, help="first p2p port (node i uses +i)")
     parser.add_argument("--api-port", type=int, default=Ports.api, help="first POS API port (node i uses +i)")
     parser.add_argument("--metrics-port", type=int, default=Ports.metrics, help="first metrics port")
+    parser.add_argument("--no-serve", action="store_true",
+                        help="stop after the audit instead of serving the dashboard until Ctrl-C")
     parser.set_defaults(func=run)
 
 
@@ -30,4 +33,5 @@ def run(args: argparse.Namespace) -> int:
     if args.validators < 1:
         print("--validators must be at least 1")
         return 2
-    return run_demo(args.data, args.validators, Ports(args.p2p_port, args.api_port, args.metrics_port))
+    return run_demo(args.data, args.validators, Ports(args.p2p_port, args.api_port, args.metrics_port),
+                    serve=not args.no_serve)

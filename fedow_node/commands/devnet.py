@@ -61,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     deadline = time.monotonic() + args.seconds if args.seconds else float("inf")
     print(f"devnet: {args.validators} validators, data in {args.data.absolute()}; Ctrl-C stops it")
+    print(f"dashboard of venue-0: {homes[0].dashboard_url}")
     with Devnet(homes) as devnet:
         devnet.start_all()
         while not stop and time.monotonic() < deadline:

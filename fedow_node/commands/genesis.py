@@ -32,6 +32,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     new.add_argument("--chain-id", required=True)
     new.add_argument("--devnet", action="store_true", help="millisecond timeouts (ChainParams.devnet())")
     new.add_argument("--time-ms", type=int, help="genesis time in ms since the epoch (default: now)")
+    new.add_argument("--authority-threshold", type=int, default=1,
+                     help="how many authority keys must co-sign each governance action (default 1; "
+                          "set it once the keys are added, see set-authority-threshold)")
     new.add_argument("--force", action="store_true", help="replace an existing file")
     new.set_defaults(func=_new)
 
@@ -67,6 +70,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
          ("--owner", {**key, "help": "wallet id: 64 hex characters or a fedow1 address"}),
          ("--asset", required), ("--amount", {"required": True, "type": int}))
 
+    threshold = actions.add_parser("set-authority-threshold",
+                                   help="how many authority keys must co-sign each governance action")
+    threshold.add_argument("file", type=Path)
+    threshold.add_argument("--threshold", required=True, type=int)
+    threshold.set_defaults(func=lambda args: _set(args.file, "authority_threshold", args.threshold))
+
     validate = actions.add_parser("validate", help="check that a document is complete and valid")
     validate.add_argument("file", type=Path)
     validate.set_defaults(func=_validate)
@@ -101,18 +110,27 @@ def _new(args: argparse.Namespace) -> int:
     params = ChainParams.devnet() if args.devnet else ChainParams()
     data = {"chain_id": args.chain_id,
             "genesis_time_ms": time.time_ns() // 1_000_000 if args.time_ms is None else args.time_ms,
-            "authorities": [], "params": params.to_dict(), "assets": [dict(FED_ASSET)], "places": [],
+            "authorities": [], "authority_threshold": args.authority_threshold, "params": params.to_dict(), "assets": [dict(FED_ASSET)], "places": [],
             "federations": [], "validators": [], "balances": []}
     return _write(args.out, data)
 
 
 def _edit(path: Path, section: str, entry: Any) -> int:
+    return _change(path, lambda data: data.setdefault(section, []).append(entry))
+
+
+def _set(path: Path, field: str, value: Any) -> int:
+    return _change(path, lambda data: data.__setitem__(field, value))
+
+
+def _change(path: Path, change: Callable[[dict[str, Any]], None]) -> int:
+    """Apply ``change`` to a valid draft on disk and write it back if it stays valid."""
     try:
         data = read_genesis_json(path)
         parse_genesis(data, draft=True)  # refuse to build on a broken document
     except ConfigError as exc:
         return _fail(exc)
-    data.setdefault(section, []).append(entry)
+    change(data)
     return _write(path, data)
 
 
@@ -156,7 +174,7 @@ def _show(args: argparse.Namespace) -> int:
         f"document sha256 {hashlib.sha256(doc.canonical_bytes()).hexdigest()}",
         "params differing from production defaults: "
         + (", ".join(f"{name}={value}" for name, value in changed.items()) or "none"),
-        f"authorities ({len(doc.authorities)}):",
+        f"authorities ({len(doc.authorities)}, {doc.authority_threshold} must co-sign):",
         *(f"  {encode_address(key)}" for key in doc.authorities),
         f"assets ({len(doc.assets)}):",
         *(f"  {a.id} {a.category} {a.name!r} origin={a.origin_place} melting={a.melting}" for a in doc.assets),

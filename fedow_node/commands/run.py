@@ -8,9 +8,8 @@ from typing import Awaitable, Callable
 
 import structlog
 import trio
-from aiohttp import web
 
-from fedow_node.api import build_app
+from fedow_node.api import build_app, start_server, tls_context
 from fedow_node.api.stripe_routes import stripe_routes
 from fedow_node.guest import run_guest
 from fedow_node.logs import configure_logging
@@ -27,18 +26,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-async def _serve(app: web.Application, bind: str) -> web.AppRunner:
-    host, port = bind.rsplit(":", 1)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, host, int(port)).start()
-    return runner
-
-
 def run(args: argparse.Namespace) -> int:
     node = FedowNode.from_home(args.home)
     # The node's own [log] section applies, except for a format chosen on the command line.
     configure_logging(node.config.log.format if args.log_format == "auto" else args.log_format, node.config.log.level)
+    ssl_context = tls_context(node.config.api)  # a bad certificate or key stops here, before anything runs
     node.open()
 
     async def trio_main(_scope: trio.CancelScope) -> None:
@@ -48,9 +40,10 @@ def run(args: argparse.Namespace) -> int:
         api = NodeApi(node)
         bridge = node_bridge(node.config.stripe, api, payout_account=node.config.stripe.payout_account or None)  # None unless [stripe] holds both secrets
         stripe = () if bridge is None else stripe_routes(bridge)
-        runners = [await _serve(build_app(api, node.config.api, extra_routes=stripe), node.config.api.bind)]
+        runners = [await start_server(build_app(api, node.config.api, extra_routes=stripe), node.config.api.bind,
+                                      ssl_context)]
         if node.config.metrics.bind:
-            runners.append(await _serve(node.metrics.app(), node.config.metrics.bind))
+            runners.append(await start_server(node.metrics.app(), node.config.metrics.bind))
         log.info("node.http", api=node.config.api.bind, metrics=node.config.metrics.bind or None)
 
         async def cleanup() -> None:

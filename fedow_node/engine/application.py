@@ -25,6 +25,7 @@ from consensus import (BlockContext, BuiltBlock, Certificate, ChainTip, CommitRe
                        verify_certificate)
 from consensus.errors import Rejected, TxRejected
 from consensus.evidence import verify_evidence
+from fedow_node.totals import TillAttribution, block_totals
 from storage import ChangeSet, CommitBatch, Store, next_state_hash
 from wallet.block import EMPTY_HASH, Block, decode_block, make_block
 from wallet.codec import pack, unpack
@@ -82,6 +83,8 @@ class LedgerApplication:
         self._params: LedgerParams | None = None
         self._cache = wallet.RecordCache()
         """Records decoded from the committed state, shared by checks and executions until they change."""
+        self.tills = TillAttribution()
+        """Which API token had this node sign a pending transaction: the daily totals' till column."""
         self.commit_listeners: list[CommitListener] = []
         """Called after every commit (consensus or block sync); they must not raise or block."""
 
@@ -298,11 +301,14 @@ class LedgerApplication:
             raise Rejected("certificate_mismatch", f"certificate for height {certificate.height} does not "
                                                    f"certify block {height}")
         results = executed.outcome.results
+        txids = [result.txid for result in results]
+        counters = block_totals(self.store, executed.block.header.time_ms, executed.txs, results,
+                                self.tills.take(txids))
         self.store.commit(CommitBatch(
             height=height, block_hash=key, block=block, certificate=encode_certificate(certificate),
-            changes=executed.changes, state_hash=executed.state_hash,
-            txids=[result.txid for result in results],
-            wallet_touches=[(wallet_id, result.txid) for result in results for wallet_id in result.touched]))
+            changes=executed.changes, state_hash=executed.state_hash, txids=txids,
+            wallet_touches=[(wallet_id, result.txid) for result in results for wallet_id in result.touched],
+            counters=counters))
         self._tip_header = (key, executed.block.header.time_ms)
         self._executed.clear()
         self._params = None

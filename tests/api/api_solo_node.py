@@ -18,6 +18,7 @@ import wallet
 from config import ChainParams, GenesisDoc, parse_genesis
 from consensus import Certificate, VoteType, encode_certificate, sign_vote
 from fedow_node.api import CommitFeed, CommittedTx, SubmitRefused, tokens_path
+from fedow_node.totals import TillAttribution, block_totals
 from storage import CommitBatch, Store, TxLocation, genesis_state_hash, next_state_hash
 from wallet import queries
 from wallet.block import EMPTY_HASH, block_id, make_block
@@ -45,6 +46,7 @@ def genesis(**param_changes: int) -> GenesisDoc:
     params = ChainParams.devnet().to_dict() | {"tx_ttl_blocks": 100} | param_changes
     return parse_genesis({
         "chain_id": CHAIN, "genesis_time_ms": GENESIS_MS, "authorities": [AUTHORITY.public_key.hex()],
+        "authority_threshold": 1,
         "params": params,
         "assets": [
             {"id": "FED", "name": "Euro fédéré", "category": "FED", "origin_place": None, "melting": False},
@@ -81,6 +83,7 @@ class SoloNode:
         self._raw: dict[bytes, bytes] = {}
         self._last_certificate: bytes | None = None
         self.feed = CommitFeed(self.store.tx_location)
+        self.tills = TillAttribution()
 
     def close(self) -> None:
         self.store.close()
@@ -121,6 +124,9 @@ class SoloNode:
     def subscribe_commits(self) -> AsyncIterator[CommittedTx]:
         return self.feed.subscribe()
 
+    def note_signed(self, txid: bytes, till: str) -> None:
+        self.tills.note(txid, till)
+
     @property
     def subscribers(self) -> int:
         return self.feed.subscribers
@@ -152,13 +158,15 @@ class SoloNode:
         for txid, why in built.dropped:
             self.feed.drop(txid, why.code, why.detail)
         results = built.outcome.results
+        txids = [result.txid for result in results]
         self.store.commit(CommitBatch(
             height=height, block_hash=bid, block=block, certificate=certificate, changes=built.outcome.changes,
-            state_hash=state_hash, txids=[result.txid for result in results],
-            wallet_touches=[(wallet_id, result.txid) for result in results for wallet_id in result.touched]))
+            state_hash=state_hash, txids=txids,
+            wallet_touches=[(wallet_id, result.txid) for result in results for wallet_id in result.touched],
+            counters=block_totals(self.store, ctx.time_ms, built.txs, results, self.tills.take(txids))))
         self._last_certificate = certificate
         committed = [CommittedTx(result.txid, height, position, result.kind, tx.signer, result.touched,
-                                 self._raw[tx.txid])
+                                 self._raw[tx.txid], ctx.time_ms)
                      for position, (result, tx) in enumerate(zip(results, built.txs))]
         settled = {tx.txid for tx in built.txs} | {txid for txid, _why in built.dropped}
         self.pending = [tx for tx in self.pending if tx.txid not in settled]  # over the block limits: next block

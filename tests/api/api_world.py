@@ -9,6 +9,7 @@ trio involved). Every scenario is bounded by ``asyncio.timeout``.
 from __future__ import annotations
 
 import asyncio
+import json as json_module
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,14 +47,18 @@ class World:
 
     async def raw(self, method: str, path: str, *, body: bytes | None = None, json: Any = None,
                   token: str | None = "default", headers: dict[str, str] | None = None) -> tuple[int, Any]:
-        """An HTTP call without the client's conveniences: (status, decoded JSON body)."""
+        """An HTTP call without the client's conveniences: (status, decoded JSON body, or the text if not JSON)."""
         all_headers = dict(headers or {})
         if token is not None:
             all_headers["Authorization"] = f"Bearer {self.token if token == 'default' else token}"
         async with aiohttp.ClientSession() as session:
             async with session.request(method, self.base_url + path, data=body, json=json,
                                        headers=all_headers) as response:
-                return response.status, await response.json(content_type=None)
+                text = await response.text()
+                try:
+                    return response.status, json_module.loads(text)
+                except ValueError:
+                    return response.status, text
 
     async def register(self, *numbers: int) -> Submission:
         """Cards of the bar: UID n (4 bytes), printed number n, QR id n (16 bytes)."""
@@ -69,14 +74,18 @@ def qr_id(n: int) -> bytes:
 
 
 def run_world(tmp_path: Path, scenario: Callable[[World], Awaitable[None]], **node_options: Any) -> None:
-    """Run ``scenario`` against a fresh node and API; the node is closed afterwards."""
+    """Run ``scenario`` against a fresh node and API; the node is closed afterwards.
+
+    ``api=ApiSection(...)`` replaces the API settings; other options go to :class:`SoloNode`.
+    """
     asyncio.run(_with_world(tmp_path, scenario, node_options))
 
 
 async def _with_world(tmp_path: Path, scenario: Callable[[World], Awaitable[None]],
                       node_options: dict[str, Any]) -> None:
+    api = node_options.pop("api", ApiSection(max_body_bytes=MAX_BODY))
     node = SoloNode(tmp_path, **node_options)
-    app = build_app(node, ApiSection(max_body_bytes=MAX_BODY), clock=lambda: NOW_MS)
+    app = build_app(node, api, clock=lambda: NOW_MS)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     _entry, token = create_token(tokens_path(tmp_path), "bar", 0)

@@ -80,7 +80,8 @@ def test_keepalive_comments_keep_an_idle_stream_open(tmp_path, monkeypatch):
     async def scenario(world: World) -> None:
         import aiohttp
         async with aiohttp.ClientSession() as session:
-            async with session.get(world.base_url + "/v1/events?place=cafe") as response:
+            async with session.get(world.base_url + "/v1/events?place=cafe",
+                                   headers={"Authorization": f"Bearer {world.token}"}) as response:
                 assert response.headers["Content-Type"] == "text/event-stream"
                 lines = []
                 async with asyncio.timeout(5):

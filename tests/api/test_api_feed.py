@@ -14,7 +14,7 @@ from storage import TxLocation
 
 
 def committed(n: int, height: int = 1) -> CommittedTx:
-    return CommittedTx(n.to_bytes(32, "big"), height, n, "sale", b"\1" * 32, (b"\2" * 32,), b"tx")
+    return CommittedTx(n.to_bytes(32, "big"), height, n, "sale", b"\1" * 32, (b"\2" * 32,), b"tx", 1000 * height)
 
 
 def test_waiters_get_the_location_when_published_and_nothing_leaks_on_timeout():

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+import aiohttp
+
 from api_world import World, run_world
 from config import ApiSection
 from fedow_node.api import ROUTES, build_app, status_of
@@ -60,7 +62,7 @@ def test_main_flows_have_request_and_response_schemas_and_errors(tmp_path):
             assert operation["responses"]["202"]["content"]["application/json"]["schema"]["properties"]["txid"]
             assert {"400", "409", "413", "422", "503"} <= set(operation["responses"]), path
             if path.startswith("/v1/pos/"):
-                assert operation["security"] == [{"posToken": []}]
+                assert operation["security"] == [{"apiToken": []}]
                 assert {"401", "403"} <= set(operation["responses"])
         for path in ("/v1/cards/{uid}", "/v1/wallets/{wallet}", "/v1/wallets/{wallet}/history", "/v1/status"):
             assert document["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
@@ -80,3 +82,21 @@ def test_documented_request_schemas_are_the_validators():
             assert status_of(exc.code) == 400  # type: ignore[attr-defined]
         else:
             raise AssertionError(f"{bad} should be refused")
+
+
+def test_the_dashboard_files_are_served_with_a_strict_policy(tmp_path):
+    async def scenario(world: World) -> None:
+        status, page = await world.raw("GET", "/ui/", token=None)
+        assert status == 200 and '<script src="/ui/app.js" defer></script>' in page
+        for name in ("app.js", "style.css"):
+            status, text = await world.raw("GET", f"/ui/{name}", token=None)
+            assert status == 200 and len(text) > 1000
+        status, body = await world.raw("GET", "/ui/secrets.txt", token=None)
+        assert (status, body["error"]) == (404, "unknown_file")
+        async with aiohttp.ClientSession() as session:
+            async with session.get(world.base_url + "/ui", allow_redirects=False) as response:
+                assert response.status == 302 and response.headers["Location"] == "/ui/"
+            async with session.get(world.base_url + "/ui/") as response:
+                assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+                assert response.content_type == "text/html"
+    run_world(tmp_path, scenario)

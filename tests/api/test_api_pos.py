@@ -14,11 +14,12 @@ import re
 
 import pytest
 
-from api_solo_node import ALICE, CAFE
+from api_solo_node import ALICE, BAR, CAFE
 from api_world import MAX_BODY, World, card_uid, run_world
 from fedow_node.api import ROUTES, create_token, revoke_token, tokens_path
 from fedow_node.api.pos import ACTIONS
 from fedow_node.client import ApiRefused
+from wallet.bodies import PlacePolicy
 from wallet.layout import card_wallet_id, place_wallet_id
 
 
@@ -94,6 +95,30 @@ def test_card_life_cycle_primary_lost_void(tmp_path):
     run_world(tmp_path, scenario)
 
 
+def test_operator_card_is_required_by_the_place_recorded_and_shown_in_history(tmp_path):
+    async def scenario(world: World) -> None:
+        client = world.client
+        await world.register(1, 2, 3)
+        await client.refill("FED", 900, uid=card_uid(1))
+        await client.set_primary_card(card_uid(3))
+        assert (await client.sign_and_submit(BAR, PlacePolicy(True))).committed
+        for call in (lambda: client.sale(card_uid(1), "FED", 100), lambda: client.refund(card_uid(1), "FED", 1),
+                     lambda: client.void_card(card_uid(2))):
+            with pytest.raises(ApiRefused) as caught:
+                await call()
+            assert (caught.value.status, caught.value.code) == (422, "operator_required")
+        with pytest.raises(ApiRefused) as caught:
+            await client.sale(card_uid(1), "FED", 100, operator=card_uid(2))
+        assert (caught.value.status, caught.value.code) == (422, "not_operator")
+        assert (await client.sale(card_uid(1), "FED", 100, operator=card_uid(3))).committed
+        assert (await client.refund(card_uid(1), "FED", 50, operator=card_uid(3))).committed
+        assert (await client.void_card(card_uid(2), operator=card_uid(3))).committed
+        history = (await client.history(card_wallet_id(card_uid(1)))).entries
+        assert [(entry["kind"], entry["body"]["operator"]) for entry in history[:2]] == \
+            [("refund", card_uid(3).hex()), ("sale", card_uid(3).hex())]
+    run_world(tmp_path, scenario)
+
+
 def test_token_is_required_and_bound_to_the_nodes_place(tmp_path):
     async def scenario(world: World) -> None:
         await world.register(1)
@@ -111,7 +136,7 @@ def test_token_is_required_and_bound_to_the_nodes_place(tmp_path):
 
 def test_every_token_route_refuses_a_request_without_token_before_reading_it(tmp_path):
     async def scenario(world: World) -> None:
-        token_routes = [route for route in ROUTES if route.token]
+        token_routes = [route for route in ROUTES if route.access == "pos"]
         assert {route.path for route in token_routes} == {f"/v1/pos/{action.name}" for action in ACTIONS}
         for route in token_routes:
             await assert_refused(world, route.method, route.path, 401, "missing_token", body=b"{not json",

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from api_solo_node import ALICE, BAR, CHAIN, VALIDATOR
+from api_solo_node import ALICE, AUTHORITY, BAR, CHAIN, VALIDATOR
 from api_world import NOW_MS, World, card_uid, qr_id, run_world
 from fedow_node.client import ApiRefused
 from wallet.keys import encode_address
@@ -29,6 +29,7 @@ def test_status_reports_chain_tip_and_place(tmp_path):
         assert status["state_hash"] == world.node.store.state_hash.hex()
         assert status["place"] == "bar" and status["place_key"] == BAR.public_key.hex()
         assert status["tx_ttl_blocks"] == 100 and status["node"]["validator"] is True
+        assert status["key_sets"] == {"authority": {"threshold": 1, "keys": [AUTHORITY.public_key.hex()]}}
         await world.register(1)
         status = await world.client.status()
         assert status["height"] == 1 and status["block_hash"] == world.node.store.block_hash(1).hex()

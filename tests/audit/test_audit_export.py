@@ -44,7 +44,10 @@ def test_blocks_and_transactions_are_listed_in_chain_order(capsys, small, tmp_pa
     assert [row["kind"] for row in txs] == ["register_cards"] + ["sale"] * 6
     assert {row["signer"] for row in txs} == {small.bar.public_key.hex()}
     assert json.loads(txs[0]["body"])["cards"][1] == [card_uid(1).hex(), "00000001", (1).to_bytes(16, "big").hex()]
-    assert set(json.loads(txs[1]["body"])) == {"uid", "asset_id", "amount"}
+    assert set(json.loads(txs[1]["body"])) == {"uid", "asset_id", "amount", "operator"}
+    times = {row["height"]: row["time_ms"] for row in blocks}
+    assert all(row["time_ms"] == times[row["height"]] for row in txs)  # every row carries its block's time
+    assert txs[0]["time_utc"] == "2026-01-01T00:00:00.000Z"
 
 
 def test_balances_are_what_the_sales_left(capsys, small, tmp_path) -> None:
@@ -57,6 +60,7 @@ def test_balances_are_what_the_sales_left(capsys, small, tmp_path) -> None:
     place = next(row for row in tables["places.csv"] if row["id"] == "bar")
     assert balances[(place["wallet"], "FED")] == sum(spent.values())
     assert {row["wallet_kind"] for row in tables["balances.csv"]} == {"card", "place"}
+    assert all(row["last_activity_utc"].startswith("2026-01-01T") for row in tables["balances.csv"])
 
 
 def test_the_directory_tables_show_assets_validators_and_cards(capsys, small, tmp_path) -> None:

@@ -17,6 +17,7 @@ def sample_genesis() -> dict[str, Any]:
         "chain_id": "fedow-devnet",
         "genesis_time_ms": 1767225600000,
         "authorities": [KEYS[0]],
+        "authority_threshold": 1,
         "params": ChainParams.devnet().to_dict(),
         "assets": [
             {"id": "FED", "name": "Euro fédéré", "category": "FED", "origin_place": None, "melting": False},

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from config import ChainParams, ConfigError, load_genesis, parse_genesis
 from genesis_samples import KEYS, sample_genesis
 
-GOLDEN_SHA256 = "653e492b9f7db57cd3f7c974a7aad9831efad1c70f37bd8fe85118192411fc80"
+GOLDEN_SHA256 = "331266f60234d392150f4a485f7cf277df4c4965add4d78201b94ecfe344b687"
 SMALL_ORDER_POINT = "01" + "00" * 31
 """The identity point: 32 bytes that PyNaCl's VerifyKey takes but libsodium's point check refuses."""
 
@@ -129,6 +129,10 @@ CASES = [
     (_set("balances[0].amount", 0), "balances[0].amount", "between 1 and"),
     (_set("balances[0].owner", "ab"), "balances[0].owner", "not 64 lower-case hex"),
     (_set("authorities", []), "authorities", "at least one key"),
+    (_delete("authority_threshold"), "authority_threshold", "missing"),
+    (_set("authority_threshold", 0), "authority_threshold", "between 1 and 16"),
+    (_set("authority_threshold", 2), "authority_threshold", "2 signatures needed but authorities holds only 1"),
+    (_set("authority_threshold", True), "authority_threshold", "must be an integer"),
     (_set("validators", []), "validators", "at least one validator"),
 ]
 

@@ -68,9 +68,15 @@ def test_genesis_commands_build_a_complete_document(tmp_path: Path, capsys: pyte
     assert genesis("add-validator", str(out), "--public-key", KEYS[3], "--place", "bar", "--stake", "1000") == 0
     assert genesis("add-balance", str(out), "--owner", "cd" * 32, "--asset", "TLF", "--amount", "50") == 0
     assert genesis("validate", str(out)) == 0
+    assert genesis("set-authority-threshold", str(out), "--threshold", "2") == 0  # a draft again: 1 key only
+    assert genesis("validate", str(out)) == 2
+    assert "authority_threshold: 2 signatures needed but authorities holds only 1" in capsys.readouterr().err
+    assert genesis("add-authority", str(out), "--key", KEYS[2]) == 0
+    assert genesis("validate", str(out)) == 0
     doc = load_genesis(out)
     assert doc.chain_id == "fedow-test" and doc.genesis_time_ms == 1000 and doc.params == ChainParams.devnet()
-    assert doc.authorities == (bytes.fromhex(KEYS[0]),) and doc.federations[0].assets == ("FED", "TLF")
+    assert doc.authority_threshold == 2
+    assert doc.authorities == (bytes.fromhex(KEYS[0]), bytes.fromhex(KEYS[2])) and doc.federations[0].assets == ("FED", "TLF")
     assert [asset.id for asset in doc.assets] == ["FED", "TLF"] and doc.balances[0].amount == 50
     capsys.readouterr()
     assert genesis("show", str(out)) == 0

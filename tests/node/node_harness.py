@@ -20,8 +20,9 @@ from config import ChainParams
 from fedow_node.devnet import Devnet, NodeHome, free_ports, prepare_devnet
 
 
-def http_json(url: str, timeout: float = 2.0) -> Any:
-    with urllib.request.urlopen(url, timeout=timeout) as response:
+def http_json(url: str, timeout: float = 2.0, token: str | None = None) -> Any:
+    headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout) as response:
         return json.loads(response.read())
 
 

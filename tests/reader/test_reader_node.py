@@ -55,10 +55,10 @@ def wait_for(what: str, predicate: Callable[[], Any], timeout: float = WITHIN_S)
 class EventStream:
     """The node's reader event stream, read by a thread into a queue of (event name, data)."""
 
-    def __init__(self, api_url: str) -> None:
+    def __init__(self, api_url: str, token: str) -> None:
         address = urlsplit(api_url)
         self._connection = http.client.HTTPConnection(address.hostname, address.port, timeout=WITHIN_S * 3)
-        self._connection.request("GET", "/v1/reader/events")
+        self._connection.request("GET", "/v1/reader/events", headers={"Authorization": f"Bearer {token}"})
         response = self._connection.getresponse()
         assert response.status == 200, response.read()
         self._events: queue.Queue[Event] = queue.Queue()
@@ -99,7 +99,7 @@ class ReaderNode:
     pcscd: Pcscd
 
     def reader_status(self) -> dict[str, Any]:
-        return http_json(f"{self.home.api_url}/v1/reader/status")
+        return http_json(f"{self.home.api_url}/v1/reader/status", token=self.home.pos_token)
 
     def height(self) -> int:
         return http_json(f"{self.home.api_url}/v1/status")["height"]
@@ -121,7 +121,7 @@ class ReaderNode:
         self.wait_state("ok", [READER_0, READER_1])
 
     def stream(self) -> EventStream:
-        stream = EventStream(self.home.api_url)
+        stream = EventStream(self.home.api_url, self.home.pos_token)
         assert stream.next()[0] == "status"
         return stream
 

@@ -48,10 +48,10 @@ def attach_hub(world: World) -> CardReaderHub:
 
 def test_a_node_without_reader_says_disabled_and_refuses_the_stream(tmp_path):
     async def scenario(world: World) -> None:
-        assert await world.raw("GET", "/v1/reader/status", token=None) == (200, {
+        assert await world.raw("GET", "/v1/reader/status") == (200, {
             "enabled": False, "state": "disabled", "readers": [],
             "detail": "this node watches no card reader ([reader] enabled = false)"})
-        status, body = await world.raw("GET", "/v1/reader/events", token=None)
+        status, body = await world.raw("GET", "/v1/reader/events")
         assert status == 503 and body["error"] == "unavailable" and "[reader] enabled" in body["detail"]
     run_world(tmp_path, scenario)
 
@@ -63,7 +63,7 @@ def test_taps_of_known_and_unknown_cards_and_the_reader_life_cycle(tmp_path):
         await world.client.grant_membership("MEMBER", "year", 1, uid=card_uid(1))
         hub = attach_hub(world)
         async with aiohttp.ClientSession() as session, \
-                session.get(world.base_url + "/v1/reader/events") as response:
+                session.get(world.base_url + "/v1/reader/events", headers={"Authorization": f"Bearer {world.token}"}) as response:
             assert response.headers["Content-Type"] == "text/event-stream"
             stream = sse_events(response)
             async with asyncio.timeout(5):
@@ -74,7 +74,7 @@ def test_taps_of_known_and_unknown_cards_and_the_reader_life_cycle(tmp_path):
             for event in (ReaderServiceStatus("ok", "connected to pcscd"), ReaderAttached(READER),
                           CardTapped(READER, card_uid(1), ATR)):
                 hub.handle(event)
-            status, body = await world.raw("GET", "/v1/reader/status", token=None)
+            status, body = await world.raw("GET", "/v1/reader/status")
             assert body == {"enabled": True, "state": "ok", "detail": "connected to pcscd",
                             "readers": [{"name": READER, "card": card_uid(1).hex()}]}
             for event in (CardRemoved(READER), CardTapped(READER, card_uid(9), ATR), CardRemoved(READER),

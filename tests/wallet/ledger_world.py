@@ -17,7 +17,7 @@ from wallet.execute import BlockContext, BlockOutcome, TxResult, apply_tx, execu
 from wallet.genesis import genesis_state
 from wallet.keys import SigningKey
 from wallet.state import DictReader, Overlay
-from wallet.tx import Tx, decode_tx, sign_tx
+from wallet.tx import Tx, decode_tx, sign_cosigned, sign_tx
 
 CHAIN = "fedow-test"
 GENESIS_MS = 1_767_225_600_000
@@ -29,7 +29,10 @@ def key(name: str) -> SigningKey:
     return SigningKey(hashlib.sha256(name.encode()).digest())
 
 
+AUTHORITIES = tuple(sorted((key("authority"), key("authority-2"), key("authority-3")), key=lambda k: k.public_key))
+AUTHORITY_THRESHOLD = 2
 AUTHORITY = key("authority")
+"""One authority key: a member of the set, powerless alone."""
 BAR = key("bar")
 CAFE = key("cafe")
 ALICE = key("alice")
@@ -55,7 +58,8 @@ def genesis_doc(**param_changes: int) -> SimpleNamespace:
     return SimpleNamespace(
         chain_id=CHAIN,
         genesis_time_ms=GENESIS_MS,
-        authorities=[AUTHORITY.public_key],
+        authorities=[k.public_key for k in AUTHORITIES],
+        authority_threshold=AUTHORITY_THRESHOLD,
         params=params(**param_changes),
         assets=[asset(id="FED", name="Euro fédéré", category="FED", origin_place=None, melting=False),
                 asset(id="BARCOIN", name="Bar coin", category="TLF", origin_place="bar", melting=False),
@@ -91,11 +95,23 @@ class Chain:
     def start(cls, **param_changes: int) -> Chain:
         return cls(DictReader(genesis_state(genesis_doc(**param_changes))))
 
+    def _nonce(self) -> bytes:
+        self.nonce_counter += 1
+        return self.nonce_counter.to_bytes(16, "big")
+
     def tx(self, signer: SigningKey, kind: str, *fields: Any, expires_in: int = 10) -> Tx:
         body: Body = BODY_TYPES[kind].from_list(list(fields))
-        self.nonce_counter += 1
-        nonce = self.nonce_counter.to_bytes(16, "big")
-        return decode_tx(sign_tx(signer, CHAIN, kind, body, nonce, self.height + 1 + expires_in), MAX_TX)
+        return decode_tx(sign_tx(signer, CHAIN, kind, body, self._nonce(), self.height + 1 + expires_in), MAX_TX)
+
+    def cosigned(self, signers: tuple[SigningKey, ...], kind: str, *fields: Any, expires_in: int = 10) -> Tx:
+        """A co-signed transaction signed by each of ``signers``."""
+        body: Body = BODY_TYPES[kind].from_list(list(fields))
+        raw = sign_cosigned(signers, CHAIN, kind, body, self._nonce(), self.height + 1 + expires_in)
+        return decode_tx(raw, MAX_TX)
+
+    def govern(self, kind: str, *fields: Any, expires_in: int = 10) -> Tx:
+        """A governance transaction co-signed by a threshold of the authorities."""
+        return self.cosigned(AUTHORITIES[:AUTHORITY_THRESHOLD], kind, *fields, expires_in=expires_in)
 
     def ctx(self, advance_ms: int = 1000, slash: tuple[bytes, ...] = ()) -> BlockContext:
         return BlockContext(CHAIN, self.height + 1, self.time_ms + advance_ms, VAL1.public_key, slash)

@@ -117,7 +117,7 @@ def test_bank_deposit_without_transfer_id_keeps_its_old_encoding() -> None:
     assert BankDeposit.from_list([600, "po_1"]) == old
     raw = sign_tx(BAR, "fedow-test", "bank_deposit", old, b"\x00" * 16, 5)
     assert raw == pack([1, "bank_deposit", BAR.public_key, b"\x00" * 16, 5, [600, "po_1"],
-                        decode_tx(raw, MAX_TX).signature])
+                        decode_tx(raw, MAX_TX).signatures[0][1]])
     assert decode_tx(raw, MAX_TX).body == old
 
 

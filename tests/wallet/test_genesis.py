@@ -28,7 +28,7 @@ def test_genesis_from_the_config_parser() -> None:
     from config.params import ChainParams
     document = {
         "chain_id": "fedow-devnet", "genesis_time_ms": 1767225600000,
-        "authorities": [AUTHORITY.public_key.hex()], "params": ChainParams.devnet().to_dict(),
+        "authorities": [AUTHORITY.public_key.hex()], "authority_threshold": 1, "params": ChainParams.devnet().to_dict(),
         "assets": [{"id": "FED", "name": "Euro", "category": "FED", "origin_place": None, "melting": False},
                    {"id": "TLF-BAR", "name": "Bar", "category": "TLF", "origin_place": "bar", "melting": True}],
         "places": [{"id": "bar", "name": "Bar", "public_key": BAR.public_key.hex()},

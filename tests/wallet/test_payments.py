@@ -77,7 +77,7 @@ def test_sale_rejections(chain: Chain, signer, uid, asset, amount, code) -> None
 
 
 def test_sale_refused_for_lost_voided_card_and_archived_asset(chain: Chain) -> None:
-    chain.block(chain.tx(AUTHORITY, "archive_asset", "BARCOIN"))
+    chain.block(chain.govern("archive_asset", "BARCOIN"))
     assert rejected_code(chain, chain.tx(BAR, "sale", card_uid(1), "BARCOIN", 1)) == "archived_asset"
     chain.block(chain.tx(BAR, "lost_card", card_uid(1)))
     assert rejected_code(chain, chain.tx(BAR, "sale", card_uid(1), "FED", 1)) == "card_lost"

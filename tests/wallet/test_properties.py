@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
-from ledger_world import (ALICE, AUTHORITY, BAR, BOB, CAFE, DAY, VAL1, VAL2, Chain, card_uid, card_wallet,
-                          genesis_doc)
+from ledger_world import (ALICE, AUTHORITIES, AUTHORITY, BAR, BOB, CAFE, CHAIN, DAY, MAX_TX, VAL1, VAL2, Chain, card_uid,
+                          card_wallet, genesis_doc, key)
 
+from wallet import layout
+from wallet.bodies import BODY_TYPES
+from wallet.codec import pack
+from wallet.errors import Rejected
 from wallet.execute import build_block, execute_block
+from wallet.keys import SigningKey
+from wallet.tx import TX_DOMAIN, Tx, decode_tx
 from wallet.genesis import genesis_state
 from wallet.invariants import check_full, recount
 from wallet.state import DictReader
@@ -42,13 +49,31 @@ actions = st.one_of(
     st.tuples(st.just("admit_validator"), st.just(AUTHORITY), st.sampled_from([VAL1, VAL2])),
     st.tuples(st.just("fund_payout"), st.just(AUTHORITY), st.sampled_from(USERS), assets, amounts),
     st.tuples(st.just("badge"), st.just(BAR), card),
+    st.tuples(st.just("archive_place"), st.just(AUTHORITY), st.sampled_from(["bar", "cafe"]), st.booleans()),
 )
 blocks = st.lists(st.tuples(st.lists(actions, max_size=8), st.sampled_from([1000, 40 * DAY, 130 * DAY]),
                             st.booleans()), min_size=1, max_size=6)
 
 
-def to_tx(chain: Chain, action: tuple[Any, ...], serial: int) -> Any:
+class Signing:
+    """``chain.tx``, except that co-signed (governance) kinds get a threshold of the authorities."""
+
+    def __init__(self, chain: Chain) -> None:
+        self.chain = chain
+
+    def tx(self, signer: SigningKey, kind: str, *fields: Any) -> Tx:
+        if BODY_TYPES[kind].KEY_SET:
+            return self.chain.govern(kind, *fields)
+        return self.chain.tx(signer, kind, *fields)
+
+
+def to_tx(chain_: Chain, action: tuple[Any, ...], serial: int) -> Any:
+    chain = Signing(chain_)
     kind = action[0]
+    if kind == "archive_place":
+        other = "cafe" if action[2] == "bar" else "bar"
+        destinations = [[asset, other] for asset in ("BARCOIN", "FED", "MELT")] if action[3] else []
+        return chain.tx(action[1], kind, action[2], destinations)
     if kind in ("cash_refill",):
         return chain.tx(action[1], kind, card_wallet(action[2]), action[3], action[4])
     if kind in ("sale", "refund"):
@@ -133,3 +158,51 @@ def test_a_record_cache_across_blocks_changes_nothing() -> None:
             chain.height, chain.time_ms = ctx.height, ctx.time_ms
         cache.forget(outcome.changes)
     assert cached.state.snapshot() == plain.state.snapshot()
+
+
+ATTEMPTS = [("create_place", ("shop", "Shop", key("shop").public_key)), ("archive_place", ("cafe", [])),
+            ("archive_place", ("bar", [["FED", "cafe"], ["MELT", "cafe"], ["BARCOIN", ALICE.public_key]])),
+            ("replace_place_key", ("bar", ALICE.public_key)), ("rotate_place_key", ("bar", ALICE.public_key)),
+            ("set_keys", ("authority", sorted([ALICE.public_key, key("stranger").public_key]), 1)),
+            ("set_keys", ("treasury", [ALICE.public_key], 1)),
+            ("create_asset", ("SHOP", "Shop", "TNF", "bar", False)), ("archive_asset", ("BARCOIN",)),
+            ("create_federation", ("north", "North")), ("federation_place", ("festival", "bar", False)),
+            ("federation_asset", ("festival", "FED", False)), ("admit_validator", (ALICE.public_key, "bar")),
+            ("remove_validator", (VAL2.public_key,)), ("set_params", ([["min_validator_stake", 10**9]],)),
+            ("fund_payout", ("common", "FED", ALICE.public_key, 1))]
+GOVERNED_PREFIXES = (layout.KEY_SET, layout.PARAMS, layout.PLACE, layout.PLACE_BY_KEY, layout.ASSET,
+                     layout.FEDERATION, layout.VALIDATOR)
+
+
+def governed_state(state: DictReader) -> dict[bytes, bytes]:
+    return {k: v for k, v in state.snapshot().items() if k.startswith(GOVERNED_PREFIXES)}
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(AUTHORITIES),
+       st.lists(st.tuples(st.sampled_from(ATTEMPTS), st.sets(st.integers(0, 3), min_size=1), st.booleans()),
+                min_size=1, max_size=12))
+def test_fewer_than_k_authority_keys_never_govern(insider: SigningKey, attempts: list[Any]) -> None:
+    """Keys holding k-1 = 1 authority key (plus a user's, a validator's and a stranger's) change no
+    key set, parameter, place, asset, federation or validator, whatever they sign, however they sign it."""
+    chain = Chain.start()
+    chain.block(slash=(VAL2.public_key,))  # something in the common fund to steal
+    before = governed_state(chain.state)
+    attacker = [insider, ALICE, VAL1, key("stranger")]
+    for (kind, fields), chosen, single in attempts:
+        signers = tuple(attacker[i] for i in sorted(chosen))
+        if not BODY_TYPES[kind].KEY_SET:
+            tx = chain.tx(signers[0], kind, *fields)
+        elif single:  # the old single-signer envelope of a governance kind: refused on decoding
+            body = BODY_TYPES[kind].from_list(list(fields)).to_list()
+            unsigned = pack([1, kind, signers[0].public_key, b"\7" * 16, chain.height + 5, body])
+            with pytest.raises(Rejected):
+                decode_tx(pack([1, kind, signers[0].public_key, b"\7" * 16, chain.height + 5, body,
+                                signers[0].sign(TX_DOMAIN, CHAIN, unsigned)]), MAX_TX)
+            continue
+        else:
+            tx = chain.cosigned(signers, kind, *fields)
+        built = build_block(chain.state, chain.ctx(), [tx], max_txs=10, max_bytes=1 << 20)
+        assert not built.txs, f"{kind} signed by {len(signers)} attacker keys was applied"
+        chain.block()
+    assert governed_state(chain.state) == before

@@ -6,10 +6,11 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from ledger_world import ALICE, BAR, CHAIN, MAX_TX, Chain, card_uid, key, rejected_code
 
-from wallet.bodies import BODY_TYPES, Sale, Transfer
+from wallet.bodies import BODY_TYPES, CreateFederation, Sale, Transfer
 from wallet.codec import pack, unpack
 from wallet.errors import Rejected
-from wallet.tx import decode_tx, sign_tx
+from wallet.tx import (MAX_COSIGNERS, build_unsigned, combine, cosign, decode_tx, read_unsigned, sign_cosigned,
+                       sign_tx)
 
 NONCE = b"\1" * 16
 
@@ -50,7 +51,8 @@ def test_tampered_body_fails_signature() -> None:
 
 
 @pytest.mark.parametrize("changes, code", [
-    ({"version": 2}, "bad_version"),
+    ({"version": 3}, "bad_version"),
+    ({"version": 2}, "bad_envelope"),
     ({"kind": "steal"}, "unknown_kind"),
     ({"kind": 7}, "bad_envelope"),
     ({"signer": b"\1" * 31}, "bad_envelope"),
@@ -150,3 +152,89 @@ def test_block_with_more_than_max_block_txs_is_invalid() -> None:
     with pytest.raises(Rejected) as caught:
         execute_block(chain.state, chain.ctx(), txs)
     assert caught.value.code == "too_many_txs"
+
+
+def test_version_1_bytes_and_txid_are_unchanged() -> None:
+    """Golden vector from before co-signed transactions existed: same bytes, same txid."""
+    import hashlib
+    from wallet.keys import SigningKey
+    raw = sign_tx(SigningKey(hashlib.sha256(b"bar").digest()), "fedow-test", "sale",
+                  Sale(bytes.fromhex("04a1b2c3"), "FED", 250), bytes(range(16)), 42)
+    assert raw.hex() == (
+        "9701a473616c65c420cca45b406ad886997c34d86f341b212153a1cc813e3ad999a3e1516e82e81781c410000102030405060708"
+        "090a0b0c0d0e0f2a93c40404a1b2c3a3464544ccfac4403b57ba11ed52035c01bd6025899d6a5777114ca83471af1ebd6ba8363d"
+        "94199e9f98bbbe56e7526c8b2059434de7833c1e70dc2aff57228291373ee8b56e050e")
+    tx = decode_tx(raw, MAX_TX)
+    assert tx.txid.hex() == "bfc6b7e4e9db2a402cc2109c4c471a9c8cc5799ba0096c46062da95b14639bb3"
+    assert tx.version == 1 and not tx.cosigned and tx.signers == (tx.signer,)
+
+
+FEDERATION = CreateFederation("north", "North")
+SIGNERS = [key(f"signer-{i}") for i in range(3)]
+
+
+def test_cosigned_round_trip_in_any_order() -> None:
+    """Each signer signs the unsigned part alone; any order of gathering gives the same bytes and txid."""
+    import hashlib
+    unsigned = build_unsigned("create_federation", FEDERATION, NONCE, 7)
+    assert unsigned == pack([2, "create_federation", NONCE, 7, ["north", "North"]])
+    draft = read_unsigned(unsigned, MAX_TX)
+    assert draft.body == FEDERATION and draft.txid == hashlib.sha256(unsigned).digest()
+    signatures = [cosign(signer, CHAIN, unsigned) for signer in SIGNERS]
+    raw = combine(unsigned, signatures)
+    assert combine(unsigned, reversed(signatures)) == raw == combine(unsigned, signatures + signatures[:1])
+    assert raw == sign_cosigned(SIGNERS, CHAIN, "create_federation", FEDERATION, NONCE, 7)
+    tx = decode_tx(raw, MAX_TX)
+    assert tx.cosigned and tx.txid == draft.txid and tx.unsigned == unsigned
+    assert tx.signers == tuple(sorted(signer.public_key for signer in SIGNERS)) and tx.signer == tx.signers[0]
+    assert tx.verify_signature(CHAIN) and not tx.verify_signature("another-chain")
+    fewer = decode_tx(combine(unsigned, signatures[:2]), MAX_TX)
+    assert fewer.txid == tx.txid and fewer.verify_signature(CHAIN)  # the txid names the action, not the signers
+
+
+def test_one_bad_signature_spoils_a_cosigned_transaction() -> None:
+    unsigned = build_unsigned("create_federation", FEDERATION, NONCE, 7)
+    other = build_unsigned("create_federation", CreateFederation("south", "South"), NONCE, 7)
+    pairs = [cosign(SIGNERS[0], CHAIN, unsigned), cosign(SIGNERS[1], CHAIN, other)]
+    assert not decode_tx(combine(unsigned, pairs), MAX_TX).verify_signature(CHAIN)
+
+
+def cosigned_code(items: list[object]) -> str:
+    return code_of(pack(items))
+
+
+def test_cosigned_envelope_shape_rejections() -> None:
+    unsigned = build_unsigned("create_federation", FEDERATION, NONCE, 7)
+    head = unpack(unsigned)
+    pairs = sorted([list(cosign(signer, CHAIN, unsigned)) for signer in SIGNERS])
+    assert cosigned_code([*head, list(reversed(pairs))]) == "bad_envelope"          # not sorted by key
+    assert cosigned_code([*head, [pairs[0], pairs[0]]]) == "duplicate_signer"
+    assert cosigned_code([*head, []]) == "bad_envelope"                            # no signature
+    assert cosigned_code([*head, [[pairs[0][0], b"\0" * 63]]]) == "bad_envelope"
+    assert cosigned_code([*head, [pairs[0] + [b""]]]) == "bad_envelope"
+    many = [[bytes([i]) * 32, b"\0" * 64] for i in range(MAX_COSIGNERS + 1)]
+    assert cosigned_code([*head, many]) == "bad_envelope"                          # bounded count
+    assert cosigned_code([*head[:4], pairs]) == "bad_envelope"                     # 5 fields
+    # the kind fixes the envelope: no single-signer governance, no co-signed sale
+    single = unpack(signed_sale())
+    assert cosigned_code([2, "sale", NONCE, 7, single[5], pairs]) == "bad_version"
+    assert cosigned_code([1, "create_federation", SIGNERS[0].public_key, NONCE, 7, ["north", "North"],
+                          b"\0" * 64]) == "bad_version"
+    with pytest.raises(ValueError):
+        sign_tx(SIGNERS[0], CHAIN, "create_federation", FEDERATION, NONCE, 7)
+    with pytest.raises(ValueError):
+        build_unsigned("sale", Sale(card_uid(1), "FED", 1), NONCE, 7)
+    with pytest.raises(ValueError):
+        combine(unsigned, [])
+
+
+def test_cosigned_txid_is_independent_of_the_signatures_but_replay_still_refused() -> None:
+    """Two signature sets over one action are one transaction: it applies once."""
+    from ledger_world import AUTHORITIES
+    chain = Chain.start()
+    first = chain.govern("create_federation", "north", "North")
+    other_pair = decode_tx(combine(first.unsigned, [cosign(k, CHAIN, first.unsigned) for k in AUTHORITIES[1:]]),
+                           MAX_TX)
+    assert other_pair.txid == first.txid and other_pair.signers != first.signers
+    chain.block(first)
+    assert rejected_code(chain, other_pair) == "replay"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from ledger_world import ALICE, AUTHORITY, DAY, VAL1, VAL2, Chain, key, rejected_code
+from ledger_world import ALICE, DAY, VAL1, VAL2, Chain, key, rejected_code
 
 from wallet import layout
 from wallet.invariants import check_full
@@ -29,7 +29,7 @@ def test_genesis_set_holds_for_heights_1_and_2() -> None:
 
 def test_admit_stake_takes_effect_two_blocks_later() -> None:
     chain = Chain.start()
-    chain.block(chain.tx(AUTHORITY, "admit_validator", NEW.public_key, "bar"),
+    chain.block(chain.govern("admit_validator", NEW.public_key, "bar"),
                 chain.tx(ALICE, "transfer", NEW.public_key, "FED", 5000))
     outcome = chain.block(chain.tx(NEW, "stake", 4000))          # height 2
     assert outcome.validator_updates == ((NEW.public_key, 4000),)
@@ -45,7 +45,7 @@ def test_stake_rejections() -> None:
     assert rejected_code(chain, chain.tx(ALICE, "stake", 10)) == "not_validator"
     assert rejected_code(chain, chain.tx(VAL1, "stake", 10)) == "overdraft"
     assert rejected_code(chain, chain.tx(VAL1, "unstake", 300_001)) == "overdraft"
-    assert rejected_code(chain, chain.tx(AUTHORITY, "admit_validator", VAL1.public_key, "bar")) == "no_change"
+    assert rejected_code(chain, chain.govern("admit_validator", VAL1.public_key, "bar")) == "no_change"
 
 
 def test_unstake_unbonds_then_releases_at_the_first_block_past_the_period() -> None:
@@ -65,7 +65,7 @@ def test_unstake_unbonds_then_releases_at_the_first_block_past_the_period() -> N
 
 def test_remove_validator_drops_power_and_unbonds_all() -> None:
     chain = Chain.start()
-    outcome = chain.block(chain.tx(AUTHORITY, "remove_validator", VAL2.public_key))
+    outcome = chain.block(chain.govern("remove_validator", VAL2.public_key))
     assert outcome.validator_updates == ((VAL2.public_key, 0),)
     assert (VAL2.public_key, 0) in validator_set(chain.state, 3)
     removed = validator(chain, VAL2.public_key)
@@ -82,7 +82,7 @@ def test_slashing_jails_and_moves_the_penalty_to_the_common_fund() -> None:
     assert read_one(chain.state, layout.pool(layout.POOL_COMMON, "FED"), Amount) == Amount(15_000)
     assert outcome.validator_updates == ((VAL1.public_key, 0),)
     check_full(chain.state)
-    chain.block(chain.tx(AUTHORITY, "admit_validator", VAL1.public_key, "bar"))
+    chain.block(chain.govern("admit_validator", VAL1.public_key, "bar"))
     assert (VAL1.public_key, 285_000) in validator_set(chain.state, chain.height + 2)
 
 
@@ -120,13 +120,13 @@ def read_asset(overlay, asset_id):  # type: ignore[no-untyped-def]
 def test_fund_payout_from_the_common_fund() -> None:
     chain = Chain.start()
     chain.block(slash=(VAL1.public_key,))                      # 15,000 FED into the common fund
-    chain.block(chain.tx(AUTHORITY, "fund_payout", "common", "FED", ALICE.public_key, 10_000))
+    chain.block(chain.govern("fund_payout", "common", "FED", ALICE.public_key, 10_000))
     assert chain.balance(ALICE.public_key, "FED") == 60_000
     assert read_one(chain.state, layout.pool(layout.POOL_COMMON, "FED"), Amount) == Amount(5_000)
-    assert rejected_code(chain, chain.tx(AUTHORITY, "fund_payout", "common", "FED", ALICE.public_key, 5_001)) \
+    assert rejected_code(chain, chain.govern("fund_payout", "common", "FED", ALICE.public_key, 5_001)) \
         == "overdraft"
-    assert rejected_code(chain, chain.tx(AUTHORITY, "fund_payout", "dev", "FED", ALICE.public_key, 1)) == "overdraft"
-    assert rejected_code(chain, chain.tx(VAL1, "fund_payout", "common", "FED", ALICE.public_key, 1)) \
+    assert rejected_code(chain, chain.govern("fund_payout", "dev", "FED", ALICE.public_key, 1)) == "overdraft"
+    assert rejected_code(chain, chain.cosigned((VAL1,), "fund_payout", "common", "FED", ALICE.public_key, 1)) \
         == "not_authority"
     check_full(chain.state)
 

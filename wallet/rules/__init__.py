@@ -1,7 +1,9 @@
 """The rules: one function per transaction kind, ``rule(book, tx)``, raising Rejected.
 
 A rule checks authorisation and state, then changes state through the book;
-it runs in a child overlay, so a rejection halfway changes nothing.
+it runs in a child overlay, so a rejection halfway changes nothing. The
+threshold of a co-signed kind (``Body.KEY_SET``) is checked before its rule runs
+(:func:`wallet.execute.apply_tx`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ Rule = Callable[[Book, Tx], None]
 RULES: dict[str, Rule] = {
     "create_place": governance.create_place,
     "archive_place": governance.archive_place,
+    "rotate_place_key": governance.rotate_place_key,
+    "replace_place_key": governance.replace_place_key,
+    "set_keys": governance.set_keys,
+    "place_policy": governance.place_policy,
     "create_asset": governance.create_asset,
     "archive_asset": governance.archive_asset,
     "create_federation": governance.create_federation,

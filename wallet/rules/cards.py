@@ -12,9 +12,9 @@ from wallet import layout
 from wallet.bodies import LinkCard, LostCard, RegisterCards, SetPrimaryCard, VoidCard
 from wallet.book import Book
 from wallet.errors import Rejected
-from wallet.records import (CARD_ACTIVE, CARD_LOST, CARD_VOIDED, WALLET_CARD, WALLET_USER, Asset, Balance,
-                            Card, Pointer, WalletInfo)
-from wallet.rules.common import fed_asset, find_asset, place_of_signer, require_active_card, require_card
+from wallet.records import (CARD_ACTIVE, CARD_LOST, CARD_VOIDED, WALLET_CARD, WALLET_USER, Asset, Card, Pointer,
+                            WalletInfo)
+from wallet.rules.common import check_operator, fed_asset, place_of_signer, require_active_card, require_card
 from wallet.tx import Tx
 
 
@@ -51,7 +51,7 @@ def link_card(book: Book, tx: Tx) -> None:
         raise Rejected("card_owned", f"card {card.uid.hex()} is already linked to a wallet")
     overlay.put(layout.card(card.uid), replace(card, owner=tx.signer))
     overlay.put(layout.wallet(tx.signer), WalletInfo(WALLET_USER, card.uid))
-    for asset in _assets_held(book, card.wallet):
+    for asset in book.held_assets(card.wallet):
         amount = book.settled_balance(card.wallet, asset)
         if amount:
             book.transfer(card.wallet, tx.signer, asset, amount)
@@ -86,11 +86,12 @@ def void_card(book: Book, tx: Tx) -> None:
     if card.state == CARD_VOIDED:
         raise Rejected("card_voided", f"card {card.uid.hex()} is already voided")
     place = place_of_signer(overlay, tx.signer)
+    check_operator(overlay, place, body.operator)
     if place.id != card.origin_place and place.id not in card.primary_places:
         raise Rejected("wrong_signer", f"place {place.id!r} is neither the origin nor a primary place "
                        f"of card {card.uid.hex()}")
     fed = fed_asset(overlay)
-    for asset in _assets_held(book, card.wallet):
+    for asset in book.held_assets(card.wallet):
         refund_all(book, card.wallet, asset, fed)
     overlay.put(layout.card(card.uid), replace(card, state=CARD_VOIDED, owner=None, primary_places=()))
 
@@ -102,16 +103,6 @@ def refund_all(book: Book, wallet_id: bytes, asset: Asset, fed: Asset) -> None:
         book.burn(wallet_id, asset, amount)
         if asset.id == fed.id:
             book.count_fed(refunded=amount)
-
-
-def _assets_held(book: Book, wallet_id: bytes) -> list[Asset]:
-    """The assets of every balance of a wallet, in key order (read before changing them)."""
-    assets = []
-    for key, _balance in list(book.overlay.records(layout.balances_of(wallet_id), Balance)):
-        asset = find_asset(book.overlay, layout.split_balance(key)[1])
-        assert asset is not None, "a balance always has its asset"
-        assets.append(asset)
-    return assets
 
 
 def set_primary_card(book: Book, tx: Tx) -> None:

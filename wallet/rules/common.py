@@ -5,9 +5,11 @@ from __future__ import annotations
 from wallet import layout
 from wallet.errors import Rejected
 from wallet.params import LedgerParams
-from wallet.records import (CARD_ACTIVE, NON_MONEY_CATEGORIES, WALLET_CARD, WALLET_PLACE, Asset, Authorities,
-                            Card, Federation, Place, Pointer, Validator, WalletInfo)
+from wallet.fields import MAX_COSIGNERS
+from wallet.records import (CARD_ACTIVE, NON_MONEY_CATEGORIES, WALLET_CARD, WALLET_PLACE, Asset, Card, Federation,
+                            KeySet, Place, PlacePolicy, Pointer, Validator, WalletInfo)
 from wallet.state import Overlay
+from wallet.tx import Tx
 
 
 def params(overlay: Overlay) -> LedgerParams:
@@ -17,14 +19,47 @@ def params(overlay: Overlay) -> LedgerParams:
     return record
 
 
+def key_set(overlay: Overlay, name: str) -> KeySet:
+    record = overlay.record(layout.key_set(name), KeySet)
+    if record is None:
+        raise Rejected(f"no_{name}", f"this chain has no {name} key set")
+    return record
+
+
+def require_threshold(overlay: Overlay, name: str, tx: Tx) -> KeySet:
+    """Every co-signer of ``tx`` belongs to key set ``name``, and at least its threshold signed.
+
+    Codes: ``not_<name>`` (a signer outside the set), ``duplicate_signer``,
+    ``below_threshold``. The signatures themselves are verified before the rules run.
+    """
+    keys = key_set(overlay, name)
+    for signer in tx.signers:
+        if signer not in keys.keys:
+            raise Rejected(f"not_{name}", f"signer {signer.hex()} is not one of the {len(keys.keys)} {name} keys")
+    distinct = len(set(tx.signers))
+    if distinct != len(tx.signers):
+        raise Rejected("duplicate_signer", f"a key signed {tx.kind} {tx.txid.hex()} more than once")
+    if distinct < keys.threshold:
+        raise Rejected("below_threshold", f"{distinct} of the {len(keys.keys)} {name} keys signed {tx.kind}, "
+                       f"{keys.threshold} needed")
+    return keys
+
+
+def checked_key_set(name: str, keys: tuple[bytes, ...], threshold: int) -> KeySet:
+    """A usable key set: 1 to MAX_COSIGNERS distinct keys, sorted, and 1 <= threshold <= their number."""
+    if not 1 <= len(keys) <= MAX_COSIGNERS or len(set(keys)) != len(keys):
+        raise Rejected("bad_key_set", f"the {name} key set needs 1 to {MAX_COSIGNERS} distinct keys, "
+                       f"got {len(keys)} ({len(set(keys))} distinct)")
+    if not 1 <= threshold <= len(keys):
+        raise Rejected("bad_key_set", f"the {name} threshold must be from 1 to the number of keys "
+                       f"({len(keys)}), got {threshold}")
+    return KeySet(tuple(sorted(keys)), threshold)
+
+
 def is_authority(overlay: Overlay, signer: bytes) -> bool:
-    authorities = overlay.record(layout.AUTHORITIES, Authorities)
+    """``signer`` is one of the authority keys (membership only: authority actions need the threshold)."""
+    authorities = overlay.record(layout.key_set("authority"), KeySet)
     return authorities is not None and signer in authorities.keys
-
-
-def require_authority(overlay: Overlay, signer: bytes) -> None:
-    if not is_authority(overlay, signer):
-        raise Rejected("not_authority", f"signer {signer.hex()} is not a federation authority key")
 
 
 def place_of_signer(overlay: Overlay, signer: bytes) -> Place:
@@ -33,6 +68,23 @@ def place_of_signer(overlay: Overlay, signer: bytes) -> Place:
     if pointer is None:
         raise Rejected("not_place", f"signer {signer.hex()} is not the key of any place")
     return require_place(overlay, pointer.target, "signer's place")
+
+
+def check_operator(overlay: Overlay, place: Place, operator: bytes | None) -> None:
+    """The operator card named on a sale, refund or void: an active primary card of ``place``;
+    required when the place's policy says so (``operator_required``, ``not_operator``)."""
+    if operator is None:
+        policy = overlay.record(layout.place_policy(place.id), PlacePolicy)
+        if policy is not None and policy.require_operator:
+            raise Rejected("operator_required", f"place {place.id!r} requires an operator card "
+                           "(one of its primary cards) on sales, refunds and voids: field operator")
+        return
+    card = overlay.record(layout.card(operator), Card)
+    if card is None or card.state != CARD_ACTIVE or place.id not in card.primary_places:
+        state = "not registered" if card is None else card.state if card.state != CARD_ACTIVE \
+            else "not one of its primary cards"
+        raise Rejected("not_operator", f"field operator: card {operator.hex()} cannot operate for place "
+                       f"{place.id!r} ({state})")
 
 
 def find_place(overlay: Overlay, place_id: str) -> Place | None:

@@ -16,8 +16,8 @@ from wallet.bodies import (BankDeposit, CashRefill, FedRefill, FedRefund, Mint, 
 from wallet.book import Book
 from wallet.errors import Rejected
 from wallet.records import WALLET_PLACE, Pointer, WalletInfo
-from wallet.rules.common import (fed_asset, is_authority, place_of_signer, require_accepts, require_active_card,
-                                 require_money, require_place, require_receiving_wallet)
+from wallet.rules.common import (check_operator, fed_asset, is_authority, place_of_signer, require_accepts,
+                                 require_active_card, require_money, require_place, require_receiving_wallet)
 from wallet.state import Overlay
 from wallet.tx import Tx
 
@@ -80,6 +80,7 @@ def sale(book: Book, tx: Tx) -> None:
     body: Sale = tx.body  # type: ignore[assignment]
     overlay = book.overlay
     place = place_of_signer(overlay, tx.signer)
+    check_operator(overlay, place, body.operator)
     asset = require_money(overlay, body.asset_id)
     require_accepts(overlay, place, asset)
     card = require_active_card(overlay, body.uid)
@@ -124,6 +125,7 @@ def refund(book: Book, tx: Tx) -> None:
     body: Refund = tx.body  # type: ignore[assignment]
     overlay = book.overlay
     place = place_of_signer(overlay, tx.signer)
+    check_operator(overlay, place, body.operator)
     asset = require_money(overlay, body.asset_id)
     require_accepts(overlay, place, asset)
     card = require_active_card(overlay, body.uid)

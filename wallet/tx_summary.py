@@ -1,0 +1,62 @@
+"""What a committed transaction means for a venue's books: which place did it, which assets, how much.
+
+Read-only and for display and accounting (the node's daily totals, the
+transaction listings, receipts): nothing here decides state. The place is
+the one whose key signed, or the place a QR payment paid; the amounts come
+from the body, except for a card void, whose refunded amounts are the card
+wallet's debits (``TxResult.moves``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from wallet import layout, queries
+from wallet.records import Pointer
+from wallet.state import StateReader, read_one
+from wallet.tx import Tx
+
+__all__ = ["TxSummary", "fed_asset_id", "summarise"]
+
+
+@dataclass(frozen=True)
+class TxSummary:
+    place: str | None
+    """The place that did it (the signer's place, or the place a QR sale paid); None for a user's own tx."""
+    lines: tuple[tuple[str, int], ...]
+    """(asset id, amount) moved; ("", 0) when the transaction moves no amount (cards, governance)."""
+
+    @property
+    def assets(self) -> tuple[str, ...]:
+        return tuple(asset for asset, _amount in self.lines if asset)
+
+
+def fed_asset_id(reader: StateReader) -> str:
+    pointer = read_one(reader, layout.FED_ASSET, Pointer)
+    return "" if pointer is None else str(pointer.target)
+
+
+def _place(reader: StateReader, tx: Tx) -> str | None:
+    if tx.kind == "qr_sale":
+        return str(tx.body.place_id)  # type: ignore[attr-defined]
+    found = queries.place_by_key(reader, tx.signer)
+    return None if found is None else found.id
+
+
+def summarise(reader: StateReader, tx: Tx, moves: Sequence[tuple[bytes, str, int]] = ()) -> TxSummary:
+    """The summary of ``tx`` against ``reader`` (committed state: places and the FED asset id)."""
+    body = tx.body
+    if tx.kind == "void_card":
+        debits: dict[str, int] = {}
+        for _wallet, asset_id, delta in moves:
+            if delta < 0:
+                debits[asset_id] = debits.get(asset_id, 0) - delta
+        lines = tuple(sorted(debits.items())) or (("", 0),)
+    else:
+        asset = getattr(body, "asset_id", None)
+        amount = getattr(body, "amount", None)
+        if asset is None and amount is not None:
+            asset = fed_asset_id(reader)  # FED refills, refunds, bank deposits, stake
+        lines = ((asset or "", amount or 0),)
+    return TxSummary(_place(reader, tx), lines)
