@@ -3,7 +3,10 @@
 #   1. Debian's docker.io, docker-compose (1.29) and debootstrap packages;
 #   2. a Docker daemon: systemd's docker service where systemd runs, otherwise dockerd started
 #      by hand in the background (left running: there is one per machine; log in
-#      /var/log/fedow-dockerd.log);
+#      /var/log/fedow-dockerd.log). Started by hand, it gives each container a cgroup of its own
+#      at the top (--cgroup-parent=/), weighing on the CPU like any process beside it: under its
+#      default /docker parent, all the containers together weigh as much as one process, and a
+#      devnet in containers starves on a machine loaded by anything else (such as a test suite);
 #   3. the base image debian:bookworm-slim. Where no container registry is reachable it is built
 #      locally: debootstrap --variant=minbase from this machine's configured Debian mirror, trimmed
 #      like the official slim image, and `docker import`ed under that name.
@@ -24,7 +27,7 @@ start_dockerd() {
     systemctl start docker
   else
     echo "docker-host: starting dockerd (log: /var/log/fedow-dockerd.log)"
-    setsid /usr/sbin/dockerd >>/var/log/fedow-dockerd.log 2>&1 </dev/null &
+    setsid /usr/sbin/dockerd --cgroup-parent=/ >>/var/log/fedow-dockerd.log 2>&1 </dev/null &
   fi
   for _ in $(seq 1 120); do
     docker_answers && return 0

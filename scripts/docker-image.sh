@@ -31,5 +31,5 @@ mkdir -p docker/wheels/project
 cp -r "$cache" docker/wheels/deps
 "$PYTHON" -m pip wheel -q --disable-pip-version-check --no-deps -w docker/wheels/project .
 
-docker build -q -t "$TAG" . >/dev/null
+docker build -q --force-rm -t "$TAG" . >/dev/null
 echo "docker-image: built $TAG ($(docker image inspect -f '{{.Size}}' "$TAG" | numfmt --to=si)B)"

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from config import load_genesis, load_node_config
+from config import ChainParams, load_genesis, load_node_config
 from fedow_node.cli import main
 from fedow_node.devnet import Ports
 
@@ -57,7 +57,8 @@ def test_the_init_service_prepares_homes_on_the_chosen_loopback_ports(compose: d
     command[command.index("--data") + 1] = str(tmp_path)
     assert main(command) == 0
     assert main(command) == 0  # a restart of the stack runs it again: keys and genesis are kept
-    assert len(load_genesis(tmp_path / "genesis.json").validators) == len(VALIDATORS)
+    genesis = load_genesis(tmp_path / "genesis.json")
+    assert len(genesis.validators) == len(VALIDATORS) and genesis.params == ChainParams()  # production pace
     for index, name in enumerate(VALIDATORS):
         config = load_node_config(tmp_path / name / "config.toml", env={})
         assert config.keys.validator and config.node.genesis.resolve() == (tmp_path / "genesis.json").resolve()

@@ -30,8 +30,9 @@ NUMBER = "DOCKER01"
 QR = bytes(range(16))
 
 
-def get(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=10) as response:
+def get(url: str, token: str | None = None) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as response:
         return json.loads(response.read())
 
 
@@ -50,15 +51,15 @@ async def sell_through_node0(url: str, token: str) -> Submission:
         return await committed(till, await till.sale(UID, "FED", 450))
 
 
-def fed_balance(url: str) -> int:
-    wallet = get(f"{url}/v1/cards/{UID.hex()}")["paying_wallet"]
+def fed_balance(url: str, token: str) -> int:
+    wallet = get(f"{url}/v1/cards/{UID.hex()}", token)["paying_wallet"]
     return next(b["amount"] for b in wallet["balances"] if b["asset"] == "FED")
 
 
-def chain_view(stack: ComposeStack, height: int) -> dict[int, tuple[str, int]]:
-    """Per node: the block hash at ``height`` and the card's FED balance."""
-    return {i: (get(f"{stack.api_url(i)}/v1/blocks/{height}")["hash"], fed_balance(stack.api_url(i)))
-            for i in range(len(SERVICES))}
+def chain_view(stack: ComposeStack, tokens: list[str], height: int) -> dict[int, tuple[str, int]]:
+    """Per node: the block hash at ``height`` and the card's FED balance (read with the node's venue token)."""
+    return {i: (get(f"{stack.api_url(i)}/v1/blocks/{height}")["hash"], fed_balance(stack.api_url(i), token))
+            for i, token in enumerate(tokens)}
 
 
 def wait_height(stack: ComposeStack, height: int, timeout: float = 180) -> None:
@@ -77,12 +78,12 @@ def test_compose_devnet_sells_stops_and_restarts_with_its_chain(docker_image: st
     try:
         stack.compose("up", "-d", "--no-build", timeout=300)
         stack.wait_healthy(timeout=300)
-        token = stack.compose("exec", "-T", "node0", "cat", "/data/node0/pos-token").strip()
+        tokens = [stack.compose("exec", "-T", name, "cat", f"/data/{name}/pos-token").strip() for name in SERVICES]
 
-        sale = asyncio.run(sell_through_node0(stack.api_url(0), token))
+        sale = asyncio.run(sell_through_node0(stack.api_url(0), tokens[0]))
         assert sale.height is not None
         wait_height(stack, sale.height)
-        before = chain_view(stack, sale.height)
+        before = chain_view(stack, tokens, sale.height)
         assert set(before.values()) == {(before[0][0], 5_000 - 450)}, before
 
         stack.compose("stop", "--timeout", "30", timeout=300)
@@ -90,7 +91,7 @@ def test_compose_devnet_sells_stops_and_restarts_with_its_chain(docker_image: st
 
         stack.compose("up", "-d", "--no-build", timeout=300)
         stack.wait_healthy(timeout=300)
-        assert chain_view(stack, sale.height) == before
+        assert chain_view(stack, tokens, sale.height) == before
         wait_height(stack, sale.height + 2)  # consensus resumed: new blocks on every node
         assert get(f"{stack.api_url(3)}/v1/txs/{sale.txid}")["height"] == sale.height
     except (AssertionError, subprocess.SubprocessError):
