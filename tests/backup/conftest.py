@@ -1,0 +1,56 @@
+"""A stopped validator's home around the audit's sample chain (height 3), for backup and restore tests."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from config import ApiSection, KeysSection, NodeConfig, NodeSection, P2PSection, dump_node_config, write_atomically
+from consensus.signer import FileLastSignStore, LastSign
+from fedow_node.api.tokens import create_token, tokens_path
+from fedow_node.audit import SampleChain, build_sample_chain
+from wallet.keys import SigningKey, write_key_file
+
+PASSPHRASE = "correct horse battery staple"
+
+
+@dataclass(frozen=True)
+class Home:
+    path: Path
+    sample: SampleChain
+    place_key: SigningKey
+
+
+@pytest.fixture(scope="session")
+def sample_home(tmp_path_factory: pytest.TempPathFactory) -> Home:
+    home = tmp_path_factory.mktemp("sample") / "home"
+    sample = build_sample_chain(home / "data", blocks=2, block_txs=10, cards=10)
+    write_atomically(home / "genesis.json", sample.genesis.to_json(), mode=0o644)
+    write_key_file(home / "node.key", sample.validator)
+    place_key = SigningKey.generate()
+    write_key_file(home / "place.key", place_key)
+    config = NodeConfig(node=NodeSection(data_dir=Path("data"), genesis=Path("genesis.json"), moniker="sample"),
+                        keys=KeysSection(node_key=Path("node.key"), place_key=Path("place.key"), validator=True),
+                        p2p=P2PSection(listen="/ip4/127.0.0.1/tcp/1"), api=ApiSection(bind="127.0.0.1:1"))
+    write_atomically(home / "config.toml", dump_node_config(config), mode=0o644)
+    create_token(tokens_path(home), "bar", 1, "pos", "till 1")
+    FileLastSignStore(home / "data" / "last_sign_state").save(LastSign(3, 0, 3, b"body", b"signature"))
+    return Home(home, sample, place_key)
+
+
+@pytest.fixture
+def home(sample_home: Home, tmp_path: Path) -> Home:
+    """A copy of the sample home a test may change."""
+    copy = tmp_path / "home"
+    shutil.copytree(sample_home.path, copy)
+    return Home(copy, sample_home.sample, sample_home.place_key)
+
+
+@pytest.fixture
+def passphrase_file(tmp_path: Path) -> Path:
+    path = tmp_path / "passphrase"
+    write_atomically(path, PASSPHRASE + "\n", mode=0o600)
+    return path
