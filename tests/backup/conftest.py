@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,9 @@ from fedow_node.audit import SampleChain, build_sample_chain
 from wallet.keys import SigningKey, write_key_file
 
 PASSPHRASE = "correct horse battery staple"
+_NODE_HELPERS = str(Path(__file__).resolve().parents[1] / "node")
+if _NODE_HELPERS not in sys.path:
+    sys.path.append(_NODE_HELPERS)  # node_harness: the multi-process devnet of the node tests
 
 
 @dataclass(frozen=True)
