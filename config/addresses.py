@@ -52,7 +52,7 @@ def peers_problem(value: tuple[str, ...]) -> str | None:
 
 def bind_problem(value: str) -> str | None:
     host, _, port = value.rpartition(":")
-    if not host or not port.isdigit():
+    if not host or not (port.isascii() and port.isdigit()):
         return f"{value!r} is not of the form host:port"
     if host.startswith("[") and host.endswith("]"):
         return _host_problem("ip6", host[1:-1]) or _port_problem(port, 1)

@@ -35,7 +35,7 @@ CATEGORIES = ("FED", "TLF", "TNF", "TIM", "FID", "BDG", "SUB")
 MAX_NAME_CHARS = 100
 MAX_TIME_MS = 2**63 - 1
 MAX_KEY_SET = 16
-"""Most keys of a key set (authorities): a co-signed transaction carries at most 16 signatures."""
+"""Most keys of a key set (authorities, treasury): a co-signed transaction carries at most 16 signatures."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,10 @@ class GenesisDoc:
     authorities: tuple[bytes, ...]
     authority_threshold: int
     """How many of the authority keys must co-sign every governance transaction."""
+    treasury: tuple[bytes, ...]
+    """Treasury keys, each held by a different node: FED is minted and burnt only with their signatures."""
+    treasury_threshold: int
+    """How many treasury keys must co-sign every FED mint and burn (docs/ledger.md, "The treasury")."""
     params: ChainParams
     assets: tuple[AssetSpec, ...]
     places: tuple[PlaceSpec, ...]
@@ -110,6 +114,8 @@ class GenesisDoc:
             "genesis_time_ms": self.genesis_time_ms,
             "authorities": [key.hex() for key in self.authorities],
             "authority_threshold": self.authority_threshold,
+            "treasury": [key.hex() for key in self.treasury],
+            "treasury_threshold": self.treasury_threshold,
             "params": self.params.to_dict(),
             "assets": [{"id": a.id, "name": a.name, "category": a.category,
                         "origin_place": a.origin_place, "melting": a.melting} for a in self.assets],
@@ -176,8 +182,8 @@ def parse_genesis(data: Any, *, draft: bool = False) -> GenesisDoc:
     return doc
 
 
-_TOP_KEYS = ("chain_id", "genesis_time_ms", "authorities", "authority_threshold", "params", "assets", "places",
-             "federations", "validators")
+_TOP_KEYS = ("chain_id", "genesis_time_ms", "authorities", "authority_threshold", "treasury", "treasury_threshold",
+             "params", "assets", "places", "federations", "validators")
 
 
 class _Reader:
@@ -251,6 +257,8 @@ class _Reader:
             "genesis_time_ms": self.integer(top["genesis_time_ms"], "genesis_time_ms", 0, MAX_TIME_MS),
             "authorities": self.items(top["authorities"], "authorities", self.key),
             "authority_threshold": self.integer(top["authority_threshold"], "authority_threshold", 1, MAX_KEY_SET),
+            "treasury": self.items(top["treasury"], "treasury", self.key),
+            "treasury_threshold": self.integer(top["treasury_threshold"], "treasury_threshold", 1, MAX_KEY_SET),
             "params": self.params(top["params"]),
             "assets": self.items(top["assets"], "assets", self.asset),
             "places": self.items(top["places"], "places", self.place),
@@ -346,6 +354,7 @@ def _semantic_problems(doc: GenesisDoc, draft: bool) -> list[Problem]:
     asset_ids = {asset.id for asset in doc.assets}
     problems = [
         *_duplicates("authorities", doc.authorities, bytes.hex),
+        *_duplicates("treasury", doc.treasury, bytes.hex),
         *_duplicates("assets", (a.id for a in doc.assets), str, ".id"),
         *_duplicates("places", (p.id for p in doc.places), str, ".id"),
         *_duplicates("places", (p.public_key for p in doc.places), bytes.hex, ".public_key"),
@@ -359,9 +368,6 @@ def _semantic_problems(doc: GenesisDoc, draft: bool) -> list[Problem]:
         problems.append(Problem("assets", f"must hold exactly one asset of category FED, holds {len(fed_assets)}"))
     for index in fed_assets:
         asset = doc.assets[index]
-        if asset.melting:
-            problems.append(Problem(f"assets[{index}].melting",
-                                    "a FED asset cannot melt: every FED token is backed by a euro"))
         if asset.origin_place is not None:
             problems.append(Problem(f"assets[{index}].origin_place",
                                     "must be null for the FED asset, which belongs to the whole federation"))
@@ -387,6 +393,9 @@ def _semantic_problems(doc: GenesisDoc, draft: bool) -> list[Problem]:
                                     f"({doc.params.min_validator_stake})"))
     problems += [Problem(f"balances[{index}].asset", f"no asset has id {balance.asset!r}")
                  for index, balance in enumerate(doc.balances) if balance.asset not in asset_ids]
+    if not draft and not doc.treasury:
+        problems.append(Problem("treasury", "must hold at least one key (no FED could be minted against a payment)"))
+    problems += _key_set_problems("treasury", doc.treasury, "treasury_threshold", doc.treasury_threshold, draft)
     if not draft and not doc.authorities:
         problems.append(Problem("authorities", "must hold at least one key (nobody could govern the chain)"))
     problems += _key_set_problems("authorities", doc.authorities, "authority_threshold", doc.authority_threshold,

@@ -111,6 +111,9 @@ class KeysSection:
     """Validator key and libp2p identity (hex seed file, mode 0600)."""
     place_key: Path | None = _setting(None)
     """Optional venue key the node signs POS requests with."""
+    treasury_key: Path | None = _setting(None)
+    """Optional treasury key: the node co-signs FED mints and burns after verifying them at Stripe
+    itself (then ``[stripe] secret_key`` is needed)."""
     validator: bool = _setting(False)
 
 

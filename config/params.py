@@ -24,11 +24,11 @@ _POSITIVE = (
     "max_block_txs", "max_block_bytes", "max_tx_bytes", "tx_ttl_blocks",
     "timeout_propose_ms", "timeout_prevote_ms", "timeout_precommit_ms", "timeout_delta_ms",
     "timeout_cap_ms", "timeout_commit_ms", "demurrage_period_ms", "unbonding_ms",
-    "evidence_max_age_blocks", "min_validator_stake",
+    "evidence_max_age_blocks", "min_validator_stake", "fed_demurrage_period_ms", "cosigned_tx_ttl_blocks",
 )
 _PPM_FIELDS = (
     "demurrage_rate_ppm", "demurrage_share_place_ppm", "demurrage_share_common_ppm",
-    "demurrage_share_dev_ppm", "demurrage_share_validators_ppm", "slash_fraction_ppm",
+    "demurrage_share_dev_ppm", "demurrage_share_validators_ppm", "slash_fraction_ppm", "fed_demurrage_rate_ppm",
 )
 _SHARES = _PPM_FIELDS[1:5]
 _ROUND_TIMEOUTS = ("timeout_propose_ms", "timeout_prevote_ms", "timeout_precommit_ms")
@@ -51,24 +51,35 @@ class ChainParams:
     demurrage_rate_ppm: int = 10_000
     demurrage_idle_ms: int = 90 * DAY_MS
     demurrage_period_ms: int = 30 * DAY_MS
-    demurrage_share_place_ppm: int = 333_333
-    demurrage_share_common_ppm: int = 333_333
-    demurrage_share_dev_ppm: int = 0
-    demurrage_share_validators_ppm: int = 333_334
+    demurrage_share_place_ppm: int = 250_000
+    demurrage_share_common_ppm: int = 250_000
+    demurrage_share_dev_ppm: int = 250_000
+    demurrage_share_validators_ppm: int = 250_000
     unbonding_ms: int = 21 * DAY_MS
     evidence_max_age_blocks: int = 100_000
     slash_fraction_ppm: int = 50_000
     min_validator_stake: int = 1
+    fed_demurrage_rate_ppm: int = 10_000
+    """FED's own melting schedule (when the genesis makes FED melt): a card left unused for a
+    year gives back 1% a month; the ``demurrage_*`` schedule is for the other melting assets."""
+    fed_demurrage_idle_ms: int = 365 * DAY_MS
+    fed_demurrage_period_ms: int = 30 * DAY_MS
+    cosigned_tx_ttl_blocks: int = 604_800
+    """How far ahead a co-signed transaction may expire: signatures gathered by hand, from people
+    on their own machines, take days, not the minutes of ``tx_ttl_blocks`` (about a week at a
+    block a second). Kept txids cost nothing here: governance is rare."""
 
     def __post_init__(self) -> None:
         raise_if_any("bad_params", check_params(self.to_dict()))
 
     @classmethod
     def devnet(cls) -> ChainParams:
-        """Production values with millisecond timeouts, for local devnets and tests."""
+        """Production values with millisecond timeouts and a FED that melts within a demo's time
+        (if the genesis makes FED melt: 2% per 5 s after 15 s unused), for local devnets and tests."""
         return replace(cls(), timeout_propose_ms=1000, timeout_prevote_ms=200,
                        timeout_precommit_ms=200, timeout_delta_ms=100, timeout_cap_ms=5000,
-                       timeout_commit_ms=20)
+                       timeout_commit_ms=20, fed_demurrage_rate_ppm=20_000, fed_demurrage_idle_ms=15_000,
+                       fed_demurrage_period_ms=5_000)
 
     def to_dict(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in field_names()}

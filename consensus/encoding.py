@@ -81,7 +81,7 @@ def decode_message(data: bytes, chain_id: str, max_block_bytes: int) -> Message:
         raise Rejected("malformed", "a consensus message is a non-empty array")
     tag, body = fields[0], fields[1:]
     message: Message
-    if isinstance(tag, bool) or tag not in set(Tag):
+    if not isinstance(tag, int) or isinstance(tag, bool) or tag not in set(Tag):
         raise Rejected("unknown_message", f"unknown consensus message tag {tag!r}")
     if tag == Tag.VOTE:
         message = Vote.from_wire(body)

@@ -20,7 +20,7 @@ import aiohttp
 
 from wallet.bodies import Body, LinkCard, QrSale, Transfer
 from wallet.keys import SigningKey
-from wallet.tx import NONCE_BYTES, sign_tx
+from wallet.tx import NONCE_BYTES, build_unsigned, sign_tx
 
 __all__ = ["ApiRefused", "FedowClient", "HistoryPage", "Submission", "SyncFedowClient"]
 
@@ -235,6 +235,18 @@ class FedowClient:
         tx = sign_tx(key, status["chain_id"], body.KIND, body, os.urandom(NONCE_BYTES), expires_at)
         return await self.submit(tx, wait=wait, timeout_ms=timeout_ms)
 
+    async def unsigned(self, body: Body, expires_in: int | None = None) -> tuple[str, bytes]:
+        """(chain id, unsigned part) of a co-signed transaction of ``body`` for this node's chain.
+
+        It expires ``expires_in`` blocks from now (default: the chain's ttl for co-signed
+        transactions, about a week, so signatures can be gathered by hand); each
+        co-signer then signs it with :func:`wallet.tx.cosign`, and :func:`wallet.tx.combine`
+        makes the transaction to :meth:`submit`.
+        """
+        status = await self.status()
+        expires_at = status["height"] + (status["cosigned_tx_ttl_blocks"] if expires_in is None else expires_in)
+        return status["chain_id"], build_unsigned(body.KIND, body, os.urandom(NONCE_BYTES), expires_at)
+
     async def link_card(self, key: SigningKey, card: bytes | str, **options: Any) -> Submission:
         """The key's wallet claims a card by its QR id (16 bytes) or printed number."""
         return await self.sign_and_submit(key, LinkCard(card), **options)
@@ -266,13 +278,8 @@ class FedowClient:
 
     async def refill(self, asset: str, amount: int, *, uid: bytes | str | None = None,
                      wallet: bytes | str | None = None, **options: Any) -> Submission:
-        """Cash refill of a card (by UID) or of a wallet."""
+        """Cash refill of a card (by UID) or of a wallet: FED from the place's float, or its own asset."""
         return await self.pos("refills", {"asset": asset, "amount": amount, **_target(uid, wallet)}, **options)
-
-    async def fed_refill(self, amount: int, payment_ref: str, *, uid: bytes | str | None = None,
-                         wallet: bytes | str | None = None, **options: Any) -> Submission:
-        return await self.pos("fed-refills", {"amount": amount, "payment_ref": payment_ref,
-                                              **_target(uid, wallet)}, **options)
 
     async def refund(self, uid: bytes | str, asset: str, amount: int, *, operator: bytes | str | None = None,
                      **options: Any) -> Submission:
@@ -302,14 +309,33 @@ class FedowClient:
     async def badge(self, uid: bytes | str, asset: str, **options: Any) -> Submission:
         return await self.pos("badges", {"uid": _hex(uid), "asset": asset}, **options)
 
-    async def bank_deposit(self, amount: int, payout_ref: str, **options: Any) -> Submission:
-        return await self.pos("bank-deposits", {"amount": amount, "payout_ref": payout_ref}, **options)
-
     async def settlement(self, to_place: str, asset: str, amount: int, **options: Any) -> Submission:
         return await self.pos("settlements", {"to_place": to_place, "asset": asset, "amount": amount}, **options)
 
     async def mint(self, asset: str, amount: int, **options: Any) -> Submission:
         return await self.pos("mints", {"asset": asset, "amount": amount}, **options)
+
+    # -- Stripe (the node's place; docs/stripe.md) ----------------------------------------------
+    async def stripe_checkout(self, refill_id: str, amount: int, *, uid: bytes | str | None = None,
+                              wallet: bytes | str | None = None) -> Json:
+        """Open a Checkout Session to top a card or wallet up: ``{refill_id, session_id, url}``."""
+        return (await self.request("POST", "/v1/stripe/checkout", {"refill_id": refill_id, "amount": amount,
+                                                                   **_target(uid, wallet)}))[1]
+
+    async def buy_float(self, payment_intent: str) -> Json:
+        """Have the treasury mint the place's bank transfer ``pi_...`` into its float."""
+        return (await self.request("POST", "/v1/stripe/float", {"payment_intent": payment_intent}))[1]
+
+    async def stripe_refund(self, refund_id: str, payment_intent: str, amount: int, *,
+                            uid: bytes | str | None = None, wallet: bytes | str | None = None) -> Json:
+        """Refund FED to the bank card that paid ``payment_intent`` (hold, Stripe refund, attested burn)."""
+        return (await self.request("POST", "/v1/stripe/refunds", {
+            "refund_id": refund_id, "payment_intent": payment_intent, "amount": amount, **_target(uid, wallet)}))[1]
+
+    async def payout(self, payout_id: str, amount: int | None = None) -> Json:
+        """Pay the place's FED out to its bank (hold, Stripe transfer, attested burn); None: all of it."""
+        payload: Json = {"payout_id": payout_id} if amount is None else {"payout_id": payout_id, "amount": amount}
+        return (await self.request("POST", "/v1/stripe/payouts", payload))[1]
 
     # -- events -------------------------------------------------------------------------------
     async def events(self, *, wallet: bytes | str | None = None, card: bytes | str | None = None,

@@ -5,6 +5,11 @@ reuse: ``genesis.json``, the federation's authority keys (``authority-<i>.key``;
 :data:`AUTHORITIES` of them, :data:`AUTHORITY_THRESHOLD` must co-sign), and one home per
 validator (``node<i>/``: node key = validator key and libp2p identity, place key
 of its venue, ``config.toml`` listing every other validator as a static peer).
+The first three validators also hold a treasury key (``treasury.key``): the
+devnet's treasury is 2-of-3 (1-of-1 on a one-validator devnet, 2-of-2 on two),
+and each venue starts with a FED float (what it sells for cash) in the genesis.
+With a ``stripe`` section (the demo's local fake Stripe), the treasury nodes
+verify payments there; without one they do not run their treasury key.
 :class:`Devnet` starts the processes, and stops them all (SIGTERM, then SIGKILL
 after a grace period) — only the processes it started, by their pid.
 """
@@ -18,17 +23,18 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import structlog
 
-from config import (ApiSection, AssetSpec, ChainParams, FederationSpec, GenesisDoc, KeysSection, MetricsSection,
-                    NodeConfig, NodeSection, P2PSection, PlaceSpec, ValidatorSpec, dump_node_config, load_genesis,
-                    write_atomically)
+from config import (ApiSection, AssetSpec, BalanceSpec, ChainParams, FederationSpec, GenesisDoc, KeysSection,
+                    MetricsSection, NodeConfig, NodeSection, P2PSection, PlaceSpec, StripeSection, ValidatorSpec,
+                    dump_node_config, load_genesis, write_atomically)
 from fedow_node.api.tokens import create_token, tokens_path
 from p2p import peer_multiaddr
 from wallet.keys import SigningKey, read_key_file, write_key_file
+from wallet.layout import place_wallet_id
 
 log = structlog.get_logger(__name__)
 
@@ -42,6 +48,12 @@ VALIDATOR_STAKE = 100_000
 AUTHORITIES = 3
 AUTHORITY_THRESHOLD = 2
 """Devnet governance is 2-of-3: one authority key alone can do nothing."""
+VENUE_FLOAT = 1_000_000
+"""10,000.00 FED of float per venue at genesis (cash refills come out of it)."""
+TREASURY_NODES = 3
+TREASURY_THRESHOLD = 2
+"""The devnet treasury: 2 of the keys of the first 3 validators co-sign every FED mint and burn."""
+TREASURY_KEY_FILE = "treasury.key"
 
 
 @dataclass(frozen=True)
@@ -115,46 +127,61 @@ def authority_keys(root: Path) -> list[SigningKey]:
 
 
 def _genesis(chain_id: str, time_ms: int, authorities: list[SigningKey], nodes: list[SigningKey],
-             places: list[SigningKey], params: ChainParams) -> GenesisDoc:
+             places: list[SigningKey], treasury: list[SigningKey], params: ChainParams, stakes: list[int],
+             fed_melts: bool, venue_float: int) -> GenesisDoc:
     place_ids = [f"venue-{i}" for i in range(len(nodes))]
     return GenesisDoc(
         chain_id=chain_id,
         genesis_time_ms=time_ms,
         authorities=tuple(sorted(key.public_key for key in authorities)),
         authority_threshold=min(AUTHORITY_THRESHOLD, len(authorities)),
+        treasury=tuple(key.public_key for key in treasury),
+        treasury_threshold=min(TREASURY_THRESHOLD, len(treasury)),
         params=params,
         assets=(
-            AssetSpec("FED", "Euro fédéré", "FED", None, False),
+            AssetSpec("FED", "Euro fédéré", "FED", None, fed_melts),
             AssetSpec("MLT", "Monnaie locale fondante", "TLF", place_ids[0], True),
             AssetSpec("MEMBER", "Adhésion association", "SUB", place_ids[0], False),
             AssetSpec("BADGE", "Badgeuse", "BDG", place_ids[0], False),
         ),
         places=tuple(PlaceSpec(pid, f"Venue {i}", key.public_key) for i, (pid, key) in enumerate(zip(place_ids, places))),
         federations=(FederationSpec("devnet", "Devnet federation", tuple(place_ids), ("FED", "MLT", "MEMBER", "BADGE")),),
-        validators=tuple(ValidatorSpec(key.public_key, pid, VALIDATOR_STAKE) for key, pid in zip(nodes, place_ids)),
+        validators=tuple(ValidatorSpec(key.public_key, pid, stake) for key, pid, stake in zip(nodes, place_ids, stakes)),
+        balances=tuple(BalanceSpec(place_wallet_id(pid), "FED", venue_float) for pid in place_ids),
     )
 
 
 def prepare_devnet(root: Path, validators: int, ports: Ports = Ports(), chain_id: str = "fedow-devnet",
-                   params: ChainParams | None = None, full_nodes: int = 0) -> list[NodeHome]:
+                   params: ChainParams | None = None, full_nodes: int = 0,
+                   stakes: list[int] | None = None, fed_melts: bool = True, stripe: StripeSection | None = None,
+                   venue_float: int = VENUE_FLOAT) -> list[NodeHome]:
     """Create (or reuse) the devnet folder; returns the node homes, validators first, then full nodes.
 
     Full nodes (venues that keep a copy of the chain and serve their POS without
-    voting) peer with every validator. Existing keys are never replaced.
+    voting) peer with every validator. Existing keys are never replaced. ``stakes``
+    (one per validator, default :data:`VALIDATOR_STAKE` each) lets a test give one
+    validator more than 2/3 of the power, so that the others can stop without stopping the chain.
+    With ``fed_melts`` (the default) FED melts on the devnet schedule of
+    :meth:`ChainParams.devnet` (15 s unused, then 2% per 5 s), so a demo shows it;
+    tests and benchmarks that count cents over minutes turn it off. ``stripe``
+    (``payout_account`` is made per venue: ``acct_venue<i>``) turns on every node's
+    Stripe bridge and the treasury nodes' keys; each venue starts with ``venue_float`` FED.
     """
     root = root.absolute()
     root.mkdir(parents=True, exist_ok=True)
     genesis_file = root / "genesis.json"
     nodes = [_key(root / f"node{i}" / "node.key") for i in range(validators)]
     places = [_key(root / f"node{i}" / "place.key") for i in range(validators)]
+    treasury = [_key(root / f"node{i}" / TREASURY_KEY_FILE) for i in range(min(TREASURY_NODES, validators))]
     if genesis_file.exists():
         existing = load_genesis(genesis_file)
         if len(existing.validators) != validators:
             raise ValueError(f"{root} holds a devnet of {len(existing.validators)} validators, not {validators}: "
                              "use another --data folder or the same --validators")
     else:
-        doc = _genesis(chain_id, int(time.time() * 1000), authority_keys(root), nodes, places,
-                       params or ChainParams.devnet())
+        doc = _genesis(chain_id, int(time.time() * 1000), authority_keys(root), nodes, places, treasury,
+                       params or ChainParams.devnet(), stakes or [VALIDATOR_STAKE] * validators, fed_melts,
+                       venue_float)
         write_atomically(genesis_file, doc.to_json(), mode=0o644)
     peers = [peer_multiaddr(HOST, ports.p2p + i, key.public_key) for i, key in enumerate(nodes)]
     homes = []
@@ -164,13 +191,15 @@ def prepare_devnet(root: Path, validators: int, ports: Ports = Ports(), chain_id
         config = NodeConfig(
             node=NodeSection(data_dir=Path("data"), genesis=Path("../genesis.json"), moniker=f"devnet-{i}"),
             keys=KeysSection(node_key=Path("node.key"), place_key=Path("place.key") if i < validators else None,
-                             validator=i < validators),
+                             validator=i < validators,
+                             treasury_key=Path(TREASURY_KEY_FILE) if stripe is not None and i < len(treasury) else None),
             p2p=P2PSection(listen=f"/ip4/{HOST}/tcp/{ports.p2p + i}",
                            peers=tuple(peer for j, peer in enumerate(peers) if j != i)),
             api=ApiSection(bind=f"{HOST}:{ports.api + i}"),
             metrics=MetricsSection(bind=f"{HOST}:{ports.metrics + i}"),
+            stripe=StripeSection() if stripe is None else replace(stripe, payout_account=f"acct_venue{i}"),
         )
-        write_atomically(home / "config.toml", dump_node_config(config), mode=0o644)
+        write_atomically(home / "config.toml", dump_node_config(config), mode=0o600)  # may hold Stripe secrets
         if i < validators and not (home / POS_TOKEN_FILE).exists():
             _entry, token = create_token(tokens_path(home), f"venue-{i}", int(time.time() * 1000), label="devnet till")
             write_atomically(home / POS_TOKEN_FILE, token + "\n")
@@ -222,11 +251,16 @@ class Devnet:
         process.kill()
         process.wait()
 
+    def signal(self, index: int, signum: signal.Signals) -> None:
+        """Send ``signum`` to one running node (SIGSTOP/SIGCONT freeze and thaw it, as a stalled box would)."""
+        self.processes[index].send_signal(signum)
+
     def stop(self, index: int, grace_seconds: float = 10.0) -> int:
         """SIGTERM one node, SIGKILL it after ``grace_seconds``; returns its exit code."""
         process = self.processes.pop(index)
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
+            process.send_signal(signal.SIGCONT)  # a frozen node must wake up to stop
             try:
                 process.wait(grace_seconds)
             except subprocess.TimeoutExpired:

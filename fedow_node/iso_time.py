@@ -8,12 +8,15 @@ days and hours in the venue's IANA time zone (``[api] timezone``).
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 __all__ = ["EPOCH", "day_bounds_ms", "iso_time", "local_day", "parse_time_ms"]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MILLISECONDS = re.compile(r"[0-9]{1,19}", re.ASCII)
+"""ASCII digits only (``str.isdigit`` accepts ``²``), never longer than an int64."""
 
 
 def iso_time(time_ms: int) -> str:
@@ -26,7 +29,7 @@ def parse_time_ms(text: str) -> int:
 
     ValueError names what is wrong; a date-time without an offset is refused (ambiguous).
     """
-    if text.isdigit():
+    if _MILLISECONDS.fullmatch(text):
         return int(text)
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:

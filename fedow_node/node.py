@@ -18,7 +18,7 @@ import structlog
 import trio
 
 import wallet
-from config import GenesisDoc, NodeConfig, load_genesis, load_node_config
+from config import ConfigError, GenesisDoc, NodeConfig, Problem, load_genesis, load_node_config
 from consensus import ConsensusParams
 from consensus.driver import Driver
 from consensus.evidence import EvidencePool
@@ -32,6 +32,9 @@ from fedow_node.metrics import NodeMetrics
 from fedow_node.reader import CardReaderHub, reader_config
 from fedow_node.restore_guard import Probation
 from fedow_node.engine.sync import BlockSyncer, SyncServer, protocol_id
+from fedow_node.payments import StripeVerifier
+from fedow_node.treasury import P2PTreasuryNetwork, TreasuryCosigner, TreasuryGatherer, TreasuryServer
+from fedow_node.treasury import protocol_id as treasury_protocol_id
 from p2p import P2PConfig, P2PNode
 from storage import GenesisMismatch, Store, genesis_state_hash
 from wallet.keys import SigningKey, read_key_file
@@ -68,6 +71,11 @@ class NodeFiles:
     def last_sign(self) -> Path:
         return self.data_dir / "last_sign_state"
 
+    @property
+    def idempotency(self) -> Path:
+        """The POS API's idempotency keys (fedow_node/api/idempotency.py), beside the chain."""
+        return self.data_dir / "idempotency.sqlite"
+
 
 def open_store(files: NodeFiles, genesis: GenesisDoc) -> Store:
     """Open the chain store, writing the genesis state on first start; refuse another chain's data."""
@@ -90,12 +98,17 @@ class FedowNode:
     """A full node (validator when configured so) for one home folder."""
 
     def __init__(self, home: Path, config: NodeConfig, genesis: GenesisDoc, node_key: SigningKey,
-                 place_key: SigningKey | None) -> None:
+                 place_key: SigningKey | None, treasury_key: SigningKey | None = None) -> None:
+        if treasury_key is not None and not config.stripe.secret_key:
+            raise ConfigError("bad_config", [Problem("stripe.secret_key", "this node holds a treasury key "
+                                                         "([keys] treasury_key): it verifies every FED mint and "
+                                                         "payout at Stripe itself, so it needs Stripe's secret key")])
         self.home = home
         self.config = config
         self.genesis = genesis
         self.node_key = node_key
         self.place_key = place_key
+        self.treasury_key = treasury_key
         self.files = NodeFiles(config.node.data_dir)
         self.metrics = NodeMetrics()
         self.store: Store | None = None
@@ -104,7 +117,10 @@ class FedowNode:
         self.mempool: Mempool | None = None
         self.network: P2PNode | None = None
         self.txs: TxGossip | None = None
+        self.consensus_gossip: ConsensusGossip | None = None
         self.card_reader: CardReaderHub | None = None
+        self.treasury: TreasuryGatherer | None = None
+        """Gathers the treasury's signatures of FED mints and burns (any node; runs on trio)."""
         self.probation: Probation | None = None
         """A validator restored from a backup, observing until it may sign (fedow_node/restore_guard.py)."""
 
@@ -112,7 +128,9 @@ class FedowNode:
     def from_home(cls, home: Path) -> "FedowNode":
         config = load_node_config(home / "config.toml")
         place_key = read_key_file(config.keys.place_key) if config.keys.place_key else None
-        return cls(home, config, load_genesis(config.node.genesis), read_key_file(config.keys.node_key), place_key)
+        treasury_key = read_key_file(config.keys.treasury_key) if config.keys.treasury_key else None
+        return cls(home, config, load_genesis(config.node.genesis), read_key_file(config.keys.node_key), place_key,
+                   treasury_key)
 
     @property
     def chain_id(self) -> str:
@@ -134,6 +152,7 @@ class FedowNode:
             "peers": len(self.network.connected_peers()) if self.network else 0,
             "peer_id": self.network.peer_id if self.network else None,
             "stripe": "configured" if self.config.stripe.secret_key and self.config.stripe.webhook_secret else "off",
+            "treasury_key": None if self.treasury_key is None else self.treasury_key.public_key.hex(),
         }
 
     def open(self) -> None:
@@ -154,9 +173,18 @@ class FedowNode:
                                          static_peers=self.config.p2p.peers,
                                          max_message_bytes=self.config.p2p.max_message_bytes))
         self.txs = TxGossip(self.network, self.chain_id, self.mempool, max_tx_bytes=self.app.params.max_tx_bytes)
+        app = self.app
+        self.consensus_gossip = ConsensusGossip(self.network, self.chain_id, lambda: app.params.max_block_bytes)
         self.metrics.on_scrape(self._refresh_metrics)
         if self.config.reader.enabled:
             self.card_reader = CardReaderHub(reader_config(self.config.reader), self.store)
+        cosigner = None
+        if self.treasury_key is not None:
+            stripe = self.config.stripe
+            cosigner = TreasuryCosigner(self.treasury_key, self.chain_id, self.store,
+                                        StripeVerifier(stripe.secret_key.reveal(), stripe.api_base or None))
+        self.treasury = TreasuryGatherer(self.chain_id, self.store, P2PTreasuryNetwork(self.network, self.chain_id),
+                                         cosigner)
 
     def close(self) -> None:
         if self.store is not None:
@@ -165,11 +193,25 @@ class FedowNode:
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Serve p2p, sync and consensus until cancelled; call :meth:`open` first."""
+        assert self.treasury is not None
+        try:
+            await self._serve(task_status)
+        finally:
+            if self.treasury.local is not None:  # its Stripe client
+                with trio.CancelScope(shield=True):
+                    await self.treasury.local.aclose()
+
+    async def _serve(self, task_status: trio.TaskStatus[None]) -> None:
         assert self.store is not None and self.network is not None and self.txs is not None and self.app
+        assert self.consensus_gossip is not None and self.treasury is not None
         async with trio.open_nursery() as nursery:
             await nursery.start(self.network.run)
-            self.network.set_handler(protocol_id(self.chain_id), SyncServer(self.app).handle)
+            self.network.set_handler(protocol_id(self.chain_id), SyncServer(self.app, self.network).handle)
+            if self.treasury.local is not None:
+                self.network.set_handler(treasury_protocol_id(self.chain_id),
+                                         TreasuryServer(self.treasury.local, self.network).handle)
             nursery.start_soon(self.txs.run)
+            nursery.start_soon(self.consensus_gossip.run)
             if self.card_reader is not None:
                 nursery.start_soon(self.card_reader.run)
             log.info("node.started", chain_id=self.chain_id, height=self.store.height, peer_id=self.network.peer_id,
@@ -195,6 +237,7 @@ class FedowNode:
     async def _run_consensus_until_behind(self) -> None:
         """Run consensus; return when a peer is far enough ahead that block sync must take over."""
         assert self.app is not None and self.network is not None and self.mempool is not None
+        assert self.consensus_gossip is not None
         observing = self.probation is not None and self.probation.active
         signer = (Signer(self.node_key, self.chain_id, FileLastSignStore(self.files.last_sign))
                   if self.config.keys.validator and not observing else None)
@@ -202,14 +245,13 @@ class FedowNode:
         wal = FileWal(self.files.wal)
         self.consensus = Node(ConsensusNodeConfig(self.chain_id, params), self.app, WallClock(), wal, self.mempool,
                               EvidencePool(params.evidence_max_age_blocks), signer)
-        gossip = ConsensusGossip(self.network, self.chain_id, params.max_block_bytes)
-        driver = Driver(self.consensus, gossip)
+        driver = Driver(self.consensus, self.consensus_gossip)
         try:
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(gossip.deliver, driver.inbox)
-                await nursery.start(driver.run)
-                await self._watch_for_lag(observing)
-                nursery.cancel_scope.cancel()
+            with self.consensus_gossip.attached(driver.inbox):
+                async with trio.open_nursery() as nursery:
+                    await nursery.start(driver.run)
+                    await self._watch_for_lag(observing)
+                    nursery.cancel_scope.cancel()
         finally:
             wal.close()
             self.consensus = None

@@ -21,7 +21,7 @@ from storage import Store
 from wallet.execute import TxResult
 from wallet.state import StateReader
 from wallet.tx import Tx
-from wallet.tx_summary import summarise
+from wallet.tx_summary import Summariser
 
 __all__ = ["HOUR_MS", "Total", "TillAttribution", "block_totals", "read_totals", "totals_key"]
 
@@ -66,8 +66,9 @@ def block_totals(reader: StateReader, time_ms: int, txs: Sequence[Tx], results: 
     """Counter deltas of one block, against ``reader`` (the state before the commit: places, FED id)."""
     deltas: dict[bytes, tuple[int, int]] = {}
     hour = time_ms // HOUR_MS
+    summariser = Summariser(reader)
     for tx, result in zip(txs, results):
-        summary = summarise(reader, tx, result.moves)
+        summary = summariser.summarise(tx, result.moves)
         if summary.place is None:
             continue  # a user's own transaction (transfer, card link): no venue's books
         till = tills.get(tx.txid, "")

@@ -211,7 +211,7 @@ class RotatePlaceKey(Body):
 
 @_kind("place_policy")
 @dataclass(frozen=True, slots=True)
-class PlacePolicy(Body):
+class SetPlacePolicy(Body):
     """A place's own rules for its tills, signed with its key: must an operator card be presented
     on sales, refunds and voids?"""
 
@@ -265,20 +265,11 @@ class SetPrimaryCard(Body):
 
 
 # -- money in ------------------------------------------------------------------
-@_kind("fed_refill")
-@dataclass(frozen=True, slots=True)
-class FedRefill(Body):
-    """FED bought online (e.g. a Stripe checkout id as payment_ref, usable once)."""
-
-    wallet: bytes
-    amount: int
-    payment_ref: str
-    SCHEMA = (("wallet", f.key32), ("amount", f.amount), ("payment_ref", f.reference))
-
-
 @_kind("cash_refill")
 @dataclass(frozen=True, slots=True)
 class CashRefill(Body):
+    """Cash paid at a place: FED from the place's float, or the place's own asset minted."""
+
     wallet: bytes
     asset_id: str
     amount: int
@@ -340,7 +331,7 @@ class Settlement(Body):
 @_kind("refund")
 @dataclass(frozen=True, slots=True)
 class Refund(Body):
-    """A place pays a card's balance back in cash; the tokens are burnt."""
+    """A place pays back part of a card's balance in cash: FED goes to its float, other tokens are burnt."""
 
     uid: bytes
     asset_id: str
@@ -351,33 +342,62 @@ class Refund(Body):
     OPTIONAL_TAIL = 1
 
 
-@_kind("fed_refund")
+# -- the treasury: FED in and out (docs/ledger.md, "The treasury") --------------
+@_kind("fed_mint", TREASURY)
 @dataclass(frozen=True, slots=True)
-class FedRefund(Body):
-    """FED paid back to the bank card that bought it (e.g. a Stripe refund); the FED is burnt.
+class FedMint(Body):
+    """FED against euros the federation received (a Stripe payment), co-signed by the treasury threshold.
 
-    ``refund_ref`` is usable once network-wide (like payment references);
-    ``stripe_refund_id`` names the refund at the payment provider, for audits.
+    ``payment_ref`` (a Checkout Session or PaymentIntent id) is usable once network-wide.
     """
 
+    payment_ref: str
+    amount: int
+    wallet: bytes
+    SCHEMA = (("payment_ref", f.reference), ("amount", f.amount), ("wallet", f.key32))
+
+
+@_kind("payout_hold")
+@dataclass(frozen=True, slots=True)
+class PayoutHold(Body):
+    """A place sets FED of its own wallet aside for a payout to its bank (reference usable once)."""
+
+    hold_ref: str
+    amount: int
+    SCHEMA = (("hold_ref", f.reference), ("amount", f.amount))
+
+
+@_kind("refund_hold")
+@dataclass(frozen=True, slots=True)
+class RefundHold(Body):
+    """A place sets FED of a user's or card's wallet aside for a refund to the bank card that paid."""
+
+    hold_ref: str
     wallet: bytes
     amount: int
-    refund_ref: str
-    stripe_refund_id: str
-    SCHEMA = (("wallet", f.key32), ("amount", f.amount), ("refund_ref", f.reference),
-              ("stripe_refund_id", f.reference))
+    payment_intent: str
+    SCHEMA = (("hold_ref", f.reference), ("wallet", f.key32), ("amount", f.amount),
+              ("payment_intent", f.reference))
 
 
-@_kind("bank_deposit")
+@_kind("fed_burn", TREASURY)
 @dataclass(frozen=True, slots=True)
-class BankDeposit(Body):
-    """A place's FED paid out to its bank; ``stripe_transfer_id`` (optional, added later) names the transfer."""
+class FedBurn(Body):
+    """A hold paid out (``stripe_id``: the transfer or refund, usable once), co-signed by the treasury threshold."""
 
+    hold_ref: str
+    stripe_id: str
     amount: int
-    payout_ref: str
-    stripe_transfer_id: str | None = None
-    SCHEMA = (("amount", f.amount), ("payout_ref", f.reference), ("stripe_transfer_id", f.reference))
-    OPTIONAL_TAIL = 1
+    SCHEMA = (("hold_ref", f.reference), ("stripe_id", f.reference), ("amount", f.amount))
+
+
+@_kind("fed_release", TREASURY)
+@dataclass(frozen=True, slots=True)
+class FedRelease(Body):
+    """A hold whose payout failed goes back to its wallet, co-signed by the treasury threshold."""
+
+    hold_ref: str
+    SCHEMA = (("hold_ref", f.reference),)
 
 
 # -- memberships and badges ----------------------------------------------------

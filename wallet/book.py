@@ -12,7 +12,7 @@ from __future__ import annotations
 from wallet import layout, melting
 from wallet.errors import Rejected
 from wallet.params import LedgerParams
-from wallet.records import Amount, Asset, Balance, Card, FedTotals, Place, Supply, WalletInfo
+from wallet.records import Amount, Asset, Balance, Card, Place, Supply, WalletInfo
 from wallet.state import Overlay
 
 EMPTY = b"\x90"
@@ -69,9 +69,8 @@ class Book:
     def _due(self, asset: Asset, amount: int, last_activity_ms: int, periods_charged: int) -> int:
         if not asset.melting or amount == 0:
             return 0
-        params = self.params
-        return melting.next_due_ms(last_activity_ms, params.demurrage_idle_ms,
-                                   params.demurrage_period_ms, periods_charged)
+        _rate, idle_ms, period_ms = self.params.melting_schedule(asset.category)
+        return melting.next_due_ms(last_activity_ms, idle_ms, period_ms, periods_charged)
 
     def _write(self, wallet_id: bytes, asset_id: str, key: bytes, old: Balance | None, new: Balance) -> None:
         old_due = 0 if old is None else old.due_ms
@@ -107,9 +106,8 @@ class Book:
         return record.amount
 
     def _settle(self, wallet_id: bytes, asset: Asset, key: bytes, record: Balance) -> Balance:
-        params = self.params
-        due = melting.periods_due(self.time_ms, record.last_activity_ms,
-                                  params.demurrage_idle_ms, params.demurrage_period_ms)
+        rate_ppm, idle_ms, period_ms = self.params.melting_schedule(asset.category)
+        due = melting.periods_due(self.time_ms, record.last_activity_ms, idle_ms, period_ms)
         if due <= record.periods_charged:
             expected = self._due(asset, record.amount, record.last_activity_ms, record.periods_charged)
             if expected == record.due_ms:
@@ -117,7 +115,7 @@ class Book:
             rescheduled = Balance(record.amount, record.last_activity_ms, record.periods_charged, expected)
             self._write(wallet_id, asset.id, key, record, rescheduled)  # demurrage parameters changed
             return rescheduled
-        left = melting.melt(record.amount, params.demurrage_rate_ppm, due - record.periods_charged)
+        left = melting.melt(record.amount, rate_ppm, due - record.periods_charged)
         settled = Balance(left, record.last_activity_ms, due,
                           self._due(asset, left, record.last_activity_ms, due))
         self._write(wallet_id, asset.id, key, record, settled)
@@ -140,14 +138,17 @@ class Book:
         self.add_to_pool(layout.POOL_VALIDATORS, asset.id, shares.validators)
 
     def _home_place(self, wallet_id: bytes) -> Place | None:
-        """The first primary place of the card behind a wallet, if any."""
+        """The card's place: the live place that issued the card behind a wallet (a card wallet's
+        card; a user wallet's last linked card). Primary places are not it: they only mark the
+        cards of a place's operators."""
         info = self.overlay.record(layout.wallet(wallet_id), WalletInfo)
         if info is None or info.card is None:
             return None
         card = self.overlay.record(layout.card(info.card), Card)
-        if card is None or not card.primary_places:
+        if card is None:
             return None
-        return self.overlay.record(layout.place(card.primary_places[0]), Place)
+        place = self.overlay.record(layout.place(card.origin_place), Place)
+        return None if place is None or place.archived else place
 
     # -- pools, supply and totals -----------------------------------------------
     def pool(self, kind: bytes, asset_id: str) -> int:
@@ -168,7 +169,7 @@ class Book:
         self.adjust_held(asset_id, amount)
 
     def adjust_held(self, asset_id: str, delta: int) -> None:
-        """Money entering (or leaving) stake, unbonding or a pool, outside any balance."""
+        """Money entering (or leaving) stake, unbonding, a pool or a hold, outside any balance."""
         self._held_delta[asset_id] = self._held_delta.get(asset_id, 0) + delta
 
     def mint(self, wallet_id: bytes, asset: Asset, amount: int) -> None:
@@ -183,12 +184,6 @@ class Book:
         key = layout.supply(asset_id)
         supply = self.overlay.record(key, Supply) or Supply(0, 0, 0)
         self.overlay.put(key, Supply(supply.minted + minted, supply.burnt + burnt, supply.held))
-
-    def count_fed(self, refilled: int = 0, refunded: int = 0, deposited: int = 0) -> None:
-        totals = self.overlay.record(layout.FED_TOTALS, FedTotals) or FedTotals(0, 0, 0)
-        self.overlay.put(layout.FED_TOTALS, FedTotals(totals.refilled + refilled,
-                                                      totals.refunded + refunded,
-                                                      totals.deposited + deposited))
 
     def flush(self) -> None:
         """Write the net change of held money per asset into the running totals."""

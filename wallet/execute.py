@@ -82,9 +82,11 @@ def apply_tx(overlay: Overlay, ctx: BlockContext, tx: Tx) -> TxResult:
         raise Rejected("oversize", f"transaction of {tx.size} bytes exceeds max_tx_bytes {params.max_tx_bytes}")
     if tx.expires_at < ctx.height:
         raise Rejected("expired", f"field expires_at {tx.expires_at} is below the block height {ctx.height}")
-    if tx.expires_at > ctx.height + params.tx_ttl_blocks:
-        raise Rejected("expiry_too_far", f"field expires_at {tx.expires_at} is more than tx_ttl_blocks "
-                       f"({params.tx_ttl_blocks}) above the block height {ctx.height}")
+    ttl_name, ttl = ("cosigned_tx_ttl_blocks", params.cosigned_tx_ttl_blocks) if tx.cosigned \
+        else ("tx_ttl_blocks", params.tx_ttl_blocks)
+    if tx.expires_at > ctx.height + ttl:
+        raise Rejected("expiry_too_far", f"field expires_at {tx.expires_at} is more than {ttl_name} "
+                       f"({ttl}) above the block height {ctx.height}")
     seen_key = layout.txid(tx.txid)
     if overlay.has(seen_key):
         raise Rejected("replay", f"transaction {tx.txid.hex()} was already applied")

@@ -2,8 +2,9 @@
 
 ``wallet`` imports nothing of ``config``: :class:`GenesisDoc` states the
 attributes read, which ``config.genesis`` objects (or test doubles) provide.
-Genesis FED (validator stakes and FED balances) counts as refilled FED under
-the payment reference ``genesis``, so the FED invariant holds from height 0.
+Genesis FED (validator stakes and FED balances) counts as minted with the
+treasury's attestation, under the payment reference ``genesis``: the genesis is
+signed off by the whole federation, so the FED backing invariant holds from height 0.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from wallet.errors import Rejected
 from wallet.params import LedgerParams
 from wallet.records import Asset, KeySet, Pointer, Validator
 from wallet.rules.common import checked_key_set, require_asset, require_place
+from wallet.rules.treasury import count_backing
 from wallet.rules.governance import add_asset, add_federation, add_place, set_federation_asset, \
     set_federation_place
 from wallet.state import DictReader, Overlay
@@ -62,6 +64,8 @@ class GenesisDoc(Protocol):
     genesis_time_ms: int
     authorities: Sequence[bytes]
     authority_threshold: int
+    treasury: Sequence[bytes]
+    treasury_threshold: int
     params: Any
     """Any object with the ChainParams attributes."""
     assets: Sequence[GenesisAsset]
@@ -84,6 +88,7 @@ def genesis_state(doc: GenesisDoc) -> dict[bytes, bytes]:
     overlay = Overlay(DictReader())
     overlay.put(layout.PARAMS, params)
     overlay.put(layout.key_set("authority"), _key_set("authority", doc.authorities, doc.authority_threshold))
+    overlay.put(layout.key_set("treasury"), _key_set("treasury", doc.treasury, doc.treasury_threshold))
     for place in doc.places:
         add_place(overlay, place.id, place.name, place.public_key)
     fed_ids = [asset.id for asset in doc.assets if asset.category == "FED"]
@@ -110,12 +115,12 @@ def genesis_state(doc: GenesisDoc) -> dict[bytes, bytes]:
                     Validator(validator.public_key, validator.place, validator.stake, 0, False, True))
         book.count_supply(fed.id, minted=validator.stake)  # minted straight into locked stake
         book.adjust_held(fed.id, validator.stake)
-        book.count_fed(refilled=validator.stake)
+        count_backing(book, minted=validator.stake)
     for balance in doc.balances:
         asset = require_asset(overlay, balance.asset)
         book.mint(balance.owner, asset, balance.amount)
         if asset.id == fed.id:
-            book.count_fed(refilled=balance.amount)
+            count_backing(book, minted=balance.amount)
     book.flush()
     schedule(overlay, 1, current_powers(overlay, params), previous=0)
     invariants.check_full(overlay)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 
 PARAMS = b"params"
-FED_TOTALS = b"fedtotals"
+FED_BACKING = b"fedbacking"
 
 KEY_SET = b"keyset/"
 PLACE = b"place/"
@@ -33,6 +33,8 @@ DEMURRAGE_DUE = b"due/"
 SUPPLY = b"supply/"
 POOL = b"pool/"
 PAYMENT_REF = b"payref/"
+HOLD = b"hold/"
+ON_HOLD = b"onhold/"
 TXID = b"tx/"
 TX_EXPIRY = b"txexp/"
 
@@ -154,6 +156,16 @@ def pool(kind: bytes, asset_id: str) -> bytes:
 def payment_ref(reference: str) -> bytes:
     """Payment and payout references are kept forever, hashed to a fixed size."""
     return PAYMENT_REF + hashlib.sha256(reference.encode()).digest()
+
+
+def hold(reference: str) -> bytes:
+    """A payout or bank-card refund hold, by its reference (hashed, like payment references)."""
+    return HOLD + hashlib.sha256(reference.encode()).digest()
+
+
+def on_hold(wallet_id: bytes) -> bytes:
+    """What a wallet has on hold in total (absent when nothing)."""
+    return ON_HOLD + wallet_id
 
 
 def txid(tx_id: bytes) -> bytes:

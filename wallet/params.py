@@ -20,8 +20,8 @@ SHARE_NAMES = (
     "demurrage_share_place_ppm", "demurrage_share_common_ppm",
     "demurrage_share_dev_ppm", "demurrage_share_validators_ppm",
 )
-_PPM_NAMES = SHARE_NAMES + ("demurrage_rate_ppm", "slash_fraction_ppm")
-_MAY_BE_ZERO = _PPM_NAMES + ("demurrage_idle_ms",)
+_PPM_NAMES = SHARE_NAMES + ("demurrage_rate_ppm", "slash_fraction_ppm", "fed_demurrage_rate_ppm")
+_MAY_BE_ZERO = _PPM_NAMES + ("demurrage_idle_ms", "fed_demurrage_idle_ms")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,16 @@ class LedgerParams(Record):
     evidence_max_age_blocks: int
     slash_fraction_ppm: int
     min_validator_stake: int
+    fed_demurrage_rate_ppm: int
+    fed_demurrage_idle_ms: int
+    fed_demurrage_period_ms: int
+    cosigned_tx_ttl_blocks: int
+
+    def melting_schedule(self, category: str) -> tuple[int, int, int]:
+        """(rate_ppm, idle_ms, period_ms) of a melting asset: FED has its own, the others share one."""
+        if category == "FED":
+            return self.fed_demurrage_rate_ppm, self.fed_demurrage_idle_ms, self.fed_demurrage_period_ms
+        return self.demurrage_rate_ppm, self.demurrage_idle_ms, self.demurrage_period_ms
 
     @classmethod
     def from_object(cls, source: Any) -> LedgerParams:

@@ -14,15 +14,16 @@ from typing import TypeVar
 
 from wallet import layout, melting
 from wallet.params import LedgerParams
-from wallet.records import (Asset, Badge, Balance, Card, FedTotals, Federation, KeySet, Membership, Place,
-                            Pointer, Record, Supply, Validator, WalletInfo)
+from wallet.records import (Amount, Asset, Badge, Balance, Card, FedBacking, Federation, Hold, KeySet, Membership,
+                            Place, Pointer, Record, Supply, Validator, WalletInfo)
 from wallet.state import StateReader, read_all, read_one
 
 R = TypeVar("R", bound=Record)
 
 __all__ = [
     "AssetAmount", "asset", "assets", "badges", "balances", "card", "card_by_number", "card_by_qr",
-    "federations", "fed_totals", "key_sets", "membership", "memberships", "params", "place",
+    "federations", "fed_backing", "hold", "key_sets", "membership", "on_hold", "memberships", "params", "place",
+    "pools",
     "place_by_key", "places", "projected_amount", "supply", "validators",
     "wallet_info", "demurrage_due",
 ]
@@ -88,12 +89,11 @@ def projected_amount(reader: StateReader, wallet_id: bytes, asset_id: str, now_m
     found = asset(reader, asset_id)
     if found is None or not found.melting:
         return record.amount
-    chain = params(reader)
-    due = melting.periods_due(now_ms, record.last_activity_ms, chain.demurrage_idle_ms,
-                              chain.demurrage_period_ms)
+    rate_ppm, idle_ms, period_ms = params(reader).melting_schedule(found.category)
+    due = melting.periods_due(now_ms, record.last_activity_ms, idle_ms, period_ms)
     if due <= record.periods_charged:
         return record.amount
-    return melting.melt(record.amount, chain.demurrage_rate_ppm, due - record.periods_charged)
+    return melting.melt(record.amount, rate_ppm, due - record.periods_charged)
 
 
 def _by_asset(reader: StateReader, prefix: bytes, wallet_id: bytes, cls: type[R]) -> list[tuple[str, R]]:
@@ -144,9 +144,27 @@ def supply(reader: StateReader, asset_id: str) -> Supply | None:
     return read_one(reader, layout.supply(asset_id), Supply)
 
 
-def fed_totals(reader: StateReader) -> FedTotals:
-    """FED refilled, refunded and deposited since genesis."""
-    return read_one(reader, layout.FED_TOTALS, FedTotals) or FedTotals(0, 0, 0)
+def fed_backing(reader: StateReader) -> FedBacking:
+    """FED the treasury attested as received (minted) and paid out (burnt) since genesis."""
+    return read_one(reader, layout.FED_BACKING, FedBacking) or FedBacking(0, 0)
+
+
+def hold(reader: StateReader, reference: str) -> Hold | None:
+    """The payout or bank-card refund hold under ``reference`` (held, burnt or released)."""
+    return read_one(reader, layout.hold(reference), Hold)
+
+
+def on_hold(reader: StateReader, wallet_id: bytes) -> int:
+    """FED of a wallet on hold (waiting for the treasury to burn or release it): not spendable."""
+    record = read_one(reader, layout.on_hold(wallet_id), Amount)
+    return 0 if record is None else record.value
+
+
+def pools(reader: StateReader, asset_id: str) -> dict[str, int]:
+    """What the common fund, the development fund and the validators' pool hold of an asset."""
+    kinds = {"common": layout.POOL_COMMON, "dev": layout.POOL_DEV, "validators": layout.POOL_VALIDATORS}
+    found = {name: read_one(reader, layout.pool(kind, asset_id), Amount) for name, kind in kinds.items()}
+    return {name: 0 if amount is None else amount.value for name, amount in found.items()}
 
 
 def federations(reader: StateReader) -> list[Federation]:

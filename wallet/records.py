@@ -186,10 +186,36 @@ class Supply(Record):
 
 
 @dataclass(frozen=True, slots=True)
-class FedTotals(Record):
-    refilled: int
-    refunded: int
-    deposited: int
+class FedBacking(Record):
+    """FED the treasury attested as received (minted) and as paid out (burnt); genesis FED counts as minted."""
+
+    attested_minted: int
+    attested_burnt: int
+
+
+HOLD_HELD = "held"
+HOLD_BURNT = "burnt"
+HOLD_RELEASED = "released"
+
+
+@dataclass(frozen=True, slots=True)
+class Hold(Record):
+    """FED set aside for a payout (a place's) or a refund to the bank card (a user's or card's wallet).
+
+    Kept for ever (its reference is usable once); while ``state`` is held the amount counts in
+    the FED in circulation but cannot be spent; the treasury's attestation burns or releases it.
+    """
+
+    reference: str
+    wallet: bytes
+    amount: int
+    place: str
+    """The place that asked for it (the payee of a payout, the refunding place of a refund)."""
+    payment_intent: str | None
+    """Refunds: the Stripe payment refunded (None for a payout)."""
+    state: str
+    paid_by: str | None
+    """Once burnt: the provider's id of the payout or refund the treasury attested."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from wallet.records import Pointer
 from wallet.state import StateReader, read_one
 from wallet.tx import Tx
 
-__all__ = ["TxSummary", "fed_asset_id", "summarise"]
+__all__ = ["Summariser", "TxSummary", "fed_asset_id", "summarise"]
 
 
 @dataclass(frozen=True)
@@ -37,26 +37,43 @@ def fed_asset_id(reader: StateReader) -> str:
     return "" if pointer is None else str(pointer.target)
 
 
-def _place(reader: StateReader, tx: Tx) -> str | None:
-    if tx.kind == "qr_sale":
-        return str(tx.body.place_id)  # type: ignore[attr-defined]
-    found = queries.place_by_key(reader, tx.signer)
-    return None if found is None else found.id
+class Summariser:
+    """:func:`summarise` over one reader, remembering each signer's place and the FED id (one block, one page)."""
+
+    def __init__(self, reader: StateReader) -> None:
+        self.reader = reader
+        self._places: dict[bytes, str | None] = {}
+        self._fed: str | None = None
+
+    def place_of(self, signer: bytes) -> str | None:
+        if signer not in self._places:
+            found = queries.place_by_key(self.reader, signer)
+            self._places[signer] = None if found is None else found.id
+        return self._places[signer]
+
+    def fed(self) -> str:
+        if self._fed is None:
+            self._fed = fed_asset_id(self.reader)
+        return self._fed
+
+    def summarise(self, tx: Tx, moves: Sequence[tuple[bytes, str, int]] = ()) -> TxSummary:
+        body = tx.body
+        if tx.kind == "void_card":
+            debits: dict[str, int] = {}
+            for _wallet, asset_id, delta in moves:
+                if delta < 0:
+                    debits[asset_id] = debits.get(asset_id, 0) - delta
+            lines = tuple(sorted(debits.items())) or (("", 0),)
+        else:
+            asset = getattr(body, "asset_id", None)
+            amount = getattr(body, "amount", None)
+            if asset is None and amount is not None:
+                asset = self.fed()  # FED refills, refunds, bank deposits, stake
+            lines = ((asset or "", amount or 0),)
+        place = str(body.place_id) if tx.kind == "qr_sale" else self.place_of(tx.signer)  # type: ignore[attr-defined]
+        return TxSummary(place, lines)
 
 
 def summarise(reader: StateReader, tx: Tx, moves: Sequence[tuple[bytes, str, int]] = ()) -> TxSummary:
     """The summary of ``tx`` against ``reader`` (committed state: places and the FED asset id)."""
-    body = tx.body
-    if tx.kind == "void_card":
-        debits: dict[str, int] = {}
-        for _wallet, asset_id, delta in moves:
-            if delta < 0:
-                debits[asset_id] = debits.get(asset_id, 0) - delta
-        lines = tuple(sorted(debits.items())) or (("", 0),)
-    else:
-        asset = getattr(body, "asset_id", None)
-        amount = getattr(body, "amount", None)
-        if asset is None and amount is not None:
-            asset = fed_asset_id(reader)  # FED refills, refunds, bank deposits, stake
-        lines = ((asset or "", amount or 0),)
-    return TxSummary(_place(reader, tx), lines)
+    return Summariser(reader).summarise(tx, moves)

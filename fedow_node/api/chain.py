@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from fedow_node.api import ids, schema as s
 from fedow_node.api.context import context, json_response
+from fedow_node.api.numbers import path_int
 from fedow_node.api.errors import ApiError
 from fedow_node.api.facade import NodeFacade
 from fedow_node.api.routes import Route
@@ -13,6 +16,7 @@ from fedow_node.api.views import block_view
 from fedow_node.iso_time import iso_time
 from wallet import queries
 from wallet.block import Block, block_id, decode_block
+from wallet.records import KeySet
 from wallet.tx import decode_tx
 
 __all__ = ["ROUTES", "STATUS_SCHEMA", "committed_block"]
@@ -20,10 +24,13 @@ __all__ = ["ROUTES", "STATUS_SCHEMA", "committed_block"]
 STATUS_SCHEMA = s.shape({
     "chain_id": s.TEXT, "height": s.INT, "state_hash": s.HEX32, "block_hash": s.NULLABLE_TEXT,
     "time_ms": {"type": ["integer", "null"]}, "time": {"type": ["string", "null"]}, "tx_ttl_blocks": s.INT, "max_tx_bytes": s.INT,
+    "cosigned_tx_ttl_blocks": {**s.INT, "description": "how far ahead a co-signed transaction may expire"},
     "place": {"type": ["string", "null"], "description": "the place this node signs POS requests for"},
     "place_key": s.NULLABLE_TEXT,
     "key_sets": {"type": "object", "description": "key sets in force by name (authority, treasury): "
                  "{threshold, keys}: threshold of the keys must co-sign each of their transactions"},
+    "treasury": {"type": "object", "description": "how FED is minted and burnt: single_key (true on a 1-of-1 "
+                 "test chain: one key can mint) and a note saying it in words"},
     "node": {"type": "object", "description": "peers, mempool, validator... as the node reports them"}},
     required=("chain_id", "height", "state_hash"))
 BLOCK_SCHEMA = s.shape({
@@ -49,18 +56,32 @@ async def status(request: web.Request) -> web.Response:
     key = node.place_key
     place = None if key is None else queries.place_by_key(node.reader, key.public_key)
     block_hash = node.store.block_hash(height) if height else None
+    key_sets = queries.key_sets(node.reader)
     return json_response({
         "chain_id": node.chain_id, "height": height, "state_hash": node.store.state_hash.hex(),
         "block_hash": None if block_hash is None else block_hash.hex(),
         "time_ms": None if tip is None else tip.header.time_ms,
         "time": None if tip is None else iso_time(tip.header.time_ms),
-        "tx_ttl_blocks": params.tx_ttl_blocks, "max_tx_bytes": params.max_tx_bytes,
+        "tx_ttl_blocks": params.tx_ttl_blocks, "cosigned_tx_ttl_blocks": params.cosigned_tx_ttl_blocks,
+        "max_tx_bytes": params.max_tx_bytes,
         "place": None if place is None else place.id,
         "place_key": None if key is None else key.public_key.hex(),
         "key_sets": {name: {"threshold": keys.threshold, "keys": [k.hex() for k in keys.keys]}
-                     for name, keys in queries.key_sets(node.reader).items()},
+                     for name, keys in key_sets.items()},
+        "treasury": _treasury_view(key_sets.get("treasury")),
         "node": dict(node.status()),
     })
+
+
+def _treasury_view(treasury: KeySet | None) -> dict[str, Any]:
+    """How FED is minted; a single-key treasury (a test chain) is said plainly: one key can mint FED."""
+    if treasury is None:
+        return {"single_key": False, "note": "no treasury: FED can be neither minted nor paid out"}
+    single = treasury.threshold == 1
+    return {"single_key": single,
+            "note": f"{treasury.threshold}-of-{len(treasury.keys)} treasury: one key mints and burns FED (test chains "
+                    "only)" if single else f"{treasury.threshold} of {len(treasury.keys)} treasury keys co-sign every "
+                    "FED mint and burn"}
 
 
 def _block_reply(node: NodeFacade, raw: bytes | None, named: str) -> web.Response:
@@ -74,11 +95,9 @@ def _block_reply(node: NodeFacade, raw: bytes | None, named: str) -> web.Respons
 
 
 async def block_by_height(request: web.Request) -> web.Response:
-    text = request.match_info["height"]
-    if not text.isdigit() or not 1 <= int(text) < 2**63:
-        raise ApiError("bad_request", f"height must be a positive integer, got {text[:40]!r}")
+    height = path_int(request, "height", 1, 2**63 - 1)
     node = context(request).node
-    return _block_reply(node, node.store.block(int(text)), f"height {text}")
+    return _block_reply(node, node.store.block(height), f"height {height}")
 
 
 async def block_by_hash(request: web.Request) -> web.Response:

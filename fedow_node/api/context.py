@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
+from collections import Counter
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, AsyncIterator, Callable
 
 from aiohttp import web
 
@@ -19,7 +22,7 @@ from fedow_node.api.tokens import TokenEntry, TokenFile, TokenFileError
 from wallet import queries
 
 __all__ = ["ApiContext", "CONTEXT", "POS_TOKEN_ID", "StreamSlots", "TOKEN", "context", "json_response", "read_json",
-           "require_access", "require_place_token", "wall_clock_ms"]
+           "may_read", "require_access", "require_place_token", "wall_clock_ms"]
 
 
 def wall_clock_ms() -> int:
@@ -28,19 +31,54 @@ def wall_clock_ms() -> int:
 
 
 class StreamSlots:
-    """A bound on concurrently open event streams, so a local client cannot pile them up."""
+    """Bounds on concurrently open event streams, in all and per client, freed the moment a stream ends.
 
-    def __init__(self, limit: int) -> None:
+    A client is its token (its id) when the route needed one, else its address. A
+    stream ends when its client hangs up (the server's protocol reports it at once,
+    see ``api/server.py``) or when the server shuts down (:meth:`close_all`).
+    """
+
+    def __init__(self, limit: int, per_client: int) -> None:
         self.limit = limit
+        self.per_client = per_client
         self.open = 0
+        self._by_client: Counter[str] = Counter()
+        self._ends: set[asyncio.Future[None]] = set()
 
-    def acquire(self) -> None:
+    @asynccontextmanager
+    async def hold(self, request: web.Request) -> AsyncIterator[asyncio.Future[None]]:
+        """Take a slot for the stream of ``request``; yields a future done when the stream must end."""
+        entry = request.get(TOKEN)
+        client = f"token {entry.id}" if entry is not None else f"address {request.remote}"
         if self.open >= self.limit:
             raise ApiError("unavailable", f"this node already serves {self.limit} event streams; retry later")
+        if self._by_client[client] >= self.per_client:
+            raise ApiError("too_many_streams", f"{client} already holds {self.per_client} event streams; "
+                           "close one first")
+        end: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        lost: asyncio.Event | None = getattr(request.protocol, "lost", None)
+        watcher = None if lost is None else asyncio.ensure_future(lost.wait())
+        if watcher is not None:
+            watcher.add_done_callback(lambda _: end.done() or end.set_result(None))
         self.open += 1
+        self._by_client[client] += 1
+        self._ends.add(end)
+        try:
+            yield end
+        finally:
+            self.open -= 1
+            self._by_client[client] -= 1
+            if not self._by_client[client]:
+                del self._by_client[client]
+            self._ends.discard(end)
+            if watcher is not None:
+                watcher.cancel()
 
-    def release(self) -> None:
-        self.open -= 1
+    def close_all(self) -> None:
+        """End every open stream now (server shutdown)."""
+        for end in self._ends:
+            if not end.done():
+                end.set_result(None)
 
 
 @dataclass(frozen=True)
@@ -84,7 +122,7 @@ def _bearer(request: web.Request, what: str) -> str:
     if header is None:
         raise ApiError("missing_token", f"this request needs {what}: send 'Authorization: Bearer <token>'")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if scheme.lower() != "bearer" or not token.strip() or not (token.isascii() and token.isprintable()):
         raise ApiError("bad_token", "the Authorization header must be 'Bearer <token>'")
     return token.strip()
 
@@ -124,6 +162,16 @@ def require_access(request: web.Request, access: str) -> None:
         require_place_token(request)
     else:
         _token(request, access)
+
+
+def may_read(request: web.Request) -> bool:
+    """Would a ``read`` route admit this request? False for an anonymous one; a bad token is still a 401."""
+    if context(request).config.public_reads:
+        return True
+    if "Authorization" not in request.headers:
+        return False
+    _token(request, "read")
+    return True
 
 
 def require_place_token(request: web.Request) -> str:

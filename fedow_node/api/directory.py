@@ -26,7 +26,9 @@ ASSET_SCHEMA = s.shape({
     "id": s.ASSET_ID, "name": s.TEXT,
     "category": {"type": "string", "enum": ["FED", "TLF", "TNF", "TIM", "FID", "BDG", "SUB"]},
     "origin_place": s.NULLABLE_TEXT, "melting": s.BOOLEAN, "archived": s.BOOLEAN,
-    "supply": s.shape({"minted": s.INT, "burnt": s.INT, "held": s.INT})})
+    "supply": s.shape({"minted": s.INT, "burnt": s.INT, "held": s.INT}),
+    "pools": s.shape({"common": s.INT, "dev": s.INT, "validators": s.INT},
+                     required=("common", "dev", "validators"))})
 FEDERATION_SCHEMA = s.shape({"id": s.PLACE_ID, "name": s.TEXT, "places": s.list_of(s.PLACE_ID),
                              "assets": s.list_of(s.ASSET_ID)})
 VALIDATOR_SCHEMA = s.shape({
@@ -41,7 +43,8 @@ def _list_of(item: s.Schema, key: str) -> s.Schema:
 
 def _asset_view(reader: StateReader, asset: Asset) -> dict[str, object]:
     supply = queries.supply(reader, asset.id)
-    return {**record_view(asset), "supply": None if supply is None else record_view(supply)}
+    return {**record_view(asset), "supply": None if supply is None else record_view(supply),
+            "pools": queries.pools(reader, asset.id)}
 
 
 async def list_places(request: web.Request) -> web.Response:
@@ -83,7 +86,7 @@ async def list_validators(request: web.Request) -> web.Response:
         "validators": [validator_view(item, powers.get(item.public_key, 0)) for item in validators],
         "total_stake": sum(item.stake for item in validators),
         "total_power": sum(powers.values()),
-        "fed_totals": record_view(queries.fed_totals(node.reader)),
+        "fed_backing": record_view(queries.fed_backing(node.reader)),
     })
 
 

@@ -21,7 +21,7 @@ _STATUS_BY_CODE: dict[str, int] = {
     **dict.fromkeys(("replay", "duplicate", "reference_used", "duplicate_card", "card_owned",
                      "no_change", "idempotency_conflict"), 409),
     **dict.fromkeys(("oversize", "body_too_large"), 413),
-    "too_many_attempts": 429,
+    **dict.fromkeys(("too_many_attempts", "too_many_streams"), 429),
     **dict.fromkeys(("mempool_full", "unavailable"), 503),
 }
 LEDGER_REJECTION = 422

@@ -81,14 +81,12 @@ def _event_data(event: CommittedTx) -> tuple[str, dict[str, object]]:
 async def events(request: web.Request) -> web.StreamResponse:
     chosen = _filter(request)
     ctx = context(request)
-    ctx.event_streams.acquire()
-    try:
-        return await _stream(request, chosen, ctx.node)
-    finally:
-        ctx.event_streams.release()
+    async with ctx.event_streams.hold(request) as end:
+        return await _stream(request, chosen, ctx.node, end)
 
 
-async def _stream(request: web.Request, chosen: EventFilter, node: NodeFacade) -> web.StreamResponse:
+async def _stream(request: web.Request, chosen: EventFilter, node: NodeFacade,
+                  end: asyncio.Future[None]) -> web.StreamResponse:
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
                                            "X-Accel-Buffering": "no"})
     await response.prepare(request)
@@ -99,7 +97,9 @@ async def _stream(request: web.Request, chosen: EventFilter, node: NodeFacade) -
         while True:
             if upcoming is None:
                 upcoming = asyncio.ensure_future(anext(stream))
-            done, _ = await asyncio.wait({upcoming}, timeout=KEEPALIVE_S)
+            done, _ = await asyncio.wait({upcoming, end}, timeout=KEEPALIVE_S, return_when=asyncio.FIRST_COMPLETED)
+            if end.done():
+                break  # the client left, or the server stops
             if not done:
                 await response.write(b": keepalive\n\n")  # also finds out when the client is gone
                 continue

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, AsyncIterator, Mapping, Protocol
 
+from consensus.errors import Rejected as ConsensusRejected
 from storage import Store, TxLocation
+from wallet.errors import Rejected as LedgerRejected
 from wallet.keys import SigningKey
 from wallet.state import StateReader
 
-__all__ = ["CommittedTx", "NodeFacade", "SubmitRefused"]
+__all__ = ["CommittedTx", "NodeFacade", "REFUSALS", "SubmitRefused", "refusal_of"]
 
 
 @dataclass(frozen=True)
@@ -41,14 +43,29 @@ class SubmitRefused(Exception):
 
     ``code`` is the stable code of the mempool or of the ledger's check
     (``overdraft``, ``replay``, ``mempool_full``...), ``detail`` a sentence.
-    The node may raise ``consensus.TxRejected`` or ``wallet.Rejected`` instead:
-    the API reads ``code`` and ``detail`` from any of the three.
+    The node may raise ``consensus.TxRejected`` or ``wallet.Rejected`` instead
+    (:data:`REFUSALS`); any other exception is an internal fault (HTTP 500).
     """
 
     def __init__(self, code: str, detail: str) -> None:
         super().__init__(f"{code}: {detail}")
         self.code = code
         self.detail = detail
+
+
+REFUSALS: tuple[type[Exception], ...] = (SubmitRefused, ConsensusRejected, LedgerRejected)
+"""What the node raises when it refuses a transaction: the request's fault, never the node's."""
+
+
+def refusal_of(exc: BaseException) -> SubmitRefused | None:
+    """``exc`` as a refusal (code + detail) if it is one of :data:`REFUSALS`; None for anything else.
+
+    Anything else (a storage fault, a bug) is the node's fault and must not be
+    answered as a ledger rule refusing the request.
+    """
+    if isinstance(exc, REFUSALS):
+        return exc if isinstance(exc, SubmitRefused) else SubmitRefused(exc.code, exc.detail)  # type: ignore[attr-defined]
+    return None
 
 
 class NodeFacade(Protocol):

@@ -14,11 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+import msgpack
 from aiohttp import web
 
 from fedow_node.api import ids, schema as s
 from fedow_node.api.chain import committed_block
 from fedow_node.api.context import context, json_response
+from fedow_node.api.numbers import query_int
 from fedow_node.api.errors import ApiError
 from fedow_node.api.facade import NodeFacade
 from fedow_node.api.routes import Param, Route
@@ -28,9 +30,8 @@ from storage import MAX_HISTORY_PAGE, InvalidInput, Store
 from storage.layout import LOCATION_BYTES, decode_location, encode_location
 from wallet import queries
 from wallet.block import Block
-from wallet.state import StateReader
 from wallet.tx import Tx, decode_tx
-from wallet.tx_summary import summarise
+from wallet.tx_summary import Summariser
 
 __all__ = ["ENTRY_SCHEMA", "ROUTES", "entry_view"]
 
@@ -50,10 +51,11 @@ PAGE_PARAMS = (Param("cursor", "next_cursor of the previous page"),
                Param("limit", f"page size, default {DEFAULT_PAGE}", s.integer(1, MAX_HISTORY_PAGE)))
 
 
-def entry_view(reader: StateReader, tx: Tx, height: int, position: int, time_ms: int) -> dict[str, Any]:
+def entry_view(summariser: Summariser, tx: Tx, height: int, position: int, time_ms: int) -> dict[str, Any]:
     """A committed transaction in a listing: where, when, what, who."""
     return {"txid": tx.txid.hex(), "height": height, "position": position, **block_time_view(time_ms),
-            "kind": tx.kind, "signer": tx.signer.hex(), "place": summarise(reader, tx).place, "body": body_view(tx)}
+            "kind": tx.kind, "signer": tx.signer.hex(), "place": summariser.summarise(tx).place,
+            "body": body_view(tx)}
 
 
 class _Blocks:
@@ -75,6 +77,10 @@ class _Blocks:
         raw = self.get(height).txs[position]
         return decode_tx(raw, len(raw))
 
+    def kind(self, height: int, position: int) -> str:
+        """The kind of a committed transaction, read without decoding and checking the whole envelope."""
+        return str(msgpack.unpackb(self.get(height).txs[position])[1])
+
     def first_height_at_or_after(self, time_ms: int) -> int:
         """The lowest height whose block time is >= ``time_ms`` (tip + 1 if none)."""
         low, high = 1, self.node.store.height + 1
@@ -88,10 +94,7 @@ class _Blocks:
 
 
 def _limit(request: web.Request) -> int:
-    text = request.query.get("limit", str(DEFAULT_PAGE))
-    if not text.isdigit() or not 1 <= int(text) <= MAX_HISTORY_PAGE:
-        raise ApiError("bad_request", f"query parameter limit must be an integer from 1 to {MAX_HISTORY_PAGE}")
-    return int(text)
+    return query_int(request, "limit", DEFAULT_PAGE, 1, MAX_HISTORY_PAGE)
 
 
 def _cursor(request: web.Request) -> tuple[int, int] | None:
@@ -128,17 +131,18 @@ class _Filter:
     from_ms: int | None
     to_ms: int | None
 
-    def matches(self, store: Store, tx: Tx, height: int, position: int, time_ms: int) -> bool:
-        if self.kinds and tx.kind not in self.kinds:
-            return False
+    def matches(self, store: Store, summariser: Summariser, tx: Tx, height: int, position: int,
+                time_ms: int) -> bool:
+        """Does the decoded ``tx`` pass the filters? (the caller has checked the kind already)"""
         if (self.from_ms is not None and time_ms < self.from_ms) or (self.to_ms is not None and time_ms >= self.to_ms):
             return False
-        if self.asset is not None and self.asset not in summarise(store, tx).assets:
+        if self.asset is None and self.place is None:
+            return True
+        summary = summariser.summarise(tx)
+        if self.asset is not None and self.asset not in summary.assets:
             return False
-        if self.place is not None and summarise(store, tx).place != self.place and not _touched(
-                store, self.place_wallet, height, position):
-            return False
-        return True
+        return self.place is None or summary.place == self.place or _touched(store, self.place_wallet, height,
+                                                                              position)
 
 
 def _touched(store: Store, wallet: bytes | None, height: int, position: int) -> bool:
@@ -176,7 +180,7 @@ def _wallet_locations(store: Store, wallet: bytes, before: tuple[int, int] | Non
 
 def _page(node: NodeFacade, chosen: _Filter, before: tuple[int, int] | None, limit: int) -> dict[str, Any]:
     """Up to ``limit`` matching entries older than ``before``, newest first, reading at most MAX_SCAN_BLOCKS."""
-    store, blocks = node.store, _Blocks(node)
+    store, blocks, summariser = node.store, _Blocks(node), Summariser(node.store)
     low = 1 if chosen.from_ms is None else blocks.first_height_at_or_after(chosen.from_ms)
     top = store.height if chosen.to_ms is None else blocks.first_height_at_or_after(chosen.to_ms) - 1
     if before is not None and before[0] <= top:
@@ -198,12 +202,12 @@ def _page(node: NodeFacade, chosen: _Filter, before: tuple[int, int] | None, lim
             break  # the scan budget is spent: the client continues from ``last``
         seen_heights.add(height)
         last = (height, position)
-        if position < 0:
-            continue  # an empty block, read to move on
+        if position < 0 or (chosen.kinds and blocks.kind(height, position) not in chosen.kinds):
+            continue  # an empty block, read to move on; or another kind
         tx = blocks.tx(height, position)
         time_ms = blocks.get(height).header.time_ms
-        if chosen.matches(store, tx, height, position, time_ms):
-            entries.append(entry_view(store, tx, height, position, time_ms))
+        if chosen.matches(store, summariser, tx, height, position, time_ms):
+            entries.append(entry_view(summariser, tx, height, position, time_ms))
             if len(entries) == limit:
                 break
     else:

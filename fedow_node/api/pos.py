@@ -22,6 +22,7 @@ import structlog
 from aiohttp import web
 
 from fedow_node.api import idempotency, ids, schema as s
+from fedow_node.api.idempotency import Remembered
 from fedow_node.api.context import POS_TOKEN_ID, context, json_response, read_json
 from fedow_node.api.errors import ApiError
 from fedow_node.api.routes import Param, Route
@@ -29,9 +30,9 @@ from fedow_node.api.submit import RESULT_SCHEMA, WAIT_PARAMS, outcome, outcome_a
 from fedow_node.api.views import wallet_view
 from fedow_node.api.wallets import WALLET_SCHEMA
 from wallet import queries
-from wallet.bodies import (BadgeCheckIn, BankDeposit, Body, CashRefill, FedRefill, GrantMembership, LostCard,
-                           Mint, RegisterCards, Refund, Sale, SetPrimaryCard, Settlement, VoidCard)
-from wallet.fields import MAX_CARDS_PER_TX, MAX_PERIOD_COUNT, MAX_REFERENCE_CHARS, PERIOD_UNITS
+from wallet.bodies import (BadgeCheckIn, Body, CashRefill, GrantMembership, LostCard, Mint, RegisterCards, Refund,
+                           Sale, SetPrimaryCard, Settlement, VoidCard)
+from wallet.fields import MAX_CARDS_PER_TX, MAX_PERIOD_COUNT, PERIOD_UNITS
 from wallet.state import StateReader
 from wallet.tx import NONCE_BYTES, sign_tx, unsigned_bytes
 
@@ -63,7 +64,6 @@ def _target_wallet(payload: Payload, reader: StateReader) -> bytes:
     return card.paying_wallet
 
 
-_REFERENCE = s.string(max_length=MAX_REFERENCE_CHARS, description="payment or payout reference, usable once")
 _PAYMENT = {"uid": s.UID, "asset": s.ASSET_ID, "amount": s.AMOUNT}
 _TARGET = {"uid": s.UID, "wallet": s.WALLET}
 _ONE_TARGET = (("uid",), ("wallet",))
@@ -86,13 +86,11 @@ def _operator(payload: Payload) -> bytes | None:
 ACTIONS = (
     PosAction("sales", "Sale: a card pays the place", s.obj(_PAYMENT, _OPERATOR),
               lambda p, r: Sale(_uid(p), p["asset"], p["amount"], _operator(p)), _card_wallet),
-    PosAction("refills", "Cash refill of a card or wallet (FED or the place's own asset)",
+    PosAction("refills", "Cash refill of a card or wallet: FED from the place's float, or its own asset",
               s.obj({"asset": s.ASSET_ID, "amount": s.AMOUNT}, _TARGET, _ONE_TARGET),
               lambda p, r: CashRefill(_target_wallet(p, r), p["asset"], p["amount"]), _target_wallet),
-    PosAction("fed-refills", "FED refill paid online (e.g. a Stripe checkout id as payment_ref)",
-              s.obj({"amount": s.AMOUNT, "payment_ref": _REFERENCE}, _TARGET, _ONE_TARGET),
-              lambda p, r: FedRefill(_target_wallet(p, r), p["amount"], p["payment_ref"]), _target_wallet),
-    PosAction("refunds", "Refund part of a card's balance in cash (the tokens are burnt)", s.obj(_PAYMENT, _OPERATOR),
+    PosAction("refunds", "Refund part of a card's balance in cash (FED goes to the place's float, its own "
+              "tokens are burnt)", s.obj(_PAYMENT, _OPERATOR),
               lambda p, r: Refund(_uid(p), p["asset"], p["amount"], _operator(p)), _card_wallet),
     PosAction("voids", "Void a card: refund all it holds, detach it from user and places",
               s.obj({"uid": s.UID}, _OPERATOR), lambda p, r: VoidCard(_uid(p), _operator(p))),
@@ -111,8 +109,6 @@ ACTIONS = (
               lambda p, r: GrantMembership(_target_wallet(p, r), p["asset"], p["unit"], p["count"])),
     PosAction("badges", "Badge check-in of a card (BDG asset)", s.obj({"uid": s.UID, "asset": s.ASSET_ID}),
               lambda p, r: BadgeCheckIn(_uid(p), p["asset"])),
-    PosAction("bank-deposits", "The place's FED leaves to its bank account", s.obj(
-              {"amount": s.AMOUNT, "payout_ref": _REFERENCE}), lambda p, r: BankDeposit(p["amount"], p["payout_ref"])),
     PosAction("settlements", "Place-to-place transfer", s.obj(
               {"to_place": s.PLACE_ID, "asset": s.ASSET_ID, "amount": s.AMOUNT}),
               lambda p, r: Settlement(p["to_place"], p["asset"], p["amount"])),
@@ -132,7 +128,7 @@ def _handler(action: PosAction) -> Callable[[web.Request], Any]:
         if retry_key is not None:
             known = ctx.idempotency.recall(token_id, retry_key, request_fingerprint)
             if known is not None:
-                return _with_receipt(request, action, payload, *await outcome_again(request, known))
+                return _with_receipt(request, action, payload, *await _resumed(request, known))
         key = node.place_key
         assert key is not None, "the route's access check (Route.access 'pos') checked the place key"
         body = action.build(payload, node.reader)
@@ -140,8 +136,8 @@ def _handler(action: PosAction) -> Callable[[web.Request], Any]:
         tx = sign_tx(key, node.chain_id, body.KIND, body, nonce, expires_at)
         txid = hashlib.sha256(unsigned_bytes(body.KIND, key.public_key, nonce, expires_at, body)).digest()
         log.info("pos_request_signed", token=token_id, kind=body.KIND, txid=txid.hex(), retry_key=retry_key)
-        if retry_key is not None:  # before the await: a concurrent retry finds it
-            ctx.idempotency.remember(token_id, retry_key, request_fingerprint, txid)
+        if retry_key is not None:  # durable, and before the await: a concurrent retry or a restart finds it
+            ctx.idempotency.remember(token_id, retry_key, request_fingerprint, txid, tx)
         node.note_signed(txid, token_id)
         try:
             await submit(request, tx)
@@ -152,6 +148,20 @@ def _handler(action: PosAction) -> Callable[[web.Request], Any]:
         return _with_receipt(request, action, payload, *await outcome(request, txid))
     handle.__name__ = f"pos_{action.name.replace('-', '_')}"
     return handle
+
+
+async def _resumed(request: web.Request, known: Remembered) -> tuple[dict[str, Any], int]:
+    """The outcome of a retried request; its transaction is submitted again if a restart lost it.
+
+    Not committed, not pending, not dropped: the node restarted between accepting it
+    and committing it. The same signed bytes can be committed once at most.
+    """
+    node = context(request).node
+    if node.store.tx_location(known.txid) is None and not node.is_pending(known.txid) \
+            and node.dropped(known.txid) is None:
+        log.info("pos_request_resubmitted", txid=known.txid.hex())
+        await submit(request, known.tx)
+    return await outcome_again(request, known.txid)
 
 
 def _with_receipt(request: web.Request, action: PosAction, payload: Payload, data: dict[str, Any],

@@ -114,28 +114,32 @@ async def reader_events(request: web.Request) -> web.StreamResponse:
     hub = _hub(ctx.node)
     if hub is None:
         raise ApiError("unavailable", _DISABLED["detail"])
-    ctx.event_streams.acquire()
-    backlog = _Backlog()
-    unsubscribe = hub.subscribe(backlog)
-    try:
-        return await _stream(request, hub, backlog)
-    finally:
-        unsubscribe()
-        ctx.event_streams.release()
+    async with ctx.event_streams.hold(request) as end:
+        backlog = _Backlog()
+        unsubscribe = hub.subscribe(backlog)
+        try:
+            return await _stream(request, hub, backlog, end)
+        finally:
+            unsubscribe()
 
 
-async def _stream(request: web.Request, hub: CardReaderHub, backlog: _Backlog) -> web.StreamResponse:
+async def _stream(request: web.Request, hub: CardReaderHub, backlog: _Backlog,
+                  end: asyncio.Future[None]) -> web.StreamResponse:
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
                                            "X-Accel-Buffering": "no"})
     await response.prepare(request)
     try:
         await response.write(_sse("status", _status_view(hub.status)))
         while True:
-            try:
-                notice = await asyncio.wait_for(backlog.queue.get(), KEEPALIVE_S)
-            except TimeoutError:
-                await response.write(b": keepalive\n\n")  # also finds out when the client is gone
+            upcoming = asyncio.ensure_future(backlog.queue.get())
+            done, _ = await asyncio.wait({upcoming, end}, timeout=KEEPALIVE_S, return_when=asyncio.FIRST_COMPLETED)
+            if upcoming not in done:
+                upcoming.cancel()
+                if end.done():
+                    break  # the client left, or the server stops
+                await response.write(b": keepalive\n\n")
                 continue
+            notice = upcoming.result()
             if notice is None:
                 break  # fell too far behind: the client reconnects and reads the status again
             name, data = _event_view(request, notice)

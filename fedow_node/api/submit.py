@@ -15,8 +15,10 @@ from aiohttp import web
 
 from fedow_node.api import ids, schema as s
 from fedow_node.api.chain import committed_block
-from fedow_node.api.context import context, json_response, read_json
+from fedow_node.api.context import context, json_response, may_read, read_json
+from fedow_node.api.numbers import query_int
 from fedow_node.api.errors import ApiError
+from fedow_node.api.facade import REFUSALS, refusal_of
 from fedow_node.api.routes import Param, Route
 from fedow_node.api.views import tx_view
 from storage import TxLocation
@@ -41,7 +43,8 @@ TX_STATUS_SCHEMA = s.shape({**RESULT_SCHEMA["properties"],
                             "status": {"type": "string", "enum": ["pending", "committed", "dropped"]},
                             "error": {"type": "string", "description": "dropped: why (e.g. overdraft)"},
                             "detail": {"type": "string", "description": "dropped: the sentence"},
-                            "tx": {"type": "object", "description": "the decoded transaction"}},
+                            "tx": {"type": "object", "description": "the decoded transaction (with a token, or "
+                                   "when [api] public_reads is set)"}},
                            required=("txid", "status"))
 SIGNED_TX_REQUEST = s.obj({"tx": s.string(description="the signed transaction (canonical msgpack) "
                                           "in hex or base64")})
@@ -59,10 +62,7 @@ def wait_ms(request: web.Request) -> int | None:
         return None
     if wait != "commit":
         raise ApiError("bad_request", f"query parameter wait must be 'commit', got {wait[:40]!r}")
-    text = request.query.get("timeout_ms", str(DEFAULT_WAIT_MS))
-    if not text.isdigit() or not 1 <= int(text) <= MAX_WAIT_MS:
-        raise ApiError("bad_request", f"query parameter timeout_ms must be an integer from 1 to {MAX_WAIT_MS}")
-    return int(text)
+    return query_int(request, "timeout_ms", DEFAULT_WAIT_MS, 1, MAX_WAIT_MS)
 
 
 def _pending(txid: bytes) -> dict[str, Any]:
@@ -76,25 +76,15 @@ def _committed(request: web.Request, txid: bytes, location: TxLocation) -> dict[
             "block_hash": None if block_hash is None else block_hash.hex()}
 
 
-def _refusal(exc: Exception) -> ApiError | None:
-    """The node's refusal (SubmitRefused, consensus or wallet Rejected: ``code`` + ``detail``) as an ApiError."""
-    code, detail = getattr(exc, "code", None), getattr(exc, "detail", None)
-    if not isinstance(code, str) or not isinstance(detail, str):
-        return None
-    return ApiError(code, detail)
-
-
 @contextmanager
 def _node_refusals() -> Iterator[None]:
+    """The node's refusals (:data:`REFUSALS`) become ApiErrors; any other fault passes on to be a 500."""
     try:
         yield
-    except ApiError:
-        raise
-    except Exception as exc:
-        refusal = _refusal(exc)
-        if refusal is None:
-            raise
-        raise refusal from None
+    except REFUSALS as exc:
+        refusal = refusal_of(exc)
+        assert refusal is not None
+        raise ApiError(refusal.code, refusal.detail) from None
 
 
 async def submit(request: web.Request, tx: bytes) -> bytes:
@@ -176,6 +166,8 @@ async def get_tx(request: web.Request) -> web.Response:
             return json_response({"txid": txid.hex(), "status": "dropped", "error": dropped.code,
                                   "detail": dropped.detail})
         raise ApiError("unknown_tx", f"transaction {txid.hex()} is neither committed nor pending on this node")
+    if not may_read(request):  # the status is public; what the transaction says (cards, amounts) is not
+        return json_response(_committed(request, txid, location))
     block = committed_block(node, location.height)
     assert block is not None, "the txid index names a block the store does not hold"
     raw_tx = block.txs[location.position]

@@ -77,14 +77,18 @@ def _hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
+def _check_mode(path: Path, mode: int) -> None:
+    if stat.S_IMODE(mode) & 0o077:
+        raise TokenFileError(f"{path} is readable or writable by group or others "
+                             f"(mode {stat.S_IMODE(mode):o}); run chmod 600 {path}")
+
+
 def _read(path: Path) -> tuple[TokenEntry, ...]:
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
         return ()
-    if stat.S_IMODE(mode) & 0o077:
-        raise TokenFileError(f"{path} is readable or writable by group or others "
-                             f"(mode {stat.S_IMODE(mode):o}); run chmod 600 {path}")
+    _check_mode(path, mode)
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
         if document["version"] != _VERSION:
@@ -152,7 +156,7 @@ def revoke_token(path: Path, token_id: str) -> bool:
 
 
 class TokenFile:
-    """The node's view of the token file, re-read when its size, mtime or inode change."""
+    """The node's view of the token file, re-read when its size, mtime or inode change; its mode checked always."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -165,6 +169,8 @@ class TokenFile:
             signature = (info.st_ino, info.st_size, info.st_mtime_ns)
         except FileNotFoundError:
             signature = (0, 0, 0)
+        else:  # on every load: a chmod changes neither the size nor the mtime
+            _check_mode(self.path, info.st_mode)
         if signature == self._signature:
             return
         entries = _read(self.path)

@@ -20,6 +20,7 @@ from aiohttp import web
 
 from fedow_node.api import ids, schema as s
 from fedow_node.api.context import context, json_response
+from fedow_node.api.numbers import query_int
 from fedow_node.api.errors import ApiError
 from fedow_node.api.routes import Param, Route
 from fedow_node.iso_time import EPOCH, day_bounds_ms, local_day
@@ -67,10 +68,7 @@ def _range(request: web.Request, zone: ZoneInfo) -> tuple[date, int]:
             first = date.fromisoformat(text)
         except ValueError:
             raise ApiError("bad_request", f"query parameter date must be YYYY-MM-DD, got {text[:40]!r}") from None
-    days = request.query.get("days", "1")
-    if not days.isdigit() or not 1 <= int(days) <= MAX_DAYS:
-        raise ApiError("bad_request", f"query parameter days must be an integer from 1 to {MAX_DAYS}")
-    return first, int(days)
+    return first, query_int(request, "days", 1, 1, MAX_DAYS)
 
 
 def _totals(request: web.Request) -> tuple[dict[str, Any], list[Total]]:

@@ -40,7 +40,7 @@ async def ui_file(request: web.Request) -> web.Response:
 
 
 async def ui_redirect(request: web.Request) -> web.Response:
-    raise web.HTTPFound("/ui/")
+    raise web.HTTPFound("/ui/", text='<a href="/ui/">/ui/</a>', content_type="text/html")  # as documented
 
 
 ROUTES = (

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from fedow_node.api import ids, schema as s
 from fedow_node.api.context import context, json_response
+from fedow_node.api.numbers import query_int
 from fedow_node.api.errors import ApiError
 from fedow_node.api.routes import Param, Route
 from fedow_node.iso_time import iso_time
@@ -82,12 +83,10 @@ DUE_SCHEMA = s.shape({"due": s.list_of(s.shape({
 
 async def demurrage_due(request: web.Request) -> web.Response:
     """The melting balances that will be charged next, soonest first (display only)."""
-    text = request.query.get("limit", "50")
-    if not text.isdigit() or not 1 <= int(text) <= MAX_DUE:
-        raise ApiError("bad_request", f"query parameter limit must be an integer from 1 to {MAX_DUE}")
+    limit = query_int(request, "limit", 50, 1, MAX_DUE)
     reader = context(request).node.reader
     due = []
-    for due_ms, wallet_id, asset_id in queries.demurrage_due(reader, int(text)):
+    for due_ms, wallet_id, asset_id in queries.demurrage_due(reader, limit):
         amount = next((entry.balance.amount for entry in queries.balances(reader, wallet_id)
                        if entry.asset_id == asset_id), 0)
         due.append({"due_ms": due_ms, "due": iso_time(due_ms), "wallet": wallet_id.hex(), "asset": asset_id,

@@ -92,7 +92,7 @@ def _chain_rows(store: Store, chain_id: str, max_tx_bytes: int) -> tuple[list[tu
             for position, raw in enumerate(block.txs):
                 tx = wallet.decode_tx(raw, max_tx_bytes)
                 txs.append((header.height, position, header.time_ms, iso_time(header.time_ms), tx.txid, tx.kind,
-                            tx.signer, tx.expires_at, body_json(tx.body)))
+                            " ".join(key.hex() for key in tx.signers), tx.expires_at, body_json(tx.body)))
     return blocks, txs
 
 

@@ -45,6 +45,7 @@ from wallet.codec import unpack
 from ._errors import AuditFailed
 from ._signatures import SignaturePool
 from ._sources import ChainSource, RecordedHead
+from ._trail import MoneyTrail, fed_backing
 
 __all__ = ["AuditReport", "audit_chain"]
 
@@ -75,6 +76,11 @@ class AuditReport:
     state_digest_match: bool | None
     """None when the source shows no state (a peer)."""
     invariants_ok: bool
+    fed_circulation: int
+    """FED in balances, stakes, pools and holds: equals attested minted - attested burnt."""
+    fed_attested_minted: int
+    fed_attested_burnt: int
+    fed_on_hold: int
 
 
 def load_genesis_bytes(doc: bytes, expected: bytes | None) -> GenesisDoc:
@@ -107,7 +113,8 @@ class _Pending:
 class _Replayer:
     """Checks and applies one block after another onto ``target`` (at genesis when created)."""
 
-    def __init__(self, genesis: GenesisDoc, target: Store) -> None:
+    def __init__(self, genesis: GenesisDoc, target: Store, trail: MoneyTrail | None = None) -> None:
+        self.trail = trail
         self.chain_id = genesis.chain_id
         self.genesis_time_ms = genesis.genesis_time_ms
         self.target = target
@@ -160,6 +167,8 @@ class _Replayer:
             wallet_touches=[(wallet_id, result.txid) for result in outcome.results for wallet_id in result.touched]))
         self.cache.forget(outcome.changes)
         self.prev_block_id = block_id
+        if self.trail is not None:
+            self.trail.add_block(height, txs)
         return len(txs)
 
     def _check_links(self, stored: StoredBlock, block: Block, height: int, block_id: bytes) -> None:
@@ -257,11 +266,13 @@ def _pipelined(pending: Iterator[_Pending], ahead: int) -> Iterator[_Pending]:
 
 def audit_chain(source: ChainSource, *, jobs: int = 1, workdir: Path | None = None,
                 expected_genesis: bytes | None = None,
-                progress: Callable[[int, int], None] | None = None) -> AuditReport:
+                progress: Callable[[int, int], None] | None = None,
+                trail: MoneyTrail | None = None) -> AuditReport:
     """Replay ``source`` from genesis; raise :class:`AuditFailed` at the first discrepancy.
 
     ``jobs`` > 1 verifies signatures in that many worker processes; 1 verifies inline.
-    ``progress(height, txs)`` is called after each block.
+    ``progress(height, txs)`` is called after each block. ``trail`` collects every attested
+    FED mint and burn and the holds (for ``--stripe``).
     """
     doc = source.genesis_doc()
     if doc is None:
@@ -275,7 +286,7 @@ def audit_chain(source: ChainSource, *, jobs: int = 1, workdir: Path | None = No
         try:
             state = wallet.genesis_state(genesis)
             target.init_genesis(doc, state, genesis_state_hash(state))
-            replayer = _Replayer(genesis, target)
+            replayer = _Replayer(genesis, target, trail)
             txs = 0
             for item in _pipelined(_read_ahead(source, head.height, genesis.chain_id, pool),
                                    AHEAD_PER_JOB * jobs if pool else 0):
@@ -287,6 +298,8 @@ def audit_chain(source: ChainSource, *, jobs: int = 1, workdir: Path | None = No
                     progress(target.height, txs)
             seconds = time.perf_counter() - started
             report = _final_checks(source, head, target, genesis, doc, txs, jobs, seconds)
+            if trail is not None:
+                trail.finish(target)
         finally:
             if pool is not None:
                 pool.close()
@@ -316,11 +329,13 @@ def _final_checks(source: ChainSource, head: RecordedHead, target: Store, genesi
         wallet.check_full(target)
     except wallet.InvariantBroken as exc:
         raise AuditFailed("invariant_broken", f"the full money recount fails: {exc}", target.height) from None
+    backing = fed_backing(target)
     return AuditReport(
         chain_id=genesis.chain_id, genesis_hash=_sha256(doc).hex(), height=target.height, blocks=target.height,
         txs=txs, seconds=round(seconds, 3), tx_per_s=round(txs / seconds, 1) if seconds > 0 else 0.0, jobs=jobs,
         state_hash=target.state_hash.hex(), state_hash_match=True, state_digest_match=digest_match,
-        invariants_ok=True)
+        invariants_ok=True, fed_circulation=backing.circulation, fed_attested_minted=backing.attested_minted,
+        fed_attested_burnt=backing.attested_burnt, fed_on_hold=backing.on_hold)
 
 
 def _first_difference(source: ChainSource, target: Store) -> str:

@@ -54,6 +54,7 @@ def _genesis(cards: int, bar: SigningKey, validator: SigningKey, minority: Signi
                      tx_ttl_blocks=100_000)
     return GenesisDoc(
         chain_id=CHAIN_ID, genesis_time_ms=GENESIS_TIME_MS, authorities=(authority.public_key,), authority_threshold=1,
+        treasury=(authority.public_key,), treasury_threshold=1,  # a test chain: one key is its 1-of-1 treasury
         params=params,
         assets=(AssetSpec("FED", "Euro fédéré", "FED", None, False),),
         places=(PlaceSpec("bar", "Bar", bar.public_key),),

@@ -84,6 +84,7 @@ def _genesis(cards: int, bar: SigningKey, validator: SigningKey, authority: Sign
                      max_block_bytes=64 * 1024 * 1024, tx_ttl_blocks=100_000)
     return GenesisDoc(
         chain_id=CHAIN_ID, genesis_time_ms=1_767_225_600_000, authorities=(authority.public_key,), authority_threshold=1,
+        treasury=(authority.public_key,), treasury_threshold=1,  # a test chain: one key is its 1-of-1 treasury
         params=params,
         assets=(AssetSpec("FED", "Euro fédéré", "FED", None, False),),
         places=(PlaceSpec("bar", "Bar", bar.public_key),),

@@ -38,6 +38,8 @@ from wallet.tx import sign_tx
 
 CHAIN_ID = "fedow-devnet"
 CARDS_PER_VENUE = 200
+CARD_REFILL = 10**9
+"""FED cents sold for cash to each card, out of its venue's genesis float."""
 BATCH = 200
 MAX_BODY_HEX = 60_000
 TICK_S = 0.05
@@ -126,7 +128,7 @@ async def set_up_cards(net: BenchNet, places: list[SigningKey], height: int) -> 
                          for i, uid in enumerate(venue_uids[start:start + MAX_CARDS_PER_TX], start))
             registrations.append((venue, sign_tx(key, CHAIN_ID, "register_cards", RegisterCards(rows),
                                                  os.urandom(16), expiry)))
-        refills += [(venue, sign_tx(key, CHAIN_ID, "cash_refill", CashRefill(card_wallet_id(uid), "FED", 10**9),
+        refills += [(venue, sign_tx(key, CHAIN_ID, "cash_refill", CashRefill(card_wallet_id(uid), "FED", CARD_REFILL),
                                     os.urandom(16), expiry)) for uid in venue_uids]
     for phase in (registrations, refills):
         txids = []
@@ -244,7 +246,8 @@ async def _chain_txs(net: BenchNet, home: NodeHome, height: int) -> int:
 def run_network_bench(*, validators: int = 4, seconds: float = 30.0, rate: float = 500.0,
                       data: Path | None = None, cleanup: bool = False) -> NetworkBenchResult:
     root = Path(tempfile.mkdtemp(prefix="fedow-bench-network-")) if data is None else data
-    homes = prepare_devnet(root / "devnet", validators, free_ports(validators + 1), full_nodes=1)
+    homes = prepare_devnet(root / "devnet", validators, free_ports(validators + 1), full_nodes=1,
+                           venue_float=CARDS_PER_VENUE * CARD_REFILL, fed_melts=False)
     try:
         with Devnet(homes) as devnet:
             for index in range(validators):

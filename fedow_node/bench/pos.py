@@ -80,7 +80,7 @@ async def _bench(homes: list[NodeHome], validators: int, tills: int, seconds: fl
 def run_pos_bench(*, validators: int = 4, tills: int = 2, seconds: float = 30.0, background_rate: float = 500.0,
                   data: Path | None = None, cleanup: bool = False) -> PosBenchResult:
     root = Path(tempfile.mkdtemp(prefix="fedow-bench-pos-")) if data is None else data
-    homes = prepare_devnet(root / "devnet", validators, free_ports(validators))
+    homes = prepare_devnet(root / "devnet", validators, free_ports(validators), fed_melts=False)
     try:
         with Devnet(homes) as devnet:
             devnet.start_all()

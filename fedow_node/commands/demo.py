@@ -1,9 +1,11 @@
 """``fedow-node demo``: a festival day on a local 4-validator devnet, then the audit of every node.
 
 This is the README's main command (``make run``): it needs nothing but this
-machine, uses only 127.0.0.1 and keeps the chains under ``--data``. It ends by
-printing the dashboard URL and serving it until Ctrl-C (``--no-serve``: stop
-right after the audit). ``fedow-node devnet`` runs the same network without the script.
+machine, uses only 127.0.0.1 (Stripe too: the demo runs a local fake of
+Stripe's API, there is no internet here) and keeps the chains under ``--data``. It
+ends by printing the dashboard URL and serving it until Ctrl-C (``--no-serve``:
+stop right after the audit). ``fedow-node devnet`` runs the same network without
+the script.
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from fedow_node.demo import run_demo
 
-    if args.validators < 1:
-        print("--validators must be at least 1")
+    if args.validators < 3:
+        print("--validators must be at least 3 (three venues' tills; a 2-of-3 treasury)")
         return 2
     return run_demo(args.data, args.validators, Ports(args.p2p_port, args.api_port, args.metrics_port),
                     serve=not args.no_serve)

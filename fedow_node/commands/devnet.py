@@ -3,7 +3,9 @@
 Creates (or reuses) ``--data`` with a genesis and one home per validator, starts
 every node as its own process, prints their heights and state hashes as they
 commit, and on Ctrl-C / SIGTERM stops them all cleanly. ``--seconds`` bounds
-the run (0 = until interrupted).
+the run (0 = until interrupted). Stripe is off, so the treasury nodes sign no FED
+mint nor burn: the venues sell FED out of their genesis floats (``fedow-node demo``
+runs a local fake of Stripe and the treasury with it).
 """
 
 from __future__ import annotations

@@ -35,6 +35,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     new.add_argument("--authority-threshold", type=int, default=1,
                      help="how many authority keys must co-sign each governance action (default 1; "
                           "set it once the keys are added, see set-authority-threshold)")
+    new.add_argument("--treasury-threshold", type=int, default=1,
+                     help="how many treasury keys must co-sign each FED mint and burn (default 1; see "
+                          "set-treasury-threshold)")
     new.add_argument("--force", action="store_true", help="replace an existing file")
     new.set_defaults(func=_new)
 
@@ -49,6 +52,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     required: dict[str, Any] = {"required": True}
     key = {"required": True, "type": _key_hex, "help": "64 hex characters or a fedow1 address"}
     edit("add-authority", "add a federation authority key", "authorities", lambda a: a.key, ("--key", key))
+    edit("add-treasury-key", "add a treasury key (held by a treasury node: it co-signs FED mints and burns)",
+         "treasury", lambda a: a.key, ("--key", key))
     edit("add-asset", "add an asset", "assets",
          lambda a: {"id": a.id, "name": a.name, "category": a.category,
                     "origin_place": a.origin_place, "melting": a.melting},
@@ -70,11 +75,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
          ("--owner", {**key, "help": "wallet id: 64 hex characters or a fedow1 address"}),
          ("--asset", required), ("--amount", {"required": True, "type": int}))
 
-    threshold = actions.add_parser("set-authority-threshold",
-                                   help="how many authority keys must co-sign each governance action")
-    threshold.add_argument("file", type=Path)
-    threshold.add_argument("--threshold", required=True, type=int)
-    threshold.set_defaults(func=lambda args: _set(args.file, "authority_threshold", args.threshold))
+    for name, field, what in (("set-authority-threshold", "authority_threshold",
+                               "authority keys must co-sign each governance action"),
+                              ("set-treasury-threshold", "treasury_threshold",
+                               "treasury keys must co-sign each FED mint and burn")):
+        threshold = actions.add_parser(name, help=f"how many {what}")
+        threshold.add_argument("file", type=Path)
+        threshold.add_argument("--threshold", required=True, type=int)
+        threshold.set_defaults(func=lambda args, field=field: _set(args.file, field, args.threshold))
 
     validate = actions.add_parser("validate", help="check that a document is complete and valid")
     validate.add_argument("file", type=Path)
@@ -110,7 +118,9 @@ def _new(args: argparse.Namespace) -> int:
     params = ChainParams.devnet() if args.devnet else ChainParams()
     data = {"chain_id": args.chain_id,
             "genesis_time_ms": time.time_ns() // 1_000_000 if args.time_ms is None else args.time_ms,
-            "authorities": [], "authority_threshold": args.authority_threshold, "params": params.to_dict(), "assets": [dict(FED_ASSET)], "places": [],
+            "authorities": [], "authority_threshold": args.authority_threshold, "treasury": [],
+            "treasury_threshold": args.treasury_threshold, "params": params.to_dict(), "assets": [dict(FED_ASSET)],
+            "places": [],
             "federations": [], "validators": [], "balances": []}
     return _write(args.out, data)
 
@@ -176,6 +186,8 @@ def _show(args: argparse.Namespace) -> int:
         + (", ".join(f"{name}={value}" for name, value in changed.items()) or "none"),
         f"authorities ({len(doc.authorities)}, {doc.authority_threshold} must co-sign):",
         *(f"  {encode_address(key)}" for key in doc.authorities),
+        f"treasury ({doc.treasury_threshold} of {len(doc.treasury)} keys co-sign each FED mint and burn):",
+        *(f"  {encode_address(key)}" for key in doc.treasury),
         f"assets ({len(doc.assets)}):",
         *(f"  {a.id} {a.category} {a.name!r} origin={a.origin_place} melting={a.melting}" for a in doc.assets),
         f"places ({len(doc.places)}):",

@@ -27,6 +27,7 @@ from wallet.keys import SigningKey, write_key_file
 CONFIG_FILE = "config.toml"
 NODE_KEY_FILE = "node.key"
 PLACE_KEY_FILE = "place.key"
+TREASURY_KEY_FILE = "treasury.key"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -36,6 +37,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--validator", action="store_true", help="this node takes part in consensus")
     parser.add_argument("--place-key", action="store_true",
                         help="also generate the venue key the node signs POS requests with")
+    parser.add_argument("--treasury-key", action="store_true",
+                        help="also generate a treasury key: once the genesis (or set_keys) names it, the node "
+                             "co-signs FED mints and burns after checking them at Stripe ([stripe] secret_key "
+                             "needed)")
     parser.add_argument("--listen", default=P2PSection.listen, help="p2p multiaddr to listen on")
     parser.add_argument("--api", default=ApiSection.bind, help="host:port of the POS HTTP API")
     parser.add_argument("--moniker", default=NodeSection.moniker, help="a human name for this node")
@@ -49,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
         node=NodeSection(data_dir=Path("data"), moniker=args.moniker),
         keys=KeysSection(node_key=Path(NODE_KEY_FILE),
                          place_key=Path(PLACE_KEY_FILE) if args.place_key else None,
+                         treasury_key=Path(TREASURY_KEY_FILE) if args.treasury_key else None,
                          validator=args.validator),
         p2p=P2PSection(listen=args.listen),
         api=ApiSection(bind=args.api),
@@ -59,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(exc.describe(), file=sys.stderr)
         return 2
-    key_files = [home / NODE_KEY_FILE] + ([home / PLACE_KEY_FILE] if args.place_key else [])
+    key_files = [home / NODE_KEY_FILE] + ([home / PLACE_KEY_FILE] if args.place_key else []) + \
+        ([home / TREASURY_KEY_FILE] if args.treasury_key else [])
     existing = [path for path in [*key_files, home / CONFIG_FILE] if path.exists()]
     if existing and not args.force:
         print(f"refusing to overwrite {', '.join(map(str, existing))}: a key file is a node's or a "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 from pathlib import Path
 from typing import Awaitable, Callable
 
@@ -10,8 +11,9 @@ import structlog
 import trio
 
 from fedow_node.api import build_app, start_server, tls_context
+from fedow_node.api.idempotency import IdempotencyKeys
 from fedow_node.api.stripe_routes import stripe_routes
-from fedow_node.guest import run_guest
+from fedow_node.guest import TrioBridge, run_guest
 from fedow_node.logs import configure_logging
 from fedow_node.node import FedowNode
 from fedow_node.node_api import NodeApi
@@ -26,22 +28,41 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+class TrioAttester:
+    """The node's treasury gatherer (trio, it asks peers over p2p) as the asyncio bridge awaits it."""
+
+    def __init__(self, trio_side: TrioBridge, node: FedowNode) -> None:
+        self._trio = trio_side
+        self._node = node
+
+    async def attest(self, unsigned: bytes) -> bytes:
+        assert self._node.treasury is not None, "FedowNode.open builds the gatherer"
+        return await self._trio.call(self._node.treasury.attest, unsigned)
+
+
 def run(args: argparse.Namespace) -> int:
     node = FedowNode.from_home(args.home)
     # The node's own [log] section applies, except for a format chosen on the command line.
     configure_logging(node.config.log.format if args.log_format == "auto" else args.log_format, node.config.log.level)
     ssl_context = tls_context(node.config.api)  # a bad certificate or key stops here, before anything runs
     node.open()
+    shared: dict[str, TrioBridge] = {}
+    idempotency = IdempotencyKeys.open(node.files.idempotency)
 
     async def trio_main(_scope: trio.CancelScope) -> None:
-        await node.run()
+        async with trio.open_nursery() as nursery:
+            await nursery.start(shared["trio"].serve)
+            await node.run()
 
     async def start_http() -> Callable[[], Awaitable[None]]:
         api = NodeApi(node)
-        bridge = node_bridge(node.config.stripe, api, payout_account=node.config.stripe.payout_account or None)  # None unless [stripe] holds both secrets
+        shared["trio"] = trio_side = TrioBridge(asyncio.get_running_loop())
+        treasury = TrioAttester(trio_side, node)
+        bridge = node_bridge(node.config.stripe, api, treasury,  # None unless [stripe] holds both secrets
+                             payout_account=node.config.stripe.payout_account or None)
         stripe = () if bridge is None else stripe_routes(bridge)
-        runners = [await start_server(build_app(api, node.config.api, extra_routes=stripe), node.config.api.bind,
-                                      ssl_context)]
+        runners = [await start_server(build_app(api, node.config.api, extra_routes=stripe, idempotency=idempotency),
+                                      node.config.api.bind, ssl_context)]
         if node.config.metrics.bind:
             runners.append(await start_server(node.metrics.app(), node.config.metrics.bind))
         log.info("node.http", api=node.config.api.bind, metrics=node.config.metrics.bind or None)
@@ -57,5 +78,6 @@ def run(args: argparse.Namespace) -> int:
     try:
         run_guest(trio_main, start_http)
     finally:
+        idempotency.close()
         node.close()
     return 0

@@ -13,6 +13,8 @@ for ``flush_interval`` and publishes it as one message.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import structlog
@@ -57,18 +59,27 @@ class _DecodedCache:
 
 
 class ConsensusGossip:
-    """consensus.Transport over the consensus topic; deliveries go into the driver's inbox."""
+    """consensus.Transport over the consensus topic, subscribed once for the node's lifetime.
 
-    def __init__(self, network: P2PNode, chain_id: str, max_block_bytes: int) -> None:
+    A node leaves consensus to block-sync when it falls behind and comes back, any
+    number of times; the topic subscription outlives each spell (and keeps the node
+    in the topic's mesh, relaying, while it syncs). :meth:`run` drains the topic for
+    the node's lifetime and hands each message to the consensus attached with
+    :meth:`attached`; between spells messages are validated and dropped.
+    """
+
+    def __init__(self, network: P2PNode, chain_id: str, max_block_bytes: Callable[[], int]) -> None:
         self.network = network
         self.chain_id = chain_id
         self.max_block_bytes = max_block_bytes
+        """Read at each message: governance can change the chain parameter."""
         self.topic = consensus_topic(chain_id)
         self._decoded = _DecodedCache()
+        self._inbox: trio.MemorySendChannel[Message] | None = None
 
     def validate(self, data: bytes, peer_id: str) -> Verdict:
         try:
-            self._decoded.put(data, decode_message(data, self.chain_id, self.max_block_bytes))
+            self._decoded.put(data, decode_message(data, self.chain_id, self.max_block_bytes()))
         except Rejected as exc:
             return REJECT(f"{exc.code}: {exc.detail}")
         return ACCEPT
@@ -76,16 +87,38 @@ class ConsensusGossip:
     async def broadcast(self, message: Message) -> None:
         await self.network.publish(self.topic, encode_message(message))
 
-    async def deliver(self, inbox: trio.MemorySendChannel[Message]) -> None:
-        """Forward validated messages of the topic to the consensus inbox, forever."""
+    @contextmanager
+    def attached(self, inbox: trio.MemorySendChannel[Message]) -> Iterator[None]:
+        """Deliver the topic's messages into ``inbox`` while the block runs (one consensus at a time).
+
+        On exit a delivery blocked on a full inbox is abandoned at once (its clone of the
+        channel is closed), so the next spell of consensus never waits on the last one's inbox.
+        """
+        if self._inbox is not None:
+            raise RuntimeError("a consensus is already attached to the consensus topic")
+        self._inbox = inbox.clone()
+        try:
+            yield
+        finally:
+            self._inbox.close()
+            self._inbox = None
+
+    async def run(self) -> None:
+        """Drain the topic for the node's lifetime, forwarding to the attached consensus, if any."""
         async for item in self.network.subscribe(self.topic, self.validate):
             message = self._decoded.pop(item.data)
+            inbox = self._inbox
+            if inbox is None:
+                continue
             if message is None:  # evicted from the cache under load: decode again
                 try:
-                    message = decode_message(item.data, self.chain_id, self.max_block_bytes)
+                    message = decode_message(item.data, self.chain_id, self.max_block_bytes())
                 except Rejected:
                     continue
-            await inbox.send(message)
+            try:
+                await inbox.send(message)
+            except (trio.ClosedResourceError, trio.BrokenResourceError):
+                pass  # that consensus left while we waited; the message belonged to it
 
 
 class TxGossip:

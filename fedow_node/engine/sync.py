@@ -36,6 +36,8 @@ log = structlog.get_logger(__name__)
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 BATCH_BLOCKS = 64
 BAD_SYNC_PENALTY = 50
+BAD_REQUEST_PENALTY = 20
+"""A sync request or answer that breaks the protocol: only a faulty or hostile peer sends one."""
 
 
 def protocol_id(chain_id: str) -> str:
@@ -53,22 +55,27 @@ class SyncNetwork(Protocol):
 
 
 class SyncServer:
-    """Answers sync requests from the local store."""
+    """Answers sync requests from the local store; a malformed request is refused and costs its peer points."""
 
-    def __init__(self, app: LedgerApplication) -> None:
+    def __init__(self, app: LedgerApplication, network: SyncNetwork) -> None:
         self.app = app
+        self.network = network
 
     async def handle(self, peer_id: str, request: bytes) -> bytes:
         try:
             fields = unpack(request, 1024)
         except CodecRejected as exc:
-            raise ValueError(f"sync request: {exc.detail}") from None
+            raise self._refuse(peer_id, f"sync request: {exc.code}: {exc.detail}") from None
         if fields == ["tip"]:
             return pack([self.app.store.height])
         if (isinstance(fields, list) and len(fields) == 3 and fields[0] == "blocks"
                 and all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in fields[1:])):
             return pack(self._blocks(fields[1], min(fields[2], BATCH_BLOCKS)))
-        raise ValueError("sync request must be ['tip'] or ['blocks', from_height, max_count]")
+        raise self._refuse(peer_id, "sync request must be ['tip'] or ['blocks', from_height, max_count]")
+
+    def _refuse(self, peer_id: str, reason: str) -> P2PError:
+        self.network.penalize(peer_id, BAD_REQUEST_PENALTY, reason)
+        return P2PError("bad_request", reason)
 
     def _blocks(self, start: int, count: int) -> list[list[bytes]]:
         out: list[list[bytes]] = []
@@ -110,10 +117,14 @@ class BlockSyncer:
             try:
                 with trio.move_on_after(5):
                     tip = await self._ask(peer, ["tip"])
-                    if isinstance(tip, list) and len(tip) == 1 and isinstance(tip[0], int):
-                        if tip[0] > self.app.store.height and (best is None or tip[0] > best[1]):
-                            best = (peer, tip[0])
-            except (P2PError, CodecRejected) as exc:
+                    if not (isinstance(tip, list) and len(tip) == 1 and isinstance(tip[0], int)
+                            and not isinstance(tip[0], bool)):
+                        self.network.penalize(peer, BAD_REQUEST_PENALTY, "sync: the tip answer is not [height]")
+                    elif tip[0] > self.app.store.height and (best is None or tip[0] > best[1]):
+                        best = (peer, tip[0])
+            except CodecRejected as exc:
+                self.network.penalize(peer, BAD_REQUEST_PENALTY, f"sync: undecodable tip answer: {exc.detail}")
+            except P2PError as exc:
                 log.debug("sync.tip_unavailable", peer=peer, error=str(exc))
         return best
 
@@ -153,8 +164,12 @@ class BlockSyncer:
                 try:
                     answer = await self._ask(peer, ["blocks", next_height, BATCH_BLOCKS])
                     batch = self._decode_batch(answer)
-                except (P2PError, CodecRejected, Rejected) as exc:
+                except P2PError as exc:
                     log.warning("sync.fetch_failed", peer=peer, height=next_height, error=str(exc))
+                    return
+                except (CodecRejected, Rejected) as exc:
+                    self.network.penalize(peer, BAD_SYNC_PENALTY, f"sync: malformed blocks answer: {exc.detail}")
+                    log.warning("sync.bad_answer", peer=peer, height=next_height, error=str(exc))
                     return
                 if not batch:
                     return

@@ -1,12 +1,16 @@
-"""The Stripe bridge: card refills minted on verified webhooks, refunds, payouts to venues.
+"""The Stripe bridge: card refills and float purchases minted by the treasury, refunds, payouts.
 
-Ordering rule for money going out (refunds, payouts): read-only ledger checks first (is this
-request already recorded? is the balance there?), then Stripe (an earlier attempt's object
-found by its metadata, else created under an idempotency key derived from our request id),
-then the ledger transaction under a reference derived from the same id. A Stripe failure
-therefore leaves the ledger untouched, and a failure after Stripe succeeded is finished by
-retrying the same request: Stripe's object is found again and the ledger either applies or
-reports the reference as already used. See docs/stripe.md for the full reasoning.
+Money in: a verified webhook (or a venue announcing its bank transfer) only asks; the treasury
+nodes each verify the payment at Stripe and co-sign the mint (``LedgerGateway.attest_mint``).
+
+Money out (refunds to the bank card, payouts to a venue's bank), in this order: the FED is put
+on hold on the ledger under a reference derived from our request id (so it cannot be spent
+meanwhile), then Stripe moves the euros (an earlier attempt's object found by its metadata,
+else created under an idempotency key derived from the same id), then the treasury attests
+the Stripe object and the hold is burnt. Stripe refusing the request (declined, invalid)
+releases the hold (attested too: nothing left the account); any other failure (Stripe down,
+the node's key refused, the ledger or the treasury unreachable) is finished by retrying the
+same request, which resumes from the hold. See docs/stripe.md for the full reasoning.
 """
 
 from __future__ import annotations
@@ -16,17 +20,22 @@ from typing import Any, Awaitable, Callable
 import structlog
 
 from fedow_node.payments._config import StripeConfig
-from fedow_node.payments._errors import InvalidPaymentInput, LedgerOutOfStep, LedgerRefused, StripeFailure
-from fedow_node.payments._events import (
-    PLACE_KEY, PURPOSE_KEY, REFILL_ID_KEY, REFILL_PURPOSE, WALLET_KEY, IgnoredEvent, read_event,
+from fedow_node.payments._errors import (
+    CardDeclined, InvalidPaymentInput, LedgerOutOfStep, LedgerRefused, LedgerUnavailable, StripeFailure,
+    StripeRequestInvalid,
 )
-from fedow_node.payments._ledger import LedgerGateway, Submitted
+from fedow_node.payments._events import (
+    HOLD_KEY, PLACE_KEY, PURPOSE_KEY, REFILL_ID_KEY, REFILL_PURPOSE, WALLET_KEY, IgnoredEvent, read_event,
+)
+from fedow_node.payments._ledger import HeldFunds, LedgerGateway, Submitted
 from fedow_node.payments._recent import RecentIds
 from fedow_node.payments._requests import (
-    CheckoutLink, PayoutReceipt, PayoutRequest, RefillRequest, RefundReceipt, RefundRequest, WebhookOutcome,
+    CheckoutLink, FloatReceipt, FloatRequest, PayoutReceipt, PayoutRequest, RefillRequest, RefundReceipt,
+    RefundRequest, WebhookOutcome,
 )
 from fedow_node.payments._stripe_api import StripeApi
 from wallet.keys import encode_address
+from wallet.records import HOLD_BURNT, HOLD_RELEASED
 
 log = structlog.get_logger(__name__)
 
@@ -60,7 +69,7 @@ class StripeBridge:
         self._config = config
         self._gateway = gateway
         self._place_id = place_id
-        self._stripe = StripeApi(config)
+        self._stripe = StripeApi(config.secret_key, config.api_base)
         self._handled_events = RecentIds(recent_events)
 
     def __repr__(self) -> str:
@@ -106,7 +115,7 @@ class StripeBridge:
         return self._stripe.verified_event(raw_body, signature_header, self._config.webhook_secret)
 
     async def handle_event(self, event: dict[str, Any]) -> WebhookOutcome:
-        """Credit a paid refill once; the ledger refuses a second use of the session id network-wide."""
+        """Have a paid refill minted once: the treasury verifies it, the ledger refuses a second use of the session id."""
         reading = read_event(event)
         if reading.event_id in self._handled_events:
             log.info("webhook_duplicate_event", event_id=reading.event_id)
@@ -115,8 +124,7 @@ class StripeBridge:
             log.info("webhook_event_ignored", event_id=reading.event_id, reason=reading.reason)
             self._handled_events.add(reading.event_id)
             return WebhookOutcome("ignored", reading.event_id, detail=reading.reason)
-        submitted = await self._gateway.submit_fed_refill(
-            reading.target_wallet, reading.amount_cents, reading.session_id)
+        submitted = await self._gateway.attest_mint(reading.target_wallet, reading.amount_cents, reading.session_id)
         status = "credited" if submitted is Submitted.APPLIED else "already_credited"
         log.info("refill_" + status, event_id=reading.event_id, session_id=reading.session_id,
                  refill_id=reading.refill_id, amount_cents=reading.amount_cents,
@@ -124,75 +132,116 @@ class StripeBridge:
         self._handled_events.add(reading.event_id)
         return WebhookOutcome(status, reading.event_id, reading.session_id)
 
+    # -- float: a venue buys FED from the treasury by bank transfer -----------------------
+
+    async def buy_float(self, request: FloatRequest) -> FloatReceipt:
+        """Mint into the place's wallet the euros its bank transfer (a Stripe PaymentIntent) brought.
+
+        The amount is what Stripe received; every treasury node checks it again, and that the
+        payment names this place's wallet, before it signs.
+        """
+        intent = await self._stripe.payment_intent(request.payment_intent)
+        amount = _stripe_amount({"amount": intent.get("amount_received")}, "payment intent")
+        wallet = await self._gateway.place_wallet(request.place_id)
+        submitted = await self._gateway.attest_mint(wallet, amount, request.payment_intent)
+        log.info("float_bought", place=request.place_id, payment_intent=request.payment_intent,
+                 amount_cents=amount, ledger=submitted.value)
+        return FloatReceipt(request.payment_intent, request.place_id, amount, submitted)
+
     # -- refunds ---------------------------------------------------------------------------
 
     async def refund(self, request: RefundRequest) -> RefundReceipt:
-        """Refund to the bank card, then burn the FED; retry the same request after any failure."""
+        """Hold the FED, refund the bank card, have the treasury attest it; retry the same request after any failure."""
         ref = refund_ref(request.refund_id)
-        recorded = await self._gateway.recorded(ref)
-        if recorded is not None:
-            return RefundReceipt(request.refund_id, recorded.stripe_id, recorded.amount_cents,
-                                 Submitted.DUPLICATE_REFERENCE)
-        balance = await self._gateway.wallet_fed_balance(request.wallet)
-        if balance < request.amount_cents:
-            raise InvalidPaymentInput(
-                "insufficient_fed", f"wallet {encode_address(request.wallet)} holds {balance} FED cents, "
-                                    f"refund asks {request.amount_cents}")
-        refund = await self._stripe.find_refund(request.payment_intent, REFUND_ID_KEY, request.refund_id) \
-            or await self._stripe.create_refund({
-                "payment_intent": request.payment_intent,
-                "amount": request.amount_cents,
-                "metadata": {REFUND_ID_KEY: request.refund_id, WALLET_KEY: encode_address(request.wallet)},
-            }, ref)
-        stripe_refund_id, amount, submitted = await _record_on_ledger(
-            "refund", request.refund_id, refund,
-            lambda amount, stripe_id: self._gateway.submit_fed_refund(request.wallet, amount, ref, stripe_id))
+        held = await self._gateway.held(ref)
+        if held is None:
+            _require_balance(await self._gateway.wallet_fed_balance(request.wallet), request.amount_cents,
+                             f"wallet {encode_address(request.wallet)}")
+            await self._gateway.hold_for_refund(request.wallet, request.amount_cents, ref, request.payment_intent)
+            held = HeldFunds(ref, request.amount_cents, "held", None)
+        amount = held.amount_cents
+
+        async def refund_at_stripe() -> dict[str, Any]:
+            return await self._stripe.find_refund(request.payment_intent, HOLD_KEY, ref) \
+                or await self._stripe.create_refund({
+                    "payment_intent": request.payment_intent,
+                    "amount": amount,
+                    "metadata": {REFUND_ID_KEY: request.refund_id, HOLD_KEY: ref,
+                                 WALLET_KEY: encode_address(request.wallet)},
+                }, ref)
+
+        stripe_refund_id, submitted = await self._pay_out("refund", request.refund_id, held, refund_at_stripe)
         return RefundReceipt(request.refund_id, stripe_refund_id, amount, submitted)
 
     # -- payouts ---------------------------------------------------------------------------
 
     async def payout(self, request: PayoutRequest) -> PayoutReceipt:
-        """Transfer a place's FED to its Connect account, then burn it with a bank deposit."""
+        """Hold the place's FED, transfer it to its Connect account, have the treasury attest and burn it."""
         ref = payout_ref(request.payout_id)
-        recorded = await self._gateway.recorded(ref)
-        if recorded is not None:
-            return PayoutReceipt(request.payout_id, request.place_id, recorded.stripe_id, recorded.amount_cents,
-                                 Submitted.DUPLICATE_REFERENCE)
-        balance = await self._gateway.place_fed_balance(request.place_id)
-        amount = balance if request.amount_cents is None else request.amount_cents
-        if amount <= 0:
-            raise InvalidPaymentInput("nothing_to_pay_out", f"place {request.place_id} holds no FED")
-        if amount > balance:
-            raise InvalidPaymentInput(
-                "insufficient_fed", f"place {request.place_id} holds {balance} FED cents, payout asks {amount}")
-        account = await self._gateway.place_payout_account(request.place_id)
-        transfer = await self._stripe.find_transfer(ref) or await self._stripe.create_transfer({
-            "amount": amount,
-            "currency": "eur",
-            "destination": account,
-            "transfer_group": ref,
-            "metadata": {PAYOUT_ID_KEY: request.payout_id, PLACE_KEY: request.place_id},
-        }, ref)
-        transfer_id, amount, submitted = await _record_on_ledger(
-            "payout", request.payout_id, transfer,
-            lambda amount, stripe_id: self._gateway.submit_bank_deposit(request.place_id, amount, ref, stripe_id))
+        held = await self._gateway.held(ref)
+        if held is None:
+            balance = await self._gateway.place_fed_balance(request.place_id)
+            wanted = balance if request.amount_cents is None else request.amount_cents
+            if wanted <= 0:
+                raise InvalidPaymentInput("nothing_to_pay_out", f"place {request.place_id} holds no FED")
+            _require_balance(balance, wanted, f"place {request.place_id}")
+            await self._gateway.place_payout_account(request.place_id)  # refuse before holding anything
+            await self._gateway.hold_for_payout(request.place_id, wanted, ref)
+            held = HeldFunds(ref, wanted, "held", None)
+        amount = held.amount_cents
+
+        async def transfer_at_stripe() -> dict[str, Any]:
+            account = await self._gateway.place_payout_account(request.place_id)
+            return await self._stripe.find_transfer(ref) or await self._stripe.create_transfer({
+                "amount": amount,
+                "currency": "eur",
+                "destination": account,
+                "transfer_group": ref,
+                "metadata": {PAYOUT_ID_KEY: request.payout_id, PLACE_KEY: request.place_id, HOLD_KEY: ref},
+            }, ref)
+
+        transfer_id, submitted = await self._pay_out("payout", request.payout_id, held, transfer_at_stripe)
         return PayoutReceipt(request.payout_id, request.place_id, transfer_id, amount, submitted)
 
+    async def _pay_out(self, kind: str, request_id: str, held: HeldFunds,
+                       pay: Callable[[], Awaitable[dict[str, Any]]]) -> tuple[str, Submitted]:
+        """Stripe moves the held euros, then the treasury attests it and the hold is burnt: (Stripe id, ledger)."""
+        if held.state == HOLD_BURNT:
+            return held.paid_by or "", Submitted.DUPLICATE_REFERENCE
+        if held.state == HOLD_RELEASED:
+            raise InvalidPaymentInput(f"{kind}_released", f"{kind} {request_id} failed at Stripe and its hold was "
+                                      "released: ask again with a new id")
+        try:
+            moved = await pay()
+        except (CardDeclined, StripeRequestInvalid):  # Stripe refused this request: nothing left the account
+            await self._release(kind, request_id, held.reference)
+            raise
+        stripe_id, amount = _stripe_id(moved, kind), _stripe_amount(moved, kind)
+        try:
+            if amount != held.amount_cents:
+                raise LedgerRefused("amount_mismatch", f"Stripe moved {amount} cents, the hold is "
+                                    f"{held.amount_cents}")
+            submitted = await self._gateway.attest_burn(held.reference, stripe_id, amount)
+        except LedgerRefused as err:
+            raise _out_of_step(kind, request_id, stripe_id, err) from err
+        log.info(f"{kind}_done", request_id=request_id, stripe_id=stripe_id, amount_cents=amount,
+                 ledger=submitted.value)
+        return stripe_id, submitted
 
-async def _record_on_ledger(
-    kind: str, request_id: str, stripe_object: dict[str, Any],
-    submit: Callable[[int, str], Awaitable[Submitted]],
-) -> tuple[str, int, Submitted]:
-    """Burn on the ledger what Stripe moved (its id and amount decide, even from an earlier attempt)."""
-    stripe_id = _stripe_id(stripe_object, kind)
-    amount = _stripe_amount(stripe_object, kind)
-    try:
-        submitted = await submit(amount, stripe_id)
-    except LedgerRefused as err:
-        raise _out_of_step(kind, request_id, stripe_id, err) from err
-    log.info(f"{kind}_done", request_id=request_id, stripe_id=stripe_id, amount_cents=amount,
-             ledger=submitted.value)
-    return stripe_id, amount, submitted
+    async def _release(self, kind: str, request_id: str, hold_ref: str) -> None:
+        """Give a hold back after Stripe refused to move its euros (the treasury checks that nothing moved)."""
+        try:
+            await self._gateway.attest_release(hold_ref)
+        except (LedgerRefused, LedgerUnavailable) as err:
+            log.error("hold_not_released", kind=kind, request_id=request_id, hold_ref=hold_ref, code=err.code,
+                      detail=err.detail)
+        else:
+            log.info("hold_released", kind=kind, request_id=request_id, hold_ref=hold_ref)
+
+
+def _require_balance(balance: int, amount: int, owner: str) -> None:
+    if balance < amount:
+        raise InvalidPaymentInput("insufficient_fed", f"{owner} holds {balance} FED cents, {amount} asked")
 
 
 def _stripe_id(obj: dict[str, Any], kind: str) -> str:

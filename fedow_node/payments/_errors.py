@@ -11,6 +11,8 @@
     │   ├── StripeRequestInvalid    HTTP 400/404 or an idempotency-key conflict
     │   ├── StripeAuthFailed        HTTP 401/403: wrong or restricted secret key
     │   └── StripeUnavailable       HTTP 429/5xx or no connection: retry later
+    ├── PaymentNotVerified     a treasury node's own check at Stripe contradicts what it was asked to sign
+    ├── NotAttested            fewer than the treasury's threshold of nodes signed a mint, burn or release
     ├── LedgerRefused          the ledger rejected the transaction (raised by the gateway)
     ├── LedgerUnavailable      the ledger did not answer in time (raised by the gateway)
     └── LedgerOutOfStep        money moved at Stripe but the ledger refused the matching
@@ -65,6 +67,27 @@ class StripeAuthFailed(StripeFailure):
 
 class StripeUnavailable(StripeFailure):
     """Stripe is unreachable, rate-limiting or failing: the same request may be retried."""
+
+
+class PaymentNotVerified(PaymentError):
+    """Stripe contradicts a mint, burn or release a treasury node was asked to sign: it does not sign.
+
+    ``code``: ``unknown_payment``, ``not_paid``, ``amount_mismatch``, ``wrong_currency``,
+    ``refunded``, ``wrong_wallet``, ``wrong_purpose`` (money in); ``unknown_payout``, ``wrong_payout``,
+    ``reversed``, ``payout_pending``, ``payout_failed``, ``paid_out`` (money out).
+    """
+
+
+class NotAttested(PaymentError):
+    """The treasury threshold was not reached; nothing was submitted.
+
+    ``code`` is the commonest refusal of the asked treasury nodes (``not_paid``, ``reference_used``...),
+    or ``treasury_unavailable`` when too few answered; ``refusals`` lists (node, code, detail) of each.
+    """
+
+    def __init__(self, code: str, detail: str, refusals: tuple[tuple[str, str, str], ...] = ()) -> None:
+        super().__init__(code, detail)
+        self.refusals = refusals
 
 
 class LedgerRefused(PaymentError):

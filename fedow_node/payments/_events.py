@@ -8,14 +8,24 @@ from typing import Any, Mapping
 from fedow_node.payments._errors import WebhookRejected
 from fedow_node.payments._requests import MAX_AMOUNT_CENTS
 from wallet.errors import Rejected
-from wallet.keys import decode_address
+from wallet.keys import decode_address, encode_address
 
 REFILL_EVENT_TYPES = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
 """A card payment completes paid; a delayed method (SEPA debit) completes unpaid, then succeeds."""
 
-PURPOSE_KEY, REFILL_PURPOSE = "fedow_purpose", "fed_refill"
-"""Metadata that marks the Checkout Sessions this bridge created (others may share the account)."""
+PURPOSE_KEY, REFILL_PURPOSE, FLOAT_PURPOSE = "fedow_purpose", "fed_refill", "fed_float"
+"""Metadata that marks the payments FED is minted against (others may share the account): a
+card top-up's Checkout Session (and its payment intent), a venue's bank transfer for float
+(a payment intent of its own). Each payment is minted under one reference only: the session
+id for a top-up, the payment intent id for float."""
 WALLET_KEY, REFILL_ID_KEY, PLACE_KEY = "fedow_wallet", "fedow_refill_id", "fedow_place"
+HOLD_KEY = "fedow_hold"
+
+
+def float_metadata(place_id: str, place_wallet: bytes) -> dict[str, str]:
+    """Metadata the federation puts on the PaymentIntent of a venue's bank transfer for FED float."""
+    return {PURPOSE_KEY: FLOAT_PURPOSE, WALLET_KEY: encode_address(place_wallet), PLACE_KEY: place_id}
+"""Metadata of a refund or transfer naming the ledger hold it pays out (what the treasury checks)."""
 
 
 @dataclass(frozen=True)

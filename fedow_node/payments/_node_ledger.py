@@ -1,49 +1,60 @@
-"""The :class:`LedgerGateway` of a running node: real transactions signed with the place key.
+"""The :class:`LedgerGateway` of a running node: place-signed holds, treasury-attested mints and burns.
 
-Each submission is built, signed with the node's place key, handed to the node (mempool,
-gossip) and awaited until committed. The ledger's ``reference_used`` refusal, whether at
-submission (already committed) or when the block builder drops it (a concurrent twin from
-another node won), becomes :attr:`Submitted.DUPLICATE_REFERENCE`. ``recorded`` follows the
-ledger's reference index (``payref/``) to the committing transaction. Runs on the HTTP API's
-asyncio loop, where the node's committed state is read directly (docs/stripe.md).
+Holds are signed with the node's place key. Mints, burns and releases are co-signed
+transactions: the unsigned part is built here, the :class:`Attester` (the node's treasury
+gatherer) collects the treasury's threshold of signatures (each treasury node verifies at
+Stripe itself), and the result is submitted like any transaction. Each submission is awaited
+until committed. A spent reference, whether the ledger or a treasury node says so (a
+concurrent twin from another node won), becomes :attr:`Submitted.DUPLICATE_REFERENCE`. Runs on
+the HTTP API's asyncio loop, where the node's committed state is read directly (docs/stripe.md).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from typing import Mapping
+from typing import Mapping, Protocol
 
 import structlog
 
-from fedow_node.api.facade import NodeFacade
-from fedow_node.payments._errors import LedgerRefused, LedgerUnavailable
-from fedow_node.payments._ledger import Recorded, Submitted
+from fedow_node.api.facade import REFUSALS, NodeFacade, refusal_of
+from fedow_node.payments._errors import LedgerRefused, LedgerUnavailable, NotAttested
+from fedow_node.payments._ledger import HeldFunds, Submitted
 from wallet import layout, queries
-from wallet.block import decode_block
-from wallet.bodies import BankDeposit, Body, FedRefill, FedRefund
+from wallet.bodies import Body, FedBurn, FedMint, FedRelease, PayoutHold, RefundHold
 from wallet.keys import SigningKey
 from wallet.records import Balance, Place, Pointer
 from wallet.state import read_one
-from wallet.tx import NONCE_BYTES, decode_tx, sign_tx, unsigned_bytes
+from wallet.tx import NONCE_BYTES, build_unsigned, sign_tx, unsigned_bytes
 
 log = structlog.get_logger(__name__)
 
-REFERENCE_USED = "reference_used"
-"""The ledger's code for a payment, refund or payout reference spent before (wallet/rules/payments.py)."""
+DUPLICATE_CODES = ("reference_used", "hold_settled")
+"""The ledger's (and a treasury node's) codes for a movement already on the chain."""
+RETRY_CODES = ("treasury_unavailable", "stripe_unavailable", "stripe_authentication", "payout_pending")
+"""Treasury refusals that a later retry may overcome (the webhook answers 503, Stripe retries)."""
 
 DEFAULT_COMMIT_TIMEOUT_S = 10.0
 """How long a submission waits for its commit; Stripe gives a webhook about 10 s before it retries."""
 
 
+class Attester(Protocol):
+    """Collects the treasury's signatures (``fedow_node.treasury.TreasuryGatherer``)."""
+
+    async def attest(self, unsigned: bytes) -> bytes:
+        """The co-signed transaction; :class:`NotAttested` when fewer than the threshold signed."""
+        ...
+
+
 class NodeLedger:
     """``LedgerGateway`` over a :class:`NodeFacade`; ``payout_accounts`` maps place ids to ``acct_...``."""
 
-    def __init__(self, node: NodeFacade, place_key: SigningKey, *,
+    def __init__(self, node: NodeFacade, place_key: SigningKey, treasury: Attester, *,
                  payout_accounts: Mapping[str, str] | None = None,
                  commit_timeout_s: float = DEFAULT_COMMIT_TIMEOUT_S) -> None:
         self._node = node
         self._key = place_key
+        self._treasury = treasury
         self._payout_accounts = dict(payout_accounts or {})
         self._commit_timeout_s = commit_timeout_s
 
@@ -52,10 +63,10 @@ class NodeLedger:
 
     # -- money in ----------------------------------------------------------------------------
 
-    async def submit_fed_refill(self, target_wallet: bytes, amount_cents: int, payment_ref: str) -> Submitted:
-        return await self._submit(FedRefill(target_wallet, amount_cents, payment_ref), payment_ref)
+    async def attest_mint(self, wallet: bytes, amount_cents: int, payment_ref: str) -> Submitted:
+        return await self._attested(FedMint(payment_ref, amount_cents, wallet), payment_ref)
 
-    # -- money out ---------------------------------------------------------------------------
+    # -- balances and places -----------------------------------------------------------------
 
     async def wallet_fed_balance(self, wallet: bytes) -> int:
         fed = read_one(self._node.reader, layout.FED_ASSET, Pointer)
@@ -64,12 +75,11 @@ class NodeLedger:
         record = read_one(self._node.reader, layout.balance(wallet, fed.target), Balance)
         return 0 if record is None else record.amount
 
-    async def submit_fed_refund(self, wallet: bytes, amount_cents: int, refund_ref: str,
-                                stripe_refund_id: str) -> Submitted:
-        return await self._submit(FedRefund(wallet, amount_cents, refund_ref, stripe_refund_id), refund_ref)
-
     async def place_fed_balance(self, place_id: str) -> int:
         return await self.wallet_fed_balance(self._own_place(place_id).wallet)
+
+    async def place_wallet(self, place_id: str) -> bytes:
+        return self._own_place(place_id).wallet
 
     async def place_payout_account(self, place_id: str) -> str:
         account = self._payout_accounts.get(self._own_place(place_id).id)
@@ -78,26 +88,25 @@ class NodeLedger:
                                 "configured for payouts on this node")
         return account
 
-    async def submit_bank_deposit(self, place_id: str, amount_cents: int, payout_ref: str,
-                                  stripe_transfer_id: str) -> Submitted:
+    # -- money out ---------------------------------------------------------------------------
+
+    async def hold_for_refund(self, wallet: bytes, amount_cents: int, hold_ref: str,
+                              payment_intent: str) -> Submitted:
+        return await self._signed(RefundHold(hold_ref, wallet, amount_cents, payment_intent), hold_ref)
+
+    async def hold_for_payout(self, place_id: str, amount_cents: int, hold_ref: str) -> Submitted:
         self._own_place(place_id)
-        return await self._submit(BankDeposit(amount_cents, payout_ref, stripe_transfer_id), payout_ref)
+        return await self._signed(PayoutHold(hold_ref, amount_cents), hold_ref)
 
-    # -- the reference index -----------------------------------------------------------------
+    async def held(self, hold_ref: str) -> HeldFunds | None:
+        hold = queries.hold(self._node.reader, hold_ref)
+        return None if hold is None else HeldFunds(hold.reference, hold.amount, hold.state, hold.paid_by)
 
-    async def recorded(self, ref: str) -> Recorded | None:
-        pointer = read_one(self._node.reader, layout.payment_ref(ref), Pointer)
-        if pointer is None:
-            return None
-        txid = pointer.target
-        location = self._node.store.tx_location(txid) if txid else None
-        raw_block = None if location is None else self._node.store.block(location.height)
-        if location is None or raw_block is None:
-            raise LedgerRefused(REFERENCE_USED, f"reference {ref!r} was used by the genesis state or a "
-                                "transaction this node does not index")
-        block = decode_block(raw_block, chain_id=self._node.chain_id, max_bytes=len(raw_block))
-        raw_tx = block.txs[location.position]
-        return _recorded(ref, decode_tx(raw_tx, len(raw_tx)).body)
+    async def attest_burn(self, hold_ref: str, stripe_id: str, amount_cents: int) -> Submitted:
+        return await self._attested(FedBurn(hold_ref, stripe_id, amount_cents), hold_ref)
+
+    async def attest_release(self, hold_ref: str) -> Submitted:
+        return await self._attested(FedRelease(hold_ref), hold_ref)
 
     # -- submission --------------------------------------------------------------------------
 
@@ -110,36 +119,45 @@ class NodeLedger:
             raise LedgerRefused("wrong_place", f"this node signs for place {place.id!r}, not {place_id!r}")
         return place
 
-    async def _submit(self, body: Body, ref: str) -> Submitted:
-        """Sign, submit and wait for the commit; a spent reference is a duplicate, not a failure."""
+    async def _signed(self, body: Body, ref: str) -> Submitted:
+        """A transaction signed with the place key, submitted and awaited."""
         node = self._node
         nonce, expires_at = os.urandom(NONCE_BYTES), node.next_expiry()
         tx = sign_tx(self._key, node.chain_id, body.KIND, body, nonce, expires_at)
         txid = hashlib.sha256(unsigned_bytes(body.KIND, self._key.public_key, nonce, expires_at, body)).digest()
+        return await self._submit(tx, txid, body.KIND, ref)
+
+    async def _attested(self, body: Body, ref: str) -> Submitted:
+        """A treasury transaction: its signatures gathered from the treasury nodes, then submitted."""
+        unsigned = build_unsigned(body.KIND, body, os.urandom(NONCE_BYTES), self._node.next_expiry())
+        try:
+            tx = await self._treasury.attest(unsigned)
+        except NotAttested as refusal:
+            return self._refused(refusal.code, refusal.detail, body.KIND, ref)
+        return await self._submit(tx, hashlib.sha256(unsigned).digest(), body.KIND, ref)
+
+    async def _submit(self, tx: bytes, txid: bytes, kind: str, ref: str) -> Submitted:
+        """Submit and wait for the commit; a spent reference is a duplicate, not a failure."""
+        node = self._node
         try:
             await node.submit(tx)
             location = await node.wait_committed(txid, self._commit_timeout_s)
-        except Exception as exc:  # SubmitRefused, consensus.TxRejected or wallet.Rejected: code + detail
-            code, detail = getattr(exc, "code", None), getattr(exc, "detail", None)
-            if not isinstance(code, str) or not isinstance(detail, str):
-                raise
-            if code == REFERENCE_USED:
-                log.info("ledger_reference_already_used", kind=body.KIND, ref=ref, txid=txid.hex())
-                return Submitted.DUPLICATE_REFERENCE
-            raise LedgerRefused(code, detail) from None
+        except REFUSALS as exc:  # anything else (a storage fault) is the node's, not a refusal
+            refusal = refusal_of(exc)
+            assert refusal is not None
+            return self._refused(refusal.code, refusal.detail, kind, ref)
         if location is None:
-            raise LedgerUnavailable("ledger_unavailable", f"{body.KIND} {txid.hex()} (reference {ref!r}) was "
+            raise LedgerUnavailable("ledger_unavailable", f"{kind} {txid.hex()} (reference {ref!r}) was "
                                     f"not committed within {self._commit_timeout_s:g} s; retry later")
-        log.info("ledger_submitted", kind=body.KIND, ref=ref, txid=txid.hex(), height=location.height)
+        log.info("ledger_submitted", kind=kind, ref=ref, txid=txid.hex(), height=location.height)
         return Submitted.APPLIED
 
-
-def _recorded(ref: str, body: Body) -> Recorded:
-    """The Stripe object id and amount a reference-spending body carries."""
-    if isinstance(body, FedRefill):
-        return Recorded(body.payment_ref, body.amount)
-    if isinstance(body, FedRefund):
-        return Recorded(body.stripe_refund_id, body.amount)
-    if isinstance(body, BankDeposit):
-        return Recorded(body.stripe_transfer_id or "", body.amount)
-    raise LedgerRefused(REFERENCE_USED, f"reference {ref!r} is held by a {body.KIND} transaction")
+    @staticmethod
+    def _refused(code: str, detail: str, kind: str, ref: str) -> Submitted:
+        """A refusal (the ledger's or the treasury's) as a duplicate, or raised as the matching payment error."""
+        if code in DUPLICATE_CODES:
+            log.info("ledger_reference_already_used", kind=kind, ref=ref, code=code)
+            return Submitted.DUPLICATE_REFERENCE
+        if code in RETRY_CODES:
+            raise LedgerUnavailable(code, detail) from None
+        raise LedgerRefused(code, detail) from None

@@ -29,6 +29,11 @@ def check_amount(field: str, value: object, minimum: int = 1) -> None:
             "invalid_amount", f"{field} must be an integer number of cents in [{minimum}, {MAX_AMOUNT_CENTS}]")
 
 
+def check_payment_intent(value: object) -> None:
+    if not isinstance(value, str) or not value.startswith("pi_") or not _STRIPE_ID.fullmatch(value):
+        raise InvalidPaymentInput("invalid_payment_intent", "payment_intent must be a Stripe id pi_...")
+
+
 def check_wallet(field: str, value: object) -> None:
     if not isinstance(value, bytes) or len(value) != 32:
         raise InvalidPaymentInput("invalid_wallet", f"{field} must be a 32-byte wallet id")
@@ -68,9 +73,7 @@ class RefundRequest:
 
     def __post_init__(self) -> None:
         check_request_id("refund_id", self.refund_id)
-        if not isinstance(self.payment_intent, str) or not self.payment_intent.startswith("pi_") \
-                or not _STRIPE_ID.fullmatch(self.payment_intent):
-            raise InvalidPaymentInput("invalid_payment_intent", "payment_intent must be a Stripe id pi_...")
+        check_payment_intent(self.payment_intent)
         check_wallet("wallet", self.wallet)
         check_amount("amount_cents", self.amount_cents)
 
@@ -107,6 +110,28 @@ class PayoutReceipt:
     stripe_transfer_id: str
     amount_cents: int
     ledger: Submitted
+
+
+@dataclass(frozen=True)
+class FloatRequest:
+    """A venue announces the bank transfer (a Stripe PaymentIntent) with which it bought FED float."""
+
+    payment_intent: str
+    place_id: str
+
+    def __post_init__(self) -> None:
+        check_payment_intent(self.payment_intent)
+        if not isinstance(self.place_id, str) or not self.place_id:
+            raise InvalidPaymentInput("invalid_place", "place_id must be a non-empty string")
+
+
+@dataclass(frozen=True)
+class FloatReceipt:
+    payment_intent: str
+    place_id: str
+    amount_cents: int
+    ledger: Submitted
+    """APPLIED now, or DUPLICATE_REFERENCE when this transfer was already minted."""
 
 
 @dataclass(frozen=True)

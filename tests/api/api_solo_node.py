@@ -23,6 +23,7 @@ from storage import CommitBatch, Store, TxLocation, genesis_state_hash, next_sta
 from wallet import queries
 from wallet.block import EMPTY_HASH, block_id, make_block
 from wallet.keys import SigningKey
+from wallet.layout import place_wallet_id
 
 CHAIN = "fedow-apitest"
 GENESIS_MS = 1_767_225_600_000
@@ -39,6 +40,10 @@ BAR = key("bar")
 CAFE = key("cafe")
 ALICE = key("alice")
 BOB = key("bob")
+TREASURY = (key("treasury-1"), key("treasury-2"), key("treasury-3"))
+"""A 2-of-3 treasury, like the devnet's (tests/treasury runs its nodes in process)."""
+FLOAT = 1_000_000
+"""FED float of the bar at genesis (what it sells for cash); the café starts without any."""
 
 
 def genesis(**param_changes: int) -> GenesisDoc:
@@ -47,6 +52,7 @@ def genesis(**param_changes: int) -> GenesisDoc:
     return parse_genesis({
         "chain_id": CHAIN, "genesis_time_ms": GENESIS_MS, "authorities": [AUTHORITY.public_key.hex()],
         "authority_threshold": 1,
+        "treasury": sorted(k.public_key.hex() for k in TREASURY), "treasury_threshold": 2,
         "params": params,
         "assets": [
             {"id": "FED", "name": "Euro fédéré", "category": "FED", "origin_place": None, "melting": False},
@@ -60,7 +66,8 @@ def genesis(**param_changes: int) -> GenesisDoc:
         "federations": [{"id": "festival", "name": "Festival", "places": ["bar", "cafe"], "assets": ["FED"]}],
         "validators": [{"public_key": VALIDATOR.public_key.hex(), "place": "bar", "stake": 100_000}],
         "balances": [{"owner": ALICE.public_key.hex(), "asset": "FED", "amount": 50_000},
-                     {"owner": BOB.public_key.hex(), "asset": "MELT", "amount": 10_000}],
+                     {"owner": BOB.public_key.hex(), "asset": "MELT", "amount": 10_000},
+                     {"owner": place_wallet_id("bar").hex(), "asset": "FED", "amount": FLOAT}],
     })
 
 
@@ -101,7 +108,7 @@ class SoloNode:
         if len(self.pending) >= self.max_pending:
             raise SubmitRefused("mempool_full", f"mempool holds its maximum of {self.max_pending} transactions")
         height = self.store.height + 1
-        ctx = wallet.BlockContext(self.chain_id, height, self._time(height), EMPTY_HASH)
+        ctx = wallet.BlockContext(self.chain_id, height, self.block_time(height), EMPTY_HASH)
         wallet.apply_tx(wallet.Overlay(self.store), ctx, decoded)  # raises wallet.Rejected
         self.pending.append(decoded)
         self._raw[decoded.txid] = tx
@@ -136,13 +143,17 @@ class SoloNode:
         return queries.params(self.store)
 
     @staticmethod
-    def _time(height: int) -> int:
-        return GENESIS_MS + height * BLOCK_MS
+    def block_time(height: int) -> int:
+        """Block 1 at the genesis time, each next one when the single vote before it was stamped.
+
+        That is the consensus rule (a block's time is the median time of its last commit), so the
+        solo node's chains pass ``fedow-node audit`` (tests/audit/test_audit_stripe.py)."""
+        return GENESIS_MS + (height - 1) * BLOCK_MS
 
     def commit(self) -> int:
         """Commit pending transactions in one block (those that no longer apply are dropped); its height."""
         height = self.store.height + 1
-        ctx = wallet.BlockContext(self.chain_id, height, self._time(height), VALIDATOR.public_key)
+        ctx = wallet.BlockContext(self.chain_id, height, self.block_time(height), VALIDATOR.public_key)
         params = self._params()
         built = wallet.build_block(self.store, ctx, self.pending, params.max_block_txs, params.max_block_bytes,
                                    {tx.txid for tx in self.pending})
@@ -153,7 +164,7 @@ class SoloNode:
                            proposer=VALIDATOR.public_key, txs=raw_txs, state_hash=state_hash,
                            last_commit=self._last_certificate, evidence=[]).encode()
         bid = block_id(block)
-        vote = sign_vote(VALIDATOR, self.chain_id, VoteType.PRECOMMIT, height, 0, bid, ctx.time_ms + 1)
+        vote = sign_vote(VALIDATOR, self.chain_id, VoteType.PRECOMMIT, height, 0, bid, self.block_time(height + 1))
         certificate = encode_certificate(Certificate.from_precommits(height, 0, bid, [vote]))
         for txid, why in built.dropped:
             self.feed.drop(txid, why.code, why.detail)

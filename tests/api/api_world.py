@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import json as json_module
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Iterator
 
 import aiohttp
 from aiohttp import web
@@ -76,7 +77,8 @@ def qr_id(n: int) -> bytes:
 def run_world(tmp_path: Path, scenario: Callable[[World], Awaitable[None]], **node_options: Any) -> None:
     """Run ``scenario`` against a fresh node and API; the node is closed afterwards.
 
-    ``api=ApiSection(...)`` replaces the API settings; other options go to :class:`SoloNode`.
+    ``api=ApiSection(...)`` replaces the API settings, ``node_class`` the :class:`SoloNode` class;
+    other options go to the node.
     """
     asyncio.run(_with_world(tmp_path, scenario, node_options))
 
@@ -84,7 +86,7 @@ def run_world(tmp_path: Path, scenario: Callable[[World], Awaitable[None]], **no
 async def _with_world(tmp_path: Path, scenario: Callable[[World], Awaitable[None]],
                       node_options: dict[str, Any]) -> None:
     api = node_options.pop("api", ApiSection(max_body_bytes=MAX_BODY))
-    node = SoloNode(tmp_path, **node_options)
+    node = node_options.pop("node_class", SoloNode)(tmp_path, **node_options)
     app = build_app(node, api, clock=lambda: NOW_MS)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
@@ -129,3 +131,16 @@ class ServerThread:
         self._thread.join(10)
         assert not self._thread.is_alive()
         self._loop.close()
+
+
+@contextmanager
+def served_node(home: Path, **node_options: Any) -> Iterator[tuple[str, SoloNode]]:
+    """(API base URL, node) of a node served from its own thread: for synchronous callers (the CLI)."""
+    node = SoloNode(home, **node_options)
+    server = ServerThread(node)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{server.port}", node
+    finally:
+        server.stop()
+        node.close()

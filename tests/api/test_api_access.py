@@ -41,6 +41,13 @@ def test_anonymous_visitors_see_chain_facts_but_no_balance(tmp_path):
         for path in ("/v1/status", "/v1/blocks/1", "/v1/assets", "/v1/places", "/v1/validators"):
             status, _ = await world.raw("GET", path, token=None)
             assert status == 200, path
+        txid = (await world.client.block(2))["txids"][0]
+        status, seen = await world.raw("GET", f"/v1/txs/{txid}", token=None)
+        assert status == 200 and seen["status"] == "committed" and "tx" not in seen  # the status, not the body
+        status, seen = await world.raw("GET", f"/v1/txs/{txid}")
+        assert status == 200 and seen["tx"]["kind"] == "cash_refill"
+        status, body = await world.raw("GET", f"/v1/txs/{txid}", token="fdw_nope")
+        assert (status, body["error"]) == (401, "bad_token")
     run_world(tmp_path, scenario)
 
 

@@ -8,7 +8,7 @@ import io
 
 import aiohttp
 
-from api_solo_node import ALICE, BLOCK_MS, BOB, GENESIS_MS
+from api_solo_node import ALICE, BOB, SoloNode
 from api_world import World, card_uid, run_world
 from fedow_node.api import create_token, tokens_path
 from fedow_node.client import FedowClient
@@ -16,7 +16,7 @@ from fedow_node.iso_time import iso_time
 from test_api_events import subscribed
 from wallet.layout import card_wallet_id
 
-DAY = "2026-01-01"  # the solo node's blocks are at GENESIS_MS + height seconds: 2026-01-01T00:00:0h Z
+DAY = "2026-01-01"  # the solo node's block h is at GENESIS_MS + (h - 1) seconds: 2026-01-01T00:00:0x Z
 
 
 def _balance(wallet: dict, asset: str) -> int:
@@ -47,7 +47,7 @@ def test_history_entries_and_events_carry_the_block_time(tmp_path):
             event = await first
         page = await world.client.history(card_wallet_id(card_uid(1)))
         entry = page.entries[0]
-        assert entry["time_ms"] == GENESIS_MS + entry["height"] * BLOCK_MS == event["time_ms"]
+        assert entry["time_ms"] == SoloNode.block_time(entry["height"]) == event["time_ms"]
         assert entry["time"] == iso_time(entry["time_ms"]) == event["time"]
         assert entry["time"].startswith(f"{DAY}T00:00:0") and entry["place"] == "bar"
         await events.aclose()

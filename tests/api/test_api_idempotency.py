@@ -9,7 +9,7 @@ import asyncio
 
 from api_world import World, card_uid, run_world
 from fedow_node.api import create_token, tokens_path
-from fedow_node.api.idempotency import IdempotencyKeys
+from fedow_node.api.idempotency import RETAIN_MS, IdempotencyKeys, Remembered
 from test_api_pos import assert_refused, balance
 from wallet.layout import card_wallet_id
 
@@ -105,8 +105,21 @@ def test_client_retries_with_its_key(tmp_path):
 def test_remembered_keys_are_bounded():
     keys = IdempotencyKeys(capacity=2)
     for n in range(3):
-        keys.remember("till", f"k{n}", b"f", bytes([n]) * 32)
+        keys.remember("till", f"k{n}", b"f", bytes([n]) * 32, b"tx%d" % n)
     assert keys.recall("till", "k0", b"f") is None
-    assert keys.recall("till", "k2", b"f") == b"\2" * 32
+    assert keys.recall("till", "k2", b"f") == Remembered(b"f", b"\2" * 32, b"tx2")
     keys.forget("till", "k2")
     assert keys.recall("till", "k2", b"f") is None
+
+
+def test_keys_survive_a_restart_and_old_ones_expire(tmp_path):
+    now = [1_000]
+    keys = IdempotencyKeys(database=str(tmp_path / "keys.sqlite"), clock_ms=lambda: now[0])
+    keys.remember("till", "k1", b"f", b"\1" * 32, b"signed")
+    keys.close()  # a restart (the SIGKILL case is tests/node/test_idempotency_restart.py)
+    again = IdempotencyKeys(database=str(tmp_path / "keys.sqlite"), clock_ms=lambda: now[0])
+    assert again.recall("till", "k1", b"f") == Remembered(b"f", b"\1" * 32, b"signed")
+    again.close()
+    now[0] += RETAIN_MS + 1
+    later = IdempotencyKeys(database=str(tmp_path / "keys.sqlite"), clock_ms=lambda: now[0])
+    assert later.recall("till", "k1", b"f") is None

@@ -14,12 +14,12 @@ import re
 
 import pytest
 
-from api_solo_node import ALICE, BAR, CAFE
+from api_solo_node import ALICE, BAR, CAFE, FLOAT
 from api_world import MAX_BODY, World, card_uid, run_world
 from fedow_node.api import ROUTES, create_token, revoke_token, tokens_path
 from fedow_node.api.pos import ACTIONS
 from fedow_node.client import ApiRefused
-from wallet.bodies import PlacePolicy
+from wallet.bodies import SetPlacePolicy
 from wallet.layout import card_wallet_id, place_wallet_id
 
 
@@ -55,23 +55,21 @@ def test_sale_refill_refund_cycle_moves_money(tmp_path):
         client, card = world.client, card_wallet_id(card_uid(1))
         await world.register(1)
         assert (await client.refill("FED", 2000, uid=card_uid(1))).committed
+        assert await balance(world, place_wallet_id("bar"), "FED") == FLOAT - 2000  # sold from its float
         sale = await client.sale(card_uid(1), "FED", 450)
         assert sale.committed and sale.position == 0
         assert await balance(world, card, "FED") == 1550
-        assert await balance(world, place_wallet_id("bar"), "FED") == 450
-        await client.refund(card_uid(1), "FED", 550)
+        assert await balance(world, place_wallet_id("bar"), "FED") == FLOAT - 2000 + 450
+        await client.refund(card_uid(1), "FED", 550)  # the cash paid out comes back as float
         assert await balance(world, card, "FED") == 1000
+        assert await balance(world, place_wallet_id("bar"), "FED") == FLOAT - 2000 + 450 + 550
         await client.refill("FED", 300, wallet=ALICE.public_key)
         assert await balance(world, ALICE.public_key, "FED") == 50_300
         await client.mint("BARCOIN", 5000)
         await client.settlement("cafe", "FED", 200)
         assert await balance(world, place_wallet_id("cafe"), "FED") == 200
-        await client.bank_deposit(250, "payout-1")
-        assert await balance(world, place_wallet_id("bar"), "FED") == 0
-        await client.fed_refill(700, "cs_test_1", uid=card_uid(1))
-        assert await balance(world, card, "FED") == 1700
-        fed = (await client.validators())["fed_totals"]
-        assert fed == {"refilled": 150_000 + 2000 + 300 + 700, "refunded": 550, "deposited": 250}
+        fed = (await client.validators())["fed_backing"]  # no FED created nor destroyed by any of it
+        assert fed == {"attested_minted": 150_000 + FLOAT, "attested_burnt": 0}
     run_world(tmp_path, scenario)
 
 
@@ -101,7 +99,7 @@ def test_operator_card_is_required_by_the_place_recorded_and_shown_in_history(tm
         await world.register(1, 2, 3)
         await client.refill("FED", 900, uid=card_uid(1))
         await client.set_primary_card(card_uid(3))
-        assert (await client.sign_and_submit(BAR, PlacePolicy(True))).committed
+        assert (await client.sign_and_submit(BAR, SetPlacePolicy(True))).committed
         for call in (lambda: client.sale(card_uid(1), "FED", 100), lambda: client.refund(card_uid(1), "FED", 1),
                      lambda: client.void_card(card_uid(2))):
             with pytest.raises(ApiRefused) as caught:
@@ -238,8 +236,10 @@ def test_ledger_refusals_map_to_404_409_422(tmp_path):
                              json_body={**SALE, "asset": "NOPE"})
         await assert_refused(world, "POST", "/v1/pos/cards", 409, "duplicate_card",
                              json_body={"cards": [{"uid": "00000001", "number": "00000099", "qr_id": "00" * 16}]})
-        await world.client.fed_refill(10, "cs_once", uid=card_uid(1))
-        await assert_refused(world, "POST", "/v1/pos/fed-refills", 409, "reference_used",
+        detail = await assert_refused(world, "POST", "/v1/pos/refills", 422, "insufficient_float",
+                                      json_body={"asset": "FED", "amount": FLOAT, "uid": "00000001"})
+        assert str(FLOAT - 100) in detail  # the float left
+        await assert_refused(world, "POST", "/v1/pos/fed-refills", 404, "not_found",
                              json_body={"amount": 10, "payment_ref": "cs_once", "uid": "00000001"})
         await assert_refused(world, "POST", "/v1/pos/mints", 422, "not_origin",
                              json_body={"asset": "CAFEPTS", "amount": 10})
@@ -255,7 +255,6 @@ def test_ledger_refusals_map_to_404_409_422(tmp_path):
     ("voids", {"uid": "00000002"}, 422, "card_voided"),
     ("lost-cards", {"uid": "00000009"}, 404, "unknown_card"),
     ("badges", {"uid": "00000001", "asset": "FED"}, 422, "wrong_category"),
-    ("bank-deposits", {"amount": 1, "payout_ref": "p-1"}, 422, "overdraft"),
     ("settlements", {"to_place": "bar", "asset": "FED", "amount": 1}, 422, "self_transfer"),
     ("settlements", {"to_place": "nowhere", "asset": "FED", "amount": 1}, 404, "unknown_place"),
     ("refills", {"asset": "CAFEPTS", "amount": 1, "uid": "00000001"}, 422, "not_origin"),

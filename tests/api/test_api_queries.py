@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import wallet
-from api_solo_node import ALICE, BAR, BOB, GENESIS_MS, genesis
+from api_solo_node import ALICE, BAR, BOB, FLOAT, GENESIS_MS, genesis
 from wallet import melting, queries
 from wallet.state import DictReader
 
@@ -31,5 +31,5 @@ def test_directory_queries_read_genesis():
     assert queries.place_by_key(reader, ALICE.public_key) is None
     assert [entry.asset_id for entry in queries.balances(reader, BOB.public_key)] == ["MELT"]
     assert queries.card(reader, b"\1\2\3\4") is None and queries.card_by_number(reader, "00000001") is None
-    assert queries.fed_totals(reader).refilled == 150_000
+    assert queries.fed_backing(reader).attested_minted == 150_000 + FLOAT  # stake, Alice's and the bar's float
     assert [federation.id for federation in queries.federations(reader)] == ["festival"]

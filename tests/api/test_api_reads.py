@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from api_solo_node import ALICE, AUTHORITY, BAR, CHAIN, VALIDATOR
+from api_solo_node import ALICE, AUTHORITY, BAR, CHAIN, FLOAT, TREASURY, VALIDATOR
 from api_world import NOW_MS, World, card_uid, qr_id, run_world
 from fedow_node.client import ApiRefused
 from wallet.keys import encode_address
@@ -29,7 +29,9 @@ def test_status_reports_chain_tip_and_place(tmp_path):
         assert status["state_hash"] == world.node.store.state_hash.hex()
         assert status["place"] == "bar" and status["place_key"] == BAR.public_key.hex()
         assert status["tx_ttl_blocks"] == 100 and status["node"]["validator"] is True
-        assert status["key_sets"] == {"authority": {"threshold": 1, "keys": [AUTHORITY.public_key.hex()]}}
+        assert status["key_sets"] == {"authority": {"threshold": 1, "keys": [AUTHORITY.public_key.hex()]},
+                                      "treasury": {"threshold": 2, "keys": sorted(k.public_key.hex() for k in TREASURY)}}
+        assert status["treasury"]["single_key"] is False and "2 of 3" in status["treasury"]["note"]
         await world.register(1)
         status = await world.client.status()
         assert status["height"] == 1 and status["block_hash"] == world.node.store.block_hash(1).hex()
@@ -110,7 +112,8 @@ def test_directory_lists_places_assets_federations_validators(tmp_path):
         assets = await world.client.assets()
         assert [a["id"] for a in assets] == ["BADGE", "BARCOIN", "CAFEPTS", "FED", "MELT", "MEMBER"]
         fed = await world.client.asset("FED")
-        assert fed["category"] == "FED" and fed["supply"]["minted"] == 150_000  # stake + Alice's balance
+        assert fed["category"] == "FED" and fed["supply"]["minted"] == 150_000 + FLOAT  # stake, Alice's, the float
+        assert fed["pools"] == {"common": 0, "dev": 0, "validators": 0}
         assert (await refused(world.client.asset("NOPE"))).code == "unknown_asset"
         assert await world.client.federations() == [
             {"id": "festival", "name": "Festival", "places": ["bar", "cafe"], "assets": ["FED"]}]
@@ -118,7 +121,7 @@ def test_directory_lists_places_assets_federations_validators(tmp_path):
         [one] = validators["validators"]
         assert one["public_key"] == VALIDATOR.public_key.hex() and one["stake"] == 100_000
         assert one["power"] == 100_000 and validators["total_power"] == 100_000
-        assert validators["fed_totals"] == {"refilled": 150_000, "refunded": 0, "deposited": 0}
+        assert validators["fed_backing"] == {"attested_minted": 150_000 + FLOAT, "attested_burnt": 0}
     run_world(tmp_path, scenario)
 
 

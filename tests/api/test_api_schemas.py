@@ -104,9 +104,9 @@ def test_a_field_replaced_by_anything_is_refused_or_still_fine_for_the_ledger(ac
 
 
 def test_lone_surrogates_are_refused():
-    bank = next(action for action in ACTIONS if action.name == "bank-deposits")
+    settlement = next(action for action in ACTIONS if action.name == "settlements")
     try:
-        validate({"amount": 1, "payout_ref": "\ud800"}, bank.schema)
+        validate({"to_place": "\ud800", "asset": "FED", "amount": 1}, settlement.schema)
     except ApiError as exc:
         assert "Unicode" in exc.detail
     else:

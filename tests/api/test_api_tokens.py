@@ -61,3 +61,18 @@ def test_api_token_command_creates_lists_and_revokes(tmp_path, capsys):
     assert "no token has id" in capsys.readouterr().err
     assert _cli("create", "--home", str(tmp_path), "--place", "Not A Place") == 2
     assert _cli("create", "--home", str(tmp_path / "missing"), "--place", "bar") == 2
+
+
+def test_the_mode_is_checked_on_every_load_not_only_when_the_file_changes(tmp_path):
+    """A chmod changes neither size nor mtime: the node must still refuse at once (503 at the API)."""
+    path = tokens_path(tmp_path)
+    entry, token = create_token(path, "bar", 0)
+    tokens = TokenFile(path)
+    assert tokens.lookup(token) == entry
+    before = path.stat()
+    os.chmod(path, 0o644)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    with pytest.raises(TokenFileError, match="chmod 600"):
+        tokens.lookup(token)
+    os.chmod(path, 0o600)
+    assert tokens.lookup(token) == entry

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
 from fedow_node.audit import SampleChain, build_sample_chain
@@ -15,3 +18,9 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> SampleChain:
     """Height 5: block 1 registers 20 cards, blocks 2-5 hold 40 sales each."""
     return build_sample_chain(tmp_path_factory.mktemp("sample") / "data", blocks=SAMPLE_BLOCKS,
                               block_txs=SAMPLE_BLOCK_TXS, cards=20)
+
+
+_TESTS = Path(__file__).resolve().parent.parent
+for helpers in ("api", "treasury", "payments"):  # the Stripe reconciliation runs the payments' node world
+    if str(_TESTS / helpers) not in sys.path:
+        sys.path.append(str(_TESTS / helpers))

@@ -8,8 +8,8 @@ from typing import Any
 from config import ChainParams
 from wallet.keys import SigningKey
 
-KEYS = [SigningKey(bytes([index]) * 32).public_key.hex() for index in range(1, 6)]
-"""Deterministic keys: authority, two places, two validators."""
+KEYS = [SigningKey(bytes([index]) * 32).public_key.hex() for index in range(1, 8)]
+"""Deterministic keys: authority, two places, two validators, two treasury keys."""
 
 
 def sample_genesis() -> dict[str, Any]:
@@ -18,6 +18,8 @@ def sample_genesis() -> dict[str, Any]:
         "genesis_time_ms": 1767225600000,
         "authorities": [KEYS[0]],
         "authority_threshold": 1,
+        "treasury": [KEYS[5], KEYS[6]],
+        "treasury_threshold": 2,
         "params": ChainParams.devnet().to_dict(),
         "assets": [
             {"id": "FED", "name": "Euro fédéré", "category": "FED", "origin_place": None, "melting": False},

@@ -19,7 +19,10 @@ def test_production_defaults_are_valid_and_as_specified() -> None:
     assert (params.max_block_txs, params.max_block_bytes, params.max_tx_bytes, params.tx_ttl_blocks) == (
         2000, 2 * 1024 * 1024, 4096, 600)
     assert params.demurrage_idle_ms == 90 * 86_400_000 and params.demurrage_period_ms == 30 * 86_400_000
-    assert params.demurrage_share_dev_ppm == 0
+    assert [getattr(params, f"demurrage_share_{who}_ppm") for who in ("place", "common", "dev", "validators")] \
+        == [250_000] * 4  # the card's place, the common fund, the tool's maintenance, the validators
+    assert (params.fed_demurrage_rate_ppm, params.fed_demurrage_idle_ms, params.fed_demurrage_period_ms) == (
+        10_000, 365 * 86_400_000, 30 * 86_400_000)
     assert sum(getattr(params, f"demurrage_share_{who}_ppm") for who in ("place", "common", "dev", "validators")) == PPM
 
 
@@ -27,6 +30,7 @@ def test_devnet_has_millisecond_timeouts_and_keeps_the_rest() -> None:
     devnet = ChainParams.devnet()
     assert devnet.timeout_propose_ms == 1000 and devnet.timeout_cap_ms == 5000 and devnet.timeout_commit_ms == 20
     assert devnet.max_block_txs == ChainParams().max_block_txs
+    assert (devnet.fed_demurrage_idle_ms, devnet.fed_demurrage_period_ms) == (15_000, 5_000)  # a demo sees it
 
 
 def test_every_field_is_an_int() -> None:
@@ -40,7 +44,9 @@ def test_every_field_is_an_int() -> None:
     ({"timeout_cap_ms": 999}, "timeout_cap_ms", "must be >= timeout_propose_ms"),
     ({"demurrage_rate_ppm": PPM + 1}, "demurrage_rate_ppm", "parts per million"),
     ({"slash_fraction_ppm": PPM + 1}, "slash_fraction_ppm", "parts per million"),
-    ({"demurrage_share_dev_ppm": 1}, "demurrage_share_validators_ppm", "sum to 1000000, they sum to 1000001"),
+    ({"demurrage_share_dev_ppm": 250_001}, "demurrage_share_validators_ppm", "sum to 1000000, they sum to 1000001"),
+    ({"fed_demurrage_rate_ppm": PPM + 1}, "fed_demurrage_rate_ppm", "parts per million"),
+    ({"fed_demurrage_period_ms": 0}, "fed_demurrage_period_ms", "must be positive"),
     ({"max_tx_bytes": 3 * 1024 * 1024}, "max_tx_bytes", "<= max_block_bytes"),
     ({"min_validator_stake": 10**12 + 1}, "min_validator_stake", "<= 1000000000000"),
     ({"unbonding_ms": 2**63}, "unbonding_ms", "at most 2**63-1"),

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from config import ChainParams, ConfigError, load_genesis, parse_genesis
 from genesis_samples import KEYS, sample_genesis
 
-GOLDEN_SHA256 = "331266f60234d392150f4a485f7cf277df4c4965add4d78201b94ecfe344b687"
+GOLDEN_SHA256 = "2e0c82770d9aa0bb5779b94a709e19838d87444fa9a7c5326b9616926bfbe64d"
 SMALL_ORDER_POINT = "01" + "00" * 31
 """The identity point: 32 bytes that PyNaCl's VerifyKey takes but libsodium's point check refuses."""
 
@@ -24,6 +24,7 @@ def test_sample_parses_into_typed_specs() -> None:
     assert doc.chain_id == "fedow-devnet"
     assert doc.params == ChainParams.devnet()
     assert doc.authorities == (bytes.fromhex(KEYS[0]),)
+    assert doc.treasury == (bytes.fromhex(KEYS[5]), bytes.fromhex(KEYS[6])) and doc.treasury_threshold == 2
     assert doc.places[0].public_key == bytes.fromhex(KEYS[1])
     assert doc.federations[0].places == ("bar-du-coin", "la-scene")
     assert doc.validators[1].stake == 50000
@@ -101,7 +102,6 @@ CASES = [
     (_set("assets[1].id", "tlf"), "assets[1].id", "does not have the form"),
     (_set("assets[1].melting", "yes"), "assets[1].melting", "true or false"),
     (_set("assets[1].origin_place", "nowhere"), "assets[1].origin_place", "no place has id 'nowhere'"),
-    (_set("assets[0].melting", True), "assets[0].melting", "cannot melt"),
     (_set("assets[0].origin_place", "bar-du-coin"), "assets[0].origin_place", "must be null"),
     (_set("assets[1].category", "FED"), "assets", "exactly one asset of category FED, holds 2"),
     (_set("assets[0].category", "TNF"), "assets", "exactly one asset of category FED, holds 0"),
@@ -133,6 +133,11 @@ CASES = [
     (_set("authority_threshold", 0), "authority_threshold", "between 1 and 16"),
     (_set("authority_threshold", 2), "authority_threshold", "2 signatures needed but authorities holds only 1"),
     (_set("authority_threshold", True), "authority_threshold", "must be an integer"),
+    (_set("treasury", []), "treasury", "at least one key"),
+    (_append("treasury", lambda d: d["treasury"][0]), "treasury[2]", "duplicate"),
+    (_delete("treasury_threshold"), "treasury_threshold", "missing"),
+    (_set("treasury_threshold", 3), "treasury_threshold", "3 signatures needed but treasury holds only 2"),
+    (_set("treasury_threshold", 0), "treasury_threshold", "between 1 and 16"),
     (_set("validators", []), "validators", "at least one validator"),
 ]
 
@@ -227,3 +232,10 @@ def test_any_replaced_value_is_accepted_or_refused_with_named_problems(data: st.
         assert exc.problems and all(problem.where and problem.reason for problem in exc.problems)
     else:
         assert parse_genesis(json.loads(doc.to_json())) == doc
+
+
+def test_the_genesis_chooses_whether_fed_melts() -> None:
+    """Melting FED is moved (to the card's place, the funds, the validators), never burnt: the backing holds."""
+    data = sample_genesis()
+    data["assets"][0]["melting"] = True
+    assert parse_genesis(data).assets[0].melting is True

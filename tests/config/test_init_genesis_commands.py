@@ -34,6 +34,14 @@ def test_init_writes_private_keys_and_a_valid_config(tmp_path: Path, capsys: pyt
     assert read_key_file(home / "place.key").address in printed
 
 
+def test_init_writes_a_treasury_key_on_request(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["init", "--home", str(tmp_path), "--treasury-key"]) == 0
+    assert mode(tmp_path / "treasury.key") == 0o600
+    config = load_node_config(tmp_path / "config.toml", env={})
+    assert config.keys.treasury_key == tmp_path / "treasury.key"
+    assert read_key_file(tmp_path / "treasury.key").address in capsys.readouterr().out
+
+
 def test_init_refuses_to_overwrite_keys_without_force(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["init", "--home", str(tmp_path)]) == 0
     before = (tmp_path / "node.key").read_text()
@@ -67,6 +75,11 @@ def test_genesis_commands_build_a_complete_document(tmp_path: Path, capsys: pyte
                    "--assets", "FED,TLF") == 0
     assert genesis("add-validator", str(out), "--public-key", KEYS[3], "--place", "bar", "--stake", "1000") == 0
     assert genesis("add-balance", str(out), "--owner", "cd" * 32, "--asset", "TLF", "--amount", "50") == 0
+    assert genesis("validate", str(out)) == 2
+    assert "treasury: must hold at least one key" in capsys.readouterr().err
+    for treasury_key in KEYS[5:7]:
+        assert genesis("add-treasury-key", str(out), "--key", treasury_key) == 0
+    assert genesis("set-treasury-threshold", str(out), "--threshold", "2") == 0
     assert genesis("validate", str(out)) == 0
     assert genesis("set-authority-threshold", str(out), "--threshold", "2") == 0  # a draft again: 1 key only
     assert genesis("validate", str(out)) == 2
@@ -75,13 +88,14 @@ def test_genesis_commands_build_a_complete_document(tmp_path: Path, capsys: pyte
     assert genesis("validate", str(out)) == 0
     doc = load_genesis(out)
     assert doc.chain_id == "fedow-test" and doc.genesis_time_ms == 1000 and doc.params == ChainParams.devnet()
-    assert doc.authority_threshold == 2
+    assert doc.authority_threshold == 2 and doc.treasury_threshold == 2 and len(doc.treasury) == 2
     assert doc.authorities == (bytes.fromhex(KEYS[0]), bytes.fromhex(KEYS[2])) and doc.federations[0].assets == ("FED", "TLF")
     assert [asset.id for asset in doc.assets] == ["FED", "TLF"] and doc.balances[0].amount == 50
     capsys.readouterr()
     assert genesis("show", str(out)) == 0
     shown = capsys.readouterr().out
     assert "chain fedow-test" in shown and "(complete)" in shown and encode_address(bytes.fromhex(KEYS[3])) in shown
+    assert "treasury (2 of 2 keys co-sign each FED mint and burn)" in shown
 
 
 @pytest.mark.parametrize(("args", "message"), [

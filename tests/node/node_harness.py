@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from config import ChainParams
+from config import ChainParams, StripeSection
 from fedow_node.devnet import Devnet, NodeHome, free_ports, prepare_devnet
 
 
@@ -47,6 +47,8 @@ class Net:
         while time.monotonic() < deadline:
             if predicate():
                 return
+            if exited := self.devnet.exited():
+                raise AssertionError(f"while waiting for {what}, nodes exited (index: code): {exited}")
             time.sleep(0.1)
         raise AssertionError(f"timed out after {timeout}s waiting for {what}; heights: {self.heights()}")
 
@@ -71,10 +73,13 @@ class Net:
 
 
 def start_net(root: Path, validators: int, *, full_nodes: int = 0, params: ChainParams | None = None,
-              start: bool = True) -> Net:
+              start: bool = True, stakes: list[int] | None = None, fed_melts: bool = False,
+              stripe: StripeSection | None = None) -> Net:
+    """A devnet in ``root``; FED does not melt unless asked (tests count exact cents over minutes)."""
     count = validators + full_nodes
     ports = free_ports(count)
-    homes = prepare_devnet(root, validators, ports, params=params, full_nodes=full_nodes)
+    homes = prepare_devnet(root, validators, ports, params=params, full_nodes=full_nodes, stakes=stakes,
+                           fed_melts=fed_melts, stripe=stripe)
     devnet = Devnet(homes, extra_env={"FEDOW_LOG_LEVEL": os.environ.get("NODE_TEST_LOG_LEVEL", "info")})
     if start:
         for index in range(validators):

@@ -119,12 +119,21 @@ def test_festival_day_and_the_double_spend_race_agree_on_every_node(tmp_path: Pa
     """The demo's day through three venues' POS APIs; two tills race on one card: exactly one sale wins."""
     import asyncio
 
-    from fedow_node.demo import festival_day
+    from fedow_node.demo import STRIPE_SECRET_KEY, festival_day, stripe_section
+    from fedow_node.fake_stripe import FakeStripe
 
-    net = start_net(tmp_path / "devnet", 4)
     lines: list[str] = []
-    with net.devnet:
-        net.wait_height(range(4), 1, START_TIMEOUT)
-        figures = asyncio.run(festival_day(net.homes, lines.append))
+
+    async def day() -> dict[str, object]:
+        fake = FakeStripe(STRIPE_SECRET_KEY)  # the day's card top-ups, float purchase and payout go through it
+        net = start_net(tmp_path / "devnet", 4, stripe=stripe_section(await fake.start()))
+        try:
+            with net.devnet:
+                await asyncio.to_thread(net.wait_height, range(4), 1, START_TIMEOUT)
+                return await festival_day(net.homes, fake, lines.append)
+        finally:
+            await fake.stop()
+
+    figures = asyncio.run(day())
     assert any("1 committed" in line for line in lines), lines
     assert len(set(figures["race_balances"])) == 1, figures

@@ -1,6 +1,8 @@
-"""The end-to-end tests reuse the API tests' solo node (``tests/api/api_solo_node.py``)."""
+"""The end-to-end tests reuse the API tests' solo node and the in-process treasury nodes of tests/treasury."""
 
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "api"))
+_TESTS = Path(__file__).resolve().parent.parent
+for helpers in ("api", "treasury"):
+    sys.path.insert(0, str(_TESTS / helpers))

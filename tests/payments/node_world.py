@@ -1,9 +1,11 @@
 """End-to-end world: a solo node (real ledger + LevelDB) behind the real API with the Stripe routes.
 
 Several API apps may serve the one node, each with its own bridge (its own memory of handled
-webhook events): that is what several nodes sharing one chain look like to Stripe. The SDK
-talks to the fake Stripe server; every server listens on 127.0.0.1. Scenarios run on asyncio
-from plain sync tests (see payments_world.run); conftest.py puts tests/api on the path.
+webhook events): that is what several nodes sharing one chain look like to Stripe. Every FED
+mint and burn is co-signed by a 2-of-3 treasury of in-process treasury nodes (tests/treasury),
+each verifying at the fake Stripe with the SDK. Every server listens on 127.0.0.1. Scenarios
+run on asyncio from plain sync tests (see payments_world.run); conftest.py puts tests/api and
+tests/treasury on the path.
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ from aiohttp.test_utils import TestServer
 
 from api_solo_node import BAR, SoloNode
 from config import ApiSection, Secret, StripeSection
-from fake_stripe import FakeStripe
+from fedow_node.fake_stripe import FakeStripe
 from fedow_node.api import build_app, create_token, tokens_path
 from fedow_node.api.stripe_routes import stripe_routes
 from fedow_node.payments import NodeLedger, StripeBridge, node_bridge
 from payments_world import SECRET_KEY, WEBHOOK_SECRET
+from treasury_world import TreasuryNodes, treasury_nodes
 from wallet import layout, queries
-from wallet.records import Balance, FedTotals
+from wallet.records import Balance, FedBacking
 from wallet.state import read_one
 
 PAYOUT_ACCOUNT = "acct_bar_fake"
@@ -51,6 +54,7 @@ class NodeWorld:
     """Base URL of each API app (all over the one node)."""
     token: str
     http: aiohttp.ClientSession
+    treasury: TreasuryNodes
 
     async def call(self, path: str, payload: Any = None, *, app: int = 0, token: str | None = "bar",
                    method: str = "POST") -> tuple[int, Any]:
@@ -84,14 +88,14 @@ class NodeWorld:
     @property
     def ledger(self) -> NodeLedger:
         """The node's gateway, as the bridges use it (to read the reference index)."""
-        return NodeLedger(self.node, BAR, payout_accounts={"bar": PAYOUT_ACCOUNT})
+        return NodeLedger(self.node, BAR, self.treasury.gatherer, payout_accounts={"bar": PAYOUT_ACCOUNT})
 
     def fed(self, wallet_id: bytes) -> int:
         record = read_one(self.node.store, layout.balance(wallet_id, "FED"), Balance)
         return 0 if record is None else record.amount
 
-    def totals(self) -> FedTotals:
-        return queries.fed_totals(self.node.store)
+    def backing(self) -> FedBacking:
+        return queries.fed_backing(self.node.store)
 
     def ledger_mark(self) -> tuple[int, bytes]:
         """Height and state hash: equal before and after means the ledger is untouched."""
@@ -109,12 +113,13 @@ async def node_world(home: Path, apps: int = 1, *, auto_commit: bool = True,
     fake = FakeStripe(SECRET_KEY)
     stripe_url = await fake.start()
     node = SoloNode(home, BAR)
+    treasury = treasury_nodes(node.store, node.chain_id, stripe_url, SECRET_KEY)
     _entry, token = create_token(tokens_path(home), "bar", 0)
     bridges: list[StripeBridge] = []
     servers: list[TestServer] = []
     try:
         for _ in range(apps):
-            bridge = node_bridge(stripe_section(stripe_url), node, payout_account=payout_account)
+            bridge = node_bridge(stripe_section(stripe_url), node, treasury.gatherer, payout_account=payout_account)
             assert bridge is not None
             bridges.append(bridge)
             server = TestServer(build_app(node, ApiSection(), extra_routes=stripe_routes(bridge)), host="127.0.0.1")
@@ -122,7 +127,7 @@ async def node_world(home: Path, apps: int = 1, *, auto_commit: bool = True,
             servers.append(server)
         urls = [str(server.make_url("")).rstrip("/") for server in servers]
         async with aiohttp.ClientSession() as http:
-            world = NodeWorld(node, fake, bridges, urls, token, http)
+            world = NodeWorld(node, fake, bridges, urls, token, http, treasury)
             cards = [{"uid": card_uid(n).hex(), "number": f"{n:08d}", "qr_id": n.to_bytes(16, "big").hex()}
                      for n in (1, 2, 3)]
             status, body = await world.call("/v1/pos/cards?wait=commit", {"cards": cards})
@@ -134,5 +139,6 @@ async def node_world(home: Path, apps: int = 1, *, auto_commit: bool = True,
             await bridge.aclose()
         for server in servers:
             await server.close()
+        await treasury.aclose()
         await fake.stop()
         node.close()

@@ -1,7 +1,7 @@
 """The test world: a fake Stripe, an in-memory ledger, and N nodes' bridges with webhook servers.
 
 Everything runs on an asyncio loop started by :func:`run` inside a plain (sync) test, because
-aiohttp and the SDK's AIOHTTPClient need asyncio while pytest-trio runs async tests under trio.
+aiohttp (the fake Stripe, the webhook servers) needs asyncio while pytest-trio runs async tests under trio.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import aiohttp
 import stripe
 from aiohttp import web
 
-from fake_stripe import FakeStripe
+from fedow_node.fake_stripe import FakeStripe
 from fedow_node.payments import (
     CardDeclined, RefillRequest, StripeAuthFailed, StripeBridge, StripeConfig, StripeRequestInvalid,
     StripeUnavailable, webhook_routes,
@@ -31,8 +31,11 @@ WALLET = bytes(range(32))
 OTHER_WALLET = bytes(range(1, 33))
 SCENARIO_DEADLINE_S = 20
 
-STRIPE_ERROR_MODES = [(402, CardDeclined), (400, StripeRequestInvalid), (401, StripeAuthFailed),
-                      (500, StripeUnavailable)]
+STRIPE_REFUSALS = [(402, CardDeclined), (400, StripeRequestInvalid)]
+"""Stripe refusing the request itself: a refund or payout is then over (its hold released)."""
+STRIPE_RETRYABLE = [(401, StripeAuthFailed), (500, StripeUnavailable)]
+"""Stripe not answering, or refusing the node's key: retrying the same request finishes it."""
+STRIPE_ERROR_MODES = STRIPE_REFUSALS + STRIPE_RETRYABLE
 """The fake's error modes and the payment error each must become."""
 
 T = TypeVar("T")

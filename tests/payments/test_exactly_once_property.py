@@ -57,7 +57,7 @@ def test_each_paid_session_is_credited_once(schedule: list[tuple[int, str, int, 
     ledger = asyncio.run(scenario())
     delivered = {session for session, _, _, _ in schedule}
     assert set(ledger.references) == {f"cs_test_{session}" for session in delivered}
-    assert ledger.refilled == sum(AMOUNTS[session] for session in delivered)
+    assert ledger.minted == sum(AMOUNTS[session] for session in delivered)
     for session in delivered:
         assert ledger.wallets[bytes([session]) * 32] == AMOUNTS[session]
     assert ledger.fed_conserved()

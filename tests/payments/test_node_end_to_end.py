@@ -1,9 +1,11 @@
 """The Stripe routes of a node end to end: HTTP API -> bridge -> fake Stripe, and the real ledger.
 
-Money in: checkout -> paid webhook -> the card is credited once, across replays, a second event
-about the same payment, the same webhook at two nodes sharing one chain (also concurrently),
-and never on a forged or stale signature. Money out: refunds and payouts move money at Stripe
-and commit the burn, once per request id; Stripe failures leave the ledger untouched.
+Money in: checkout -> paid webhook -> two of the three treasury nodes verify the session at Stripe
+and co-sign the mint -> the card is credited once, across replays, a second event about the same
+payment, the same webhook at two nodes sharing one chain (also concurrently), and never on a
+forged or stale signature; a venue's bank transfer is minted into its float the same way. Money
+out: refunds and payouts hold the FED, move money at Stripe and commit the attested burn, once
+per request id; Stripe refusing them releases the hold, Stripe down keeps it for the retry.
 """
 
 from __future__ import annotations
@@ -14,22 +16,40 @@ from pathlib import Path
 
 import pytest
 
+from api_solo_node import TREASURY
+from fedow_node.payments import float_metadata
 from node_world import BAR_WALLET, PAYOUT_ACCOUNT, NodeWorld, card_uid, card_wallet, node_world
 from payments_world import run, stale_timestamp
-from wallet import layout
+from wallet import layout, queries
+from wallet.block import decode_block
 from wallet.invariants import check_full
 from wallet.records import Pointer
 from wallet.state import read_one
+from wallet.tx import Tx, decode_tx
 
 
-def refill_txs(world: NodeWorld, session_id: str) -> Pointer | None:
-    return read_one(world.node.store, layout.payment_ref(session_id), Pointer)
+def committed_tx(world: NodeWorld, reference: str) -> Tx:
+    """The transaction that spent ``reference`` (a payment reference or a payout's Stripe id)."""
+    pointer = read_one(world.node.store, layout.payment_ref(reference), Pointer)
+    assert pointer is not None, f"{reference} is not used on the chain"
+    location = world.node.store.tx_location(pointer.target)
+    assert location is not None
+    raw_block = world.node.store.block(location.height)
+    assert raw_block is not None
+    raw = decode_block(raw_block, chain_id=world.node.chain_id, max_bytes=len(raw_block)).txs[location.position]
+    return decode_tx(raw, len(raw))
+
+
+def assert_attested(tx: Tx) -> None:
+    """Co-signed by two distinct treasury keys (the 2-of-3 threshold), nobody else."""
+    treasury = {key.public_key for key in TREASURY}
+    assert len(set(tx.signers)) == 2 and set(tx.signers) <= treasury, tx.signers
 
 
 def test_checkout_then_webhook_credits_the_card_once(tmp_path: Path) -> None:
     async def scenario() -> None:
         async with node_world(tmp_path, apps=2) as world:
-            refilled_before = world.totals().refilled
+            minted_before = world.backing().attested_minted
             link = await world.checkout("refill-1", 2_500)
             assert link["url"].startswith(world.stripe.url) and link["session_id"].startswith("cs_")
             assert world.fed(card_wallet(1)) == 0, "nothing is minted before Stripe says paid"
@@ -43,11 +63,10 @@ def test_checkout_then_webhook_credits_the_card_once(tmp_path: Path) -> None:
             assert (await world.deliver(succeeded, app=1))[1]["status"] == "already_credited"
 
             assert world.fed(card_wallet(1)) == 2_500
-            assert world.totals().refilled == refilled_before + 2_500
-            pointer = refill_txs(world, session["id"])
-            assert pointer is not None and world.node.store.tx_location(pointer.target) is not None
-            recorded = await world.ledger.recorded(session["id"])  # the ledger's own record
-            assert recorded is not None and (recorded.stripe_id, recorded.amount_cents) == (session["id"], 2_500)
+            assert world.backing().attested_minted == minted_before + 2_500
+            mint = committed_tx(world, session["id"])
+            assert (mint.kind, mint.body.amount, mint.body.wallet) == ("fed_mint", 2_500, card_wallet(1))
+            assert_attested(mint)
             check_full(world.node.store)
     run(scenario)
 
@@ -98,8 +117,11 @@ def test_refund_to_the_bank_card_burns_the_fed_once(tmp_path: Path) -> None:
             assert status == 200, receipt
             assert receipt["ledger"] == "applied" and receipt["amount"] == 800
             assert receipt["stripe_refund_id"] in world.stripe.refunds
-            assert world.fed(card_wallet(1)) == 1_200 and world.totals().refunded == 800
+            assert world.fed(card_wallet(1)) == 1_200 and world.backing().attested_burnt == 800
             assert world.stripe.refundable(session["payment_intent"]) == 1_200
+            hold = queries.hold(world.node.store, "fedow-refund-refund-1")
+            assert hold is not None and (hold.state, hold.paid_by) == ("burnt", receipt["stripe_refund_id"])
+            assert_attested(committed_tx(world, receipt["stripe_refund_id"]))
 
             status, again = await world.call("/v1/stripe/refunds", request)  # a retry of the same request
             assert (status, again["ledger"], again["stripe_refund_id"]) == (
@@ -109,21 +131,23 @@ def test_refund_to_the_bank_card_burns_the_fed_once(tmp_path: Path) -> None:
     run(scenario)
 
 
-def test_payout_transfers_the_place_balance_and_records_the_deposit(tmp_path: Path) -> None:
+def test_payout_holds_transfers_and_burns_the_place_balance(tmp_path: Path) -> None:
     async def scenario() -> None:
         async with node_world(tmp_path) as world:
             await world.refilled_card("refill-5", 5_000)
             status, sale = await world.call("/v1/pos/sales?wait=commit",
                                              {"uid": card_uid(1).hex(), "asset": "FED", "amount": 3_500})
             assert status == 200, sale
+            balance = world.fed(BAR_WALLET)  # its float and its sales
             status, receipt = await world.call("/v1/stripe/payouts", {"payout_id": "payout-1"})
             assert status == 200, receipt
-            assert (receipt["place"], receipt["amount"], receipt["ledger"]) == ("bar", 3_500, "applied")
+            assert (receipt["place"], receipt["amount"], receipt["ledger"]) == ("bar", balance, "applied")
             transfer = world.stripe.transfers[receipt["stripe_transfer_id"]]
-            assert (transfer["destination"], transfer["amount"]) == (PAYOUT_ACCOUNT, 3_500)
-            assert world.fed(BAR_WALLET) == 0 and world.totals().deposited == 3_500
-            recorded = await world.ledger.recorded("fedow-payout-payout-1")
-            assert recorded is not None and recorded.stripe_id == receipt["stripe_transfer_id"]
+            assert (transfer["destination"], transfer["amount"]) == (PAYOUT_ACCOUNT, balance)
+            assert world.fed(BAR_WALLET) == 0 and world.backing().attested_burnt == balance
+            hold = queries.hold(world.node.store, "fedow-payout-payout-1")
+            assert hold is not None and (hold.state, hold.paid_by) == ("burnt", receipt["stripe_transfer_id"])
+            assert_attested(committed_tx(world, receipt["stripe_transfer_id"]))
 
             status, again = await world.call("/v1/stripe/payouts", {"payout_id": "payout-1"})
             assert (status, again["ledger"]) == (200, "duplicate_reference")
@@ -134,30 +158,68 @@ def test_payout_transfers_the_place_balance_and_records_the_deposit(tmp_path: Pa
     run(scenario)
 
 
+def _money_out_requests(session: dict[str, object], suffix: str) -> list[tuple[str, dict[str, object]]]:
+    return [("/v1/stripe/refunds", {"refund_id": f"refund-{suffix}", "payment_intent": session["payment_intent"],
+                                    "uid": card_uid(1).hex(), "amount": 100}),
+            ("/v1/stripe/payouts", {"payout_id": f"payout-{suffix}", "amount": 500})]
+
+
 @pytest.mark.parametrize("stripe_status, api_status", [(402, 422), (400, 422), (401, 503), (500, 503)])
-def test_stripe_failures_leave_the_ledger_untouched(tmp_path: Path, stripe_status: int, api_status: int) -> None:
+def test_stripe_failures_release_the_holds_or_keep_them_for_the_retry(tmp_path: Path, stripe_status: int,
+                                                                      api_status: int) -> None:
+    """Stripe refusing (402, 400): the holds are released, no balance changes, new requests go through.
+    Stripe down or the key refused (500, 401): the FED stays held until the same requests are retried."""
     async def scenario() -> None:
         async with node_world(tmp_path) as world:
             session = await world.refilled_card("refill-6", 2_000)
-            await world.call("/v1/pos/sales?wait=commit", {"uid": card_uid(1).hex(), "asset": "FED", "amount": 500})
-            mark = world.ledger_mark()
+            balances = world.fed(card_wallet(1)), world.fed(BAR_WALLET)
+            refused = api_status == 422
             world.stripe.fail_with = stripe_status
-            requests = [
-                ("/v1/stripe/checkout", {"refill_id": "refill-7", "amount": 900, "uid": card_uid(2).hex()}),
-                ("/v1/stripe/refunds", {"refund_id": "refund-2", "payment_intent": session["payment_intent"],
-                                        "uid": card_uid(1).hex(), "amount": 100}),
-                ("/v1/stripe/payouts", {"payout_id": "payout-3"}),
-            ]
-            for path, payload in requests:
+            status, body = await world.call("/v1/stripe/checkout",
+                                            {"refill_id": "refill-7", "amount": 900, "uid": card_uid(2).hex()})
+            assert status == api_status and "Stripe" in body["detail"], body
+            for path, payload in _money_out_requests(session, "a"):
                 status, body = await world.call(path, payload)
-                assert status == api_status, (path, body)
-                assert "Stripe" in body["detail"], body
-            assert world.ledger_mark() == mark
+                assert status == api_status and "Stripe" in body["detail"], (path, body)
+            held = 0 if refused else 1
+            assert (world.fed(card_wallet(1)), world.fed(BAR_WALLET)) == (balances[0] - 100 * held,
+                                                                           balances[1] - 500 * held)
+            for reference in ("fedow-refund-refund-a", "fedow-payout-payout-a"):
+                hold = queries.hold(world.node.store, reference)
+                assert hold is not None and hold.state == ("released" if refused else "held"), reference
 
-            world.stripe.fail_with = None  # the same requests, retried, now go through once
-            assert (await world.call(*requests[1]))[1]["ledger"] == "applied"
-            assert (await world.call(*requests[2]))[1]["ledger"] == "applied"
-            assert world.fed(card_wallet(1)) == 1_400 and world.fed(BAR_WALLET) == 0
+            world.stripe.fail_with = None  # new requests (refused) or the same ones (down) go through, once
+            for path, payload in _money_out_requests(session, "b" if refused else "a"):
+                assert (await world.call(path, payload))[1]["ledger"] == "applied"
+            assert world.fed(card_wallet(1)) == balances[0] - 100 and world.fed(BAR_WALLET) == balances[1] - 500
+            assert len(world.stripe.refunds) == 1 and len(world.stripe.transfers) == 1
+            assert world.backing().attested_burnt == 600
+            check_full(world.node.store)
+    run(scenario)
+
+
+def test_a_venue_buys_float_by_bank_transfer(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with node_world(tmp_path) as world:
+            before = world.fed(BAR_WALLET)
+            transfer = world.stripe.bank_transfer(50_000, float_metadata("bar", BAR_WALLET))
+            status, receipt = await world.call("/v1/stripe/float", {"payment_intent": transfer["id"]})
+            assert (status, receipt["amount"], receipt["ledger"]) == (200, 50_000, "applied"), receipt
+            assert world.fed(BAR_WALLET) == before + 50_000
+            assert_attested(committed_tx(world, transfer["id"]))
+            status, again = await world.call("/v1/stripe/float", {"payment_intent": transfer["id"]})
+            assert (status, again["ledger"]) == (200, "duplicate_reference")
+
+            mark = world.ledger_mark()
+            for metadata, code in [(float_metadata("cafe", layout.place_wallet_id("cafe")), "wrong_wallet"),
+                                   ({**float_metadata("bar", BAR_WALLET), "fedow_purpose": "fed_refill"},
+                                    "wrong_purpose")]:
+                other = world.stripe.bank_transfer(50_000, metadata)
+                status, body = await world.call("/v1/stripe/float", {"payment_intent": other["id"]})
+                assert (status, body["error"]) == (422, code), body
+            status, body = await world.call("/v1/stripe/float", {"payment_intent": "pi_made_up"})
+            assert (status, body["error"]) == (422, "resource_missing"), body
+            assert world.ledger_mark() == mark
             check_full(world.node.store)
     run(scenario)
 
@@ -190,7 +252,7 @@ def test_refusals_before_stripe_is_called(tmp_path: Path) -> None:
 def test_routes_need_the_place_token_but_the_webhook_does_not(tmp_path: Path) -> None:
     async def scenario() -> None:
         async with node_world(tmp_path) as world:
-            for path in ("/v1/stripe/checkout", "/v1/stripe/refunds", "/v1/stripe/payouts"):
+            for path in ("/v1/stripe/checkout", "/v1/stripe/float", "/v1/stripe/refunds", "/v1/stripe/payouts"):
                 status, body = await world.call(path, {}, token=None)
                 assert (status, body["error"]) == (401, "missing_token")
             status, body = await world.deliver({"id": "evt_x", "type": "customer.created", "data": {"object": {}}})

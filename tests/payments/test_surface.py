@@ -34,7 +34,7 @@ def test_a_forgotten_event_is_still_credited_once_thanks_to_the_ledger() -> None
             first = paid_session_event("evt_1", "cs_test_1", 500, WALLET)
             other = paid_session_event("evt_2", "cs_test_2", 500, WALLET)
             statuses = [(await bridge.handle_event(event)).status for event in (first, other, first)]
-        assert ledger.refilled == 2 * 500
+        assert ledger.minted == 2 * 500
         return statuses
 
     assert asyncio.run(scenario()) == ["credited", "credited", "already_credited"]

@@ -221,7 +221,7 @@ def test_ledger_refusal_answers_422_and_is_logged_as_an_error() -> None:
 
             async def refuse(*_: object) -> None:
                 raise LedgerRefused("unknown_wallet", "wallet is frozen (test)")
-            world.ledger.submit_fed_refill = refuse  # type: ignore[method-assign]
+            world.ledger.attest_mint = refuse  # type: ignore[method-assign]
             with capture_logs() as logs:
                 status, body = await world.deliver(world.stripe.event(session))
             assert (status, body) == (422, {"error": "unknown_wallet", "detail": "wallet is frozen (test)"})

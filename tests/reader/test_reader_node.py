@@ -130,7 +130,7 @@ class ReaderNode:
 def reader_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReaderNode]:
     """A 1-validator devnet node watching the card readers; pcscd not started yet."""
     root = tmp_path_factory.mktemp("reader-node")
-    homes = prepare_devnet(root / "devnet", 1, free_ports(1))
+    homes = prepare_devnet(root / "devnet", 1, free_ports(1), fed_melts=False)  # exact balances
     pcscd = Pcscd(root / "pcscd")
     with pcscd_slot(), Devnet(homes, extra_env=READER_ENV) as devnet:
         fail_if_foreign_pcscd()

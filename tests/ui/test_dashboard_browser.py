@@ -24,7 +24,6 @@ from typing import Any
 import pytest
 
 from browser import DESKTOP, PHONE, chromium
-from fedow_node.api import create_token, tokens_path
 from fedow_node.client import FedowClient
 from fedow_node.devnet import Devnet, NodeHome, free_ports, prepare_devnet
 
@@ -105,8 +104,8 @@ def _shot(page: Any, folder: Path, name: str) -> Path:
 
 
 def test_dashboard_shows_the_apis_figures_and_keeps_private_pages_private(tmp_path: Path) -> None:
-    homes = prepare_devnet(tmp_path / "devnet", 2, free_ports(2))
-    _entry, operator = create_token(tokens_path(homes[0].home), "", 0, role="operator", label="manager")
+    homes = prepare_devnet(tmp_path / "devnet", 2, free_ports(2), fed_melts=False)  # balances hold still
+    operator = homes[0].operator_token  # made by prepare_devnet, as for `fedow-node demo`
     shots = tmp_path / "screenshots"
     shots.mkdir()
     with Devnet(homes) as devnet:
@@ -126,6 +125,13 @@ def test_dashboard_shows_the_apis_figures_and_keeps_private_pages_private(tmp_pa
             assert page.evaluate("fetch('/v1/totals').then(r => r.status)") == 401
             assert page.evaluate("fetch('/v1/cards/by-number/FEST0001').then(r => r.status)") == 401
 
+            # The link `fedow-node demo` prints signs in once and leaves the address bar.
+            signed_in = browser.new_page()  # type: ignore[attr-defined]
+            signed_in.goto(homes[0].dashboard_url)
+            signed_in.wait_for_selector("#session:has-text('operator')")
+            assert "token=" not in signed_in.url and signed_in.url.endswith("/ui/#/health")
+            signed_in.close()
+
             # The public health page shows the API's chain and validators.
             page.goto(f"{ui}#/health")
             page.wait_for_selector('[data-figure="chain_id"]')
@@ -134,6 +140,9 @@ def test_dashboard_shows_the_apis_figures_and_keeps_private_pages_private(tmp_pa
             assert _figures(page, "validator:") == {
                 **{f"validator:{v['place']}:stake": v["stake"] for v in validators},
                 **{f"validator:{v['place']}:power": v["power"] for v in validators}}
+            key_sets = _get(homes[0], "/v1/status")["key_sets"]
+            assert _figures(page, "keyset:") == {f"keyset:{name}:threshold": ks["threshold"]
+                                                 for name, ks in key_sets.items()}
 
             # The operator signs in: the day's figures are the API's, to the cent.
             page.goto(f"{ui}#/login?next=sales")
@@ -176,8 +185,22 @@ def test_dashboard_shows_the_apis_figures_and_keeps_private_pages_private(tmp_pa
             page.goto(f"{ui}#/cards?q=NOPE0000")
             assert "NOPE0000" in page.inner_text("#card-error")
 
-            # Tokens: the paired till is listed under its label.
+            # The explorer lists the API's transactions; the directory shows the assets' supply.
             page.set_viewport_size(DESKTOP)
+            page.goto(f"{ui}#/explorer?kind=sale")
+            page.wait_for_selector('[data-figure^="tx:"]')
+            sales = _get(homes[0], "/v1/txs?kind=sale&limit=20", operator)["entries"]
+            shown = page.eval_on_selector_all('[data-figure^="tx:"]', "els => els.map(e => e.dataset.figure)")
+            assert shown == [f"tx:{entry['txid']}" for entry in sales] and len(sales) == 4
+            _shot(page, shots, "dashboard-explorer-desktop.png")
+            page.goto(f"{ui}#/directory")
+            page.wait_for_selector('[data-figure="asset:FED:held"]')
+            fed = _get(homes[0], "/v1/assets/FED")  # FED does not melt here: stable between the reads
+            assert _figures(page, "asset:FED:") == {"asset:FED:held": fed["supply"]["held"],
+                                                    "asset:FED:pool:common": fed["pools"]["common"],
+                                                    "asset:FED:pool:validators": fed["pools"]["validators"]}
+
+            # Tokens: the paired till is listed under its label.
             page.goto(f"{ui}#/tokens")
             page.wait_for_selector(f'[data-revoke="{day["till"]}"]')
             assert "bar till 2" in page.inner_text("main")

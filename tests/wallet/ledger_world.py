@@ -39,6 +39,10 @@ ALICE = key("alice")
 BOB = key("bob")
 VAL1 = key("validator-1")
 VAL2 = key("validator-2")
+TREASURY = (key("treasury-1"), key("treasury-2"), key("treasury-3"))
+"""The devnet-like treasury: 2 of these 3 keys sign every FED mint and burn."""
+FLOAT = 100_000
+"""FED float of the bar at genesis (what it sells for cash); the café starts without any."""
 
 
 def params(**changes: int) -> SimpleNamespace:
@@ -48,20 +52,24 @@ def params(**changes: int) -> SimpleNamespace:
         timeout_cap_ms=5000, timeout_commit_ms=100, demurrage_rate_ppm=10_000, demurrage_idle_ms=90 * DAY,
         demurrage_period_ms=30 * DAY, demurrage_share_place_ppm=333_333, demurrage_share_common_ppm=333_333,
         demurrage_share_dev_ppm=0, demurrage_share_validators_ppm=333_334, unbonding_ms=21 * DAY,
-        evidence_max_age_blocks=100_000, slash_fraction_ppm=50_000, min_validator_stake=1)
+        evidence_max_age_blocks=100_000, slash_fraction_ppm=50_000, min_validator_stake=1,
+        fed_demurrage_rate_ppm=10_000, fed_demurrage_idle_ms=365 * DAY, fed_demurrage_period_ms=30 * DAY,
+        cosigned_tx_ttl_blocks=10_000)
     values.update(changes)
     return SimpleNamespace(**values)
 
 
-def genesis_doc(**param_changes: int) -> SimpleNamespace:
+def genesis_doc(fed_melts: bool = False, **param_changes: int) -> SimpleNamespace:
     asset = SimpleNamespace
     return SimpleNamespace(
         chain_id=CHAIN,
         genesis_time_ms=GENESIS_MS,
         authorities=[k.public_key for k in AUTHORITIES],
         authority_threshold=AUTHORITY_THRESHOLD,
+        treasury=[k.public_key for k in TREASURY],
+        treasury_threshold=2,
         params=params(**param_changes),
-        assets=[asset(id="FED", name="Euro fédéré", category="FED", origin_place=None, melting=False),
+        assets=[asset(id="FED", name="Euro fédéré", category="FED", origin_place=None, melting=fed_melts),
                 asset(id="BARCOIN", name="Bar coin", category="TLF", origin_place="bar", melting=False),
                 asset(id="MELT", name="Monnaie fondante", category="TLF", origin_place="bar", melting=True),
                 asset(id="MEMBER", name="Adhésion", category="SUB", origin_place="bar", melting=False),
@@ -73,7 +81,8 @@ def genesis_doc(**param_changes: int) -> SimpleNamespace:
                                      assets=["FED", "MELT"])],
         validators=[SimpleNamespace(public_key=VAL1.public_key, place="bar", stake=300_000),
                     SimpleNamespace(public_key=VAL2.public_key, place="cafe", stake=100_000)],
-        balances=[SimpleNamespace(owner=ALICE.public_key, asset="FED", amount=50_000)],
+        balances=[SimpleNamespace(owner=ALICE.public_key, asset="FED", amount=50_000),
+                  SimpleNamespace(owner=layout.place_wallet_id("bar"), asset="FED", amount=FLOAT)],
     )
 
 
@@ -92,8 +101,8 @@ class Chain:
     outcomes: list[BlockOutcome] = field(default_factory=list)
 
     @classmethod
-    def start(cls, **param_changes: int) -> Chain:
-        return cls(DictReader(genesis_state(genesis_doc(**param_changes))))
+    def start(cls, fed_melts: bool = False, **param_changes: int) -> Chain:
+        return cls(DictReader(genesis_state(genesis_doc(fed_melts, **param_changes))))
 
     def _nonce(self) -> bytes:
         self.nonce_counter += 1
@@ -108,6 +117,10 @@ class Chain:
         body: Body = BODY_TYPES[kind].from_list(list(fields))
         raw = sign_cosigned(signers, CHAIN, kind, body, self._nonce(), self.height + 1 + expires_in)
         return decode_tx(raw, MAX_TX)
+
+    def attested(self, kind: str, *fields: Any, expires_in: int = 10) -> Tx:
+        """A treasury transaction co-signed by a threshold (2) of the 3 treasury keys."""
+        return self.cosigned(TREASURY[:2], kind, *fields, expires_in=expires_in)
 
     def govern(self, kind: str, *fields: Any, expires_in: int = 10) -> Tx:
         """A governance transaction co-signed by a threshold of the authorities."""

@@ -8,7 +8,7 @@ from ledger_world import BAR, BAR_WALLET, CAFE, CAFE_WALLET, DAY, VAL1, VAL2, Ch
 from wallet import demurrage, layout
 from wallet.invariants import check_full
 from wallet.melting import Shares, melt, periods_due, split
-from wallet.records import Amount
+from wallet.records import Amount, Supply
 from wallet.state import read_one
 
 IDLE, PERIOD = 90 * DAY, 30 * DAY
@@ -45,6 +45,7 @@ def test_split_golden(charge: int, has_place: bool, shares: Shares) -> None:
 
 
 def test_idle_balance_melts_and_shares_go_to_place_funds_and_validators() -> None:
+    """The place share goes to the card's place (the bar issued it), not to a place it operates for."""
     chain = Chain.start()
     chain.register(1)
     chain.block(chain.tx(BAR, "cash_refill", card_wallet(1), "MELT", 100_000),
@@ -53,7 +54,7 @@ def test_idle_balance_melts_and_shares_go_to_place_funds_and_validators() -> Non
     assert chain.balance(card_wallet(1), "MELT") == 100_000
     chain.block(advance_ms=1)
     assert chain.balance(card_wallet(1), "MELT") == 99_000
-    assert chain.balance(CAFE_WALLET, "MELT") == 333
+    assert chain.balance(BAR_WALLET, "MELT") == 333 and chain.balance(CAFE_WALLET, "MELT") == 0
     assert read_one(chain.state, layout.pool(layout.POOL_COMMON, "MELT"), Amount) == Amount(334)
     # the validators' 333 are paid in the same block, pro rata 3:1, the remainder waits
     assert (chain.balance(VAL1.public_key, "MELT"), chain.balance(VAL2.public_key, "MELT")) == (249, 83)
@@ -73,7 +74,7 @@ def test_activity_resets_the_idle_clock_after_settling_what_is_due() -> None:
     finally:
         demurrage.MAX_CHARGES_PER_BLOCK = saved
     assert chain.balance(card_wallet(1), "MELT") == 98_010 - 10_000   # two periods settled, then the sale
-    assert chain.balance(BAR_WALLET, "MELT") == 10_000
+    assert chain.balance(BAR_WALLET, "MELT") == 10_000 + 663              # the sale + the card's place share of 1990
     chain.block(advance_ms=IDLE + PERIOD - 1)
     assert chain.balance(card_wallet(1), "MELT") == 88_010            # the idle clock restarted at the sale
     check_full(chain.state)
@@ -120,5 +121,49 @@ def test_link_and_void_settle_demurrage_before_moving_or_burning() -> None:
         demurrage.MAX_CHARGES_PER_BLOCK = saved
     assert chain.balance(VAL1.public_key, "MELT") == 99_000 + 499     # fused after one period + 3/4 of 666
     assert chain.balance(card_wallet(2), "MELT") == 0
-    assert read_one(chain.state, layout.pool(layout.POOL_COMMON, "MELT"), Amount) == Amount(1334)
+    assert read_one(chain.state, layout.pool(layout.POOL_COMMON, "MELT"), Amount) == Amount(2 * 334)
+    assert chain.balance(BAR_WALLET, "MELT") == 2 * 333                # the cards' place: the bar issued both
     check_full(chain.state)
+
+
+FED_IDLE, FED_PERIOD = 365 * DAY, 30 * DAY
+
+
+def test_fed_melts_on_its_own_schedule_and_splits_four_ways_golden() -> None:
+    """Golden vector (a hard fork to change): a FED card left unused for a year and a month gives
+    1% back, split between the card's place, the common fund, the tool's maintenance (dev fund)
+    and the validators in proportion to stake (3:1). FED moves, none is burnt: the backing holds."""
+    chain = Chain.start(fed_melts=True, demurrage_share_place_ppm=300_000, demurrage_share_common_ppm=200_000,
+                        demurrage_share_dev_ppm=100_000, demurrage_share_validators_ppm=400_000)
+    chain.register(1)
+    chain.block(chain.tx(BAR, "cash_refill", card_wallet(1), "FED", 100_000),
+                chain.tx(BAR, "cash_refill", card_wallet(1), "MELT", 100_000))
+    supply_before = read_one(chain.state, layout.supply("FED"), Supply)
+    chain.block(advance_ms=FED_IDLE + FED_PERIOD - 1)
+    assert chain.balance(card_wallet(1), "FED") == 100_000            # not yet: FED's own year, not 90 days
+    assert chain.balance(card_wallet(1), "MELT") < 100_000             # the local currency's schedule
+    before = fed_holdings(chain)  # Alice's genesis FED (no card: no place share) melted in that block
+    chain.block(advance_ms=1)
+    assert chain.balance(card_wallet(1), "FED") == 99_000              # charge 1000
+    after = fed_holdings(chain)
+    gained = {who: after[who] - before[who] for who in after}
+    assert gained == {"place": 300, "common": 200, "dev": 100, "validator 1": 300, "validator 2": 100}
+    assert read_one(chain.state, layout.supply("FED"), Supply) == supply_before
+    check_full(chain.state)
+
+
+def fed_holdings(chain: Chain) -> dict[str, int]:
+    def pool(kind: bytes) -> int:
+        found = read_one(chain.state, layout.pool(kind, "FED"), Amount)
+        return 0 if found is None else found.value
+    return {"place": chain.balance(BAR_WALLET, "FED"), "common": pool(layout.POOL_COMMON),
+            "dev": pool(layout.POOL_DEV), "validator 1": chain.balance(VAL1.public_key, "FED"),
+            "validator 2": chain.balance(VAL2.public_key, "FED")}
+
+
+def test_fed_does_not_melt_unless_the_genesis_says_so() -> None:
+    chain = Chain.start()
+    chain.register(1)
+    chain.block(chain.tx(BAR, "cash_refill", card_wallet(1), "FED", 100_000))
+    chain.block(advance_ms=3 * FED_IDLE)
+    assert chain.balance(card_wallet(1), "FED") == 100_000

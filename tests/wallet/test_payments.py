@@ -1,15 +1,14 @@
-"""Money in, sales, transfers, settlements, refunds and bank deposits: success and each rejection."""
+"""Cash refills, sales, transfers, settlements and cash refunds: success and each rejection.
+
+FED in and out with the treasury: test_treasury.py."""
 
 from __future__ import annotations
 
 import pytest
-from ledger_world import (ALICE, AUTHORITY, BAR, BAR_WALLET, BOB, CAFE, CAFE_WALLET, Chain, card_uid,
+from ledger_world import (ALICE, AUTHORITY, BAR, BAR_WALLET, BOB, CAFE, CAFE_WALLET, FLOAT, Chain, card_uid,
                           card_wallet, rejected_code)
 
-from wallet import layout
 from wallet.invariants import check_full
-from wallet.records import FedTotals
-from wallet.state import read_one
 
 
 @pytest.fixture
@@ -19,28 +18,6 @@ def chain() -> Chain:
     chain.block(chain.tx(BAR, "cash_refill", card_wallet(1), "FED", 2000),
                 chain.tx(BAR, "mint", "BARCOIN", 10_000))
     return chain
-
-
-def fed_totals(chain: Chain) -> FedTotals:
-    totals = read_one(chain.state, layout.FED_TOTALS, FedTotals)
-    assert totals is not None
-    return totals
-
-
-def test_fed_refill_mints_fed_once_per_payment_reference(chain: Chain) -> None:
-    before = fed_totals(chain).refilled
-    chain.block(chain.tx(CAFE, "fed_refill", card_wallet(2), 1500, "cs_test_123"))
-    assert chain.balance(card_wallet(2), "FED") == 1500
-    assert fed_totals(chain).refilled == before + 1500
-    assert rejected_code(chain, chain.tx(BAR, "fed_refill", card_wallet(1), 1500, "cs_test_123")) == "reference_used"
-    chain.block(chain.tx(AUTHORITY, "fed_refill", ALICE.public_key, 100, "cs_other"))
-    check_full(chain.state)
-
-
-def test_fed_refill_rejections(chain: Chain) -> None:
-    assert rejected_code(chain, chain.tx(ALICE, "fed_refill", card_wallet(2), 10, "x")) == "not_place"
-    assert rejected_code(chain, chain.tx(BAR, "fed_refill", CAFE_WALLET, 10, "x")) == "place_wallet"
-    assert rejected_code(chain, chain.tx(BAR, "fed_refill", card_wallet(2), 10, "genesis")) == "reference_used"
 
 
 def test_cash_refill_of_fed_or_own_asset_only(chain: Chain) -> None:
@@ -100,31 +77,20 @@ def test_qr_sale_and_transfer_signed_by_the_user(chain: Chain) -> None:
 
 
 def test_settlement_between_places(chain: Chain) -> None:
-    chain.block(chain.tx(BAR, "sale", card_uid(1), "FED", 800))
-    chain.block(chain.tx(BAR, "settlement", "cafe", "FED", 300))
-    assert chain.balance(BAR_WALLET, "FED") == 500
-    assert chain.balance(CAFE_WALLET, "FED") == 300
+    chain.block(chain.tx(CAFE, "sale", card_uid(1), "FED", 800))
+    chain.block(chain.tx(CAFE, "settlement", "bar", "FED", 300))
+    assert chain.balance(CAFE_WALLET, "FED") == 500
+    assert chain.balance(BAR_WALLET, "FED") == FLOAT - 2000 + 300  # its float, less the fixture's cash refill
     assert rejected_code(chain, chain.tx(BAR, "settlement", "cafe", "BARCOIN", 1)) == "asset_not_accepted"
-    assert rejected_code(chain, chain.tx(BAR, "settlement", "bar", "FED", 1)) == "self_transfer"
-    assert rejected_code(chain, chain.tx(BAR, "settlement", "cafe", "FED", 501)) == "overdraft"
+    assert rejected_code(chain, chain.tx(CAFE, "settlement", "cafe", "FED", 1)) == "self_transfer"
+    assert rejected_code(chain, chain.tx(CAFE, "settlement", "bar", "FED", 501)) == "overdraft"
 
 
-def test_refund_burns_and_counts_fed_refunded(chain: Chain) -> None:
+def test_cash_refund_of_fed_goes_into_the_float(chain: Chain) -> None:
     chain.block(chain.tx(CAFE, "refund", card_uid(1), "FED", 700))
-    assert chain.balance(card_wallet(1), "FED") == 1300
-    assert fed_totals(chain).refunded == 700
+    assert chain.balance(card_wallet(1), "FED") == 1300 and chain.balance(CAFE_WALLET, "FED") == 700
     check_full(chain.state)
     assert rejected_code(chain, chain.tx(CAFE, "refund", card_uid(1), "FED", 1301)) == "overdraft"
-
-
-def test_bank_deposit_takes_fed_out_once_per_payout(chain: Chain) -> None:
-    chain.block(chain.tx(BAR, "sale", card_uid(1), "FED", 1000))
-    chain.block(chain.tx(BAR, "bank_deposit", 600, "po_1"))
-    assert chain.balance(BAR_WALLET, "FED") == 400
-    assert fed_totals(chain).deposited == 600
-    assert rejected_code(chain, chain.tx(BAR, "bank_deposit", 1, "po_1")) == "reference_used"
-    assert rejected_code(chain, chain.tx(BAR, "bank_deposit", 401, "po_2")) == "overdraft"
-    check_full(chain.state)
 
 
 @pytest.mark.parametrize("amount, code", [(0, "bad_amount"), (-5, "bad_amount"), (10**12 + 1, "bad_amount"),

@@ -26,6 +26,8 @@ PLACES = [BAR, CAFE]
 amounts = st.integers(1, 30_000)
 assets = st.sampled_from(["FED", "MELT", "BARCOIN"])
 card = st.integers(1, CARDS)
+held = st.sampled_from([100, 500])
+"""Hold and burn amounts from a small set, so that burns often match their hold."""
 
 actions = st.one_of(
     st.tuples(st.just("cash_refill"), st.sampled_from(PLACES), card, assets, amounts),
@@ -36,8 +38,11 @@ actions = st.one_of(
     st.tuples(st.just("link_card"), st.sampled_from(USERS), card),
     st.tuples(st.just("void_card"), st.sampled_from(PLACES), card),
     st.tuples(st.just("settlement"), st.sampled_from(PLACES), st.sampled_from(["bar", "cafe"]), assets, amounts),
-    st.tuples(st.just("bank_deposit"), st.sampled_from(PLACES), amounts),
-    st.tuples(st.just("fed_refill"), st.sampled_from(PLACES), st.sampled_from(USERS), amounts),
+    st.tuples(st.just("fed_mint"), st.sampled_from(USERS), amounts),
+    st.tuples(st.just("payout_hold"), st.sampled_from(PLACES), st.integers(0, 4), held),
+    st.tuples(st.just("refund_hold"), st.sampled_from(PLACES), st.integers(0, 4), held, card),
+    st.tuples(st.just("fed_burn"), st.integers(0, 4), held),
+    st.tuples(st.just("fed_release"), st.integers(0, 4)),
     st.tuples(st.just("stake"), st.sampled_from([VAL1, VAL2]), amounts),
     st.tuples(st.just("unstake"), st.sampled_from([VAL1, VAL2]), amounts),
     st.tuples(st.just("primary"), st.sampled_from(PLACES), card),
@@ -56,14 +61,18 @@ blocks = st.lists(st.tuples(st.lists(actions, max_size=8), st.sampled_from([1000
 
 
 class Signing:
-    """``chain.tx``, except that co-signed (governance) kinds get a threshold of the authorities."""
+    """``chain.tx``, except that co-signed kinds get a threshold of their key set (authorities, treasury)."""
 
     def __init__(self, chain: Chain) -> None:
         self.chain = chain
 
-    def tx(self, signer: SigningKey, kind: str, *fields: Any) -> Tx:
-        if BODY_TYPES[kind].KEY_SET:
+    def tx(self, signer: SigningKey | None, kind: str, *fields: Any) -> Tx:
+        key_set = BODY_TYPES[kind].KEY_SET
+        if key_set == "treasury":
+            return self.chain.attested(kind, *fields)
+        if key_set:
             return self.chain.govern(kind, *fields)
+        assert signer is not None
         return self.chain.tx(signer, kind, *fields)
 
 
@@ -86,10 +95,16 @@ def to_tx(chain_: Chain, action: tuple[Any, ...], serial: int) -> Any:
         return chain.tx(action[1], kind, f"{action[2]:08d}")
     if kind == "void_card":
         return chain.tx(action[1], kind, card_uid(action[2]))
-    if kind == "bank_deposit":
-        return chain.tx(action[1], kind, action[2], f"payout-{serial}")
-    if kind == "fed_refill":
-        return chain.tx(action[1], kind, action[2].public_key, action[3], f"checkout-{serial % 7}")
+    if kind == "fed_mint":
+        return chain.tx(None, kind, f"checkout-{serial % 7}", action[2], action[1].public_key)
+    if kind == "payout_hold":
+        return chain.tx(action[1], kind, f"hold-{action[2]}", action[3])
+    if kind == "refund_hold":
+        return chain.tx(action[1], kind, f"hold-{action[2]}", card_wallet(action[4]), action[3], "pi_1")
+    if kind == "fed_burn":
+        return chain.tx(None, kind, f"hold-{action[1]}", f"tr-{serial}", action[2])
+    if kind == "fed_release":
+        return chain.tx(None, kind, f"hold-{action[1]}")
     if kind in ("stake", "unstake"):
         return chain.tx(action[1], kind, action[2])
     if kind == "lost_card":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from ledger_world import (ALICE, AUTHORITY, BAR, BAR_WALLET, BOB, CAFE, Chain, card_uid, card_wallet, key,
+from ledger_world import (ALICE, AUTHORITY, BAR, BAR_WALLET, BOB, CAFE, TREASURY, Chain, card_uid, card_wallet, key,
                           rejected_code)
 
 from wallet.bodies import BODY_TYPES
@@ -52,10 +52,10 @@ CASES: list[tuple[SigningKey, str, tuple[Any, ...], str]] = [
     (ALICE, "transfer", (key("z").public_key, "MEMBER", 1), "not_money"),
     (ALICE, "transfer", (key("z").public_key, "FED", 50_001), "overdraft"),
     (ALICE, "qr_sale", ("bar", "BARCOIN", 1), "overdraft"),
-    (BAR, "bank_deposit", (1, "payout-1"), "overdraft"),
+    (CAFE, "payout_hold", ("payout-1", 1), "overdraft"),
     (key("stranger"), "unstake", (1,), "not_validator"),
     (BAR, "cash_refill", (card_wallet(3), "FED", 1), "card_voided"),     # money there would be stuck
-    (CAFE, "fed_refill", (card_wallet(2), 1, "cs-lost"), "card_lost"),
+    (TREASURY[0], "fed_mint", ("cs-lost", 1, card_wallet(2)), "card_lost"),
     (ALICE, "transfer", (card_wallet(2), "FED", 1), "card_lost"),
 ]
 
@@ -63,6 +63,8 @@ CASES: list[tuple[SigningKey, str, tuple[Any, ...], str]] = [
 @pytest.mark.parametrize("signer, kind, fields, code", CASES,
                          ids=[f"{kind}-{code}-{index}" for index, (_s, kind, _f, code) in enumerate(CASES)])
 def test_rejection(chain: Chain, signer: SigningKey, kind: str, fields: tuple[Any, ...], code: str) -> None:
-    """Governance rows (signer AUTHORITY) are co-signed by a threshold of the authorities."""
-    tx = chain.govern(kind, *fields) if BODY_TYPES[kind].KEY_SET else chain.tx(signer, kind, *fields)
+    """Co-signed rows are signed by a threshold of their key set (the authorities, the treasury)."""
+    key_set = BODY_TYPES[kind].KEY_SET
+    tx = chain.tx(signer, kind, *fields) if key_set is None else \
+        chain.attested(kind, *fields) if key_set == "treasury" else chain.govern(kind, *fields)
     assert rejected_code(chain, tx) == code

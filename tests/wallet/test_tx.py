@@ -238,3 +238,12 @@ def test_cosigned_txid_is_independent_of_the_signatures_but_replay_still_refused
     assert other_pair.txid == first.txid and other_pair.signers != first.signers
     chain.block(first)
     assert rejected_code(chain, other_pair) == "replay"
+
+
+def test_cosigned_transactions_may_expire_later_so_signatures_can_be_gathered_by_hand() -> None:
+    chain = Chain.start()  # tx_ttl_blocks 100, cosigned_tx_ttl_blocks 10_000
+    assert rejected_code(chain, chain.tx(ALICE, "transfer", key("z").public_key, "FED", 1, expires_in=200)) \
+        == "expiry_too_far"
+    chain.block(chain.govern("create_federation", "north", "North", expires_in=9_000))
+    assert rejected_code(chain, chain.govern("create_federation", "south", "South", expires_in=10_001)) \
+        == "expiry_too_far"

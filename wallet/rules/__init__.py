@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Callable
 
 from wallet.book import Book
-from wallet.rules import cards, governance, passes, payments, staking
+from wallet.rules import cards, governance, passes, payments, staking, treasury
 from wallet.tx import Tx
 
 Rule = Callable[[Book, Tx], None]
@@ -37,7 +37,6 @@ RULES: dict[str, Rule] = {
     "lost_card": cards.lost_card,
     "void_card": cards.void_card,
     "set_primary_card": cards.set_primary_card,
-    "fed_refill": payments.fed_refill,
     "cash_refill": payments.cash_refill,
     "mint": payments.mint,
     "sale": payments.sale,
@@ -45,8 +44,11 @@ RULES: dict[str, Rule] = {
     "transfer": payments.transfer,
     "settlement": payments.settlement,
     "refund": payments.refund,
-    "fed_refund": payments.fed_refund,
-    "bank_deposit": payments.bank_deposit,
+    "fed_mint": treasury.fed_mint,
+    "payout_hold": treasury.payout_hold,
+    "refund_hold": treasury.refund_hold,
+    "fed_burn": treasury.fed_burn,
+    "fed_release": treasury.fed_release,
     "membership": passes.membership,
     "badge": passes.badge,
     "stake": staking.stake,

@@ -12,9 +12,10 @@ from wallet import layout
 from wallet.bodies import LinkCard, LostCard, RegisterCards, SetPrimaryCard, VoidCard
 from wallet.book import Book
 from wallet.errors import Rejected
-from wallet.records import (CARD_ACTIVE, CARD_LOST, CARD_VOIDED, WALLET_CARD, WALLET_USER, Asset, Card, Pointer,
+from wallet.records import (CARD_ACTIVE, CARD_LOST, CARD_VOIDED, WALLET_CARD, WALLET_USER, Card, Pointer,
                             WalletInfo)
-from wallet.rules.common import check_operator, fed_asset, place_of_signer, require_active_card, require_card
+from wallet.rules.common import check_operator, place_of_signer, require_active_card, require_card
+from wallet.rules.payments import take_back
 from wallet.tx import Tx
 
 
@@ -75,7 +76,10 @@ def lost_card(book: Book, tx: Tx) -> None:
 
 
 def void_card(book: Book, tx: Tx) -> None:
-    """Refund (burn) what the card wallet holds, then detach the card from its user and places.
+    """Refund in cash what the card wallet holds, then detach the card from its user and places.
+
+    The voiding place pays the cash out: the card's FED goes into its float, its other
+    tokens are burnt (as a cash refund does).
 
     Signed by the card's origin place or one of its primary places; a lost card
     can still be voided, so the money of a lost anonymous card is not stuck.
@@ -90,19 +94,11 @@ def void_card(book: Book, tx: Tx) -> None:
     if place.id != card.origin_place and place.id not in card.primary_places:
         raise Rejected("wrong_signer", f"place {place.id!r} is neither the origin nor a primary place "
                        f"of card {card.uid.hex()}")
-    fed = fed_asset(overlay)
     for asset in book.held_assets(card.wallet):
-        refund_all(book, card.wallet, asset, fed)
+        amount = book.settled_balance(card.wallet, asset)  # after any demurrage due
+        if amount:
+            take_back(book, place, card.wallet, asset, amount)
     overlay.put(layout.card(card.uid), replace(card, state=CARD_VOIDED, owner=None, primary_places=()))
-
-
-def refund_all(book: Book, wallet_id: bytes, asset: Asset, fed: Asset) -> None:
-    """Burn a whole balance (after any demurrage due); FED counts as refunded."""
-    amount = book.settled_balance(wallet_id, asset)
-    if amount:
-        book.burn(wallet_id, asset, amount)
-        if asset.id == fed.id:
-            book.count_fed(refunded=amount)
 
 
 def set_primary_card(book: Book, tx: Tx) -> None:

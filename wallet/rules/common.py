@@ -56,12 +56,6 @@ def checked_key_set(name: str, keys: tuple[bytes, ...], threshold: int) -> KeySe
     return KeySet(tuple(sorted(keys)), threshold)
 
 
-def is_authority(overlay: Overlay, signer: bytes) -> bool:
-    """``signer`` is one of the authority keys (membership only: authority actions need the threshold)."""
-    authorities = overlay.record(layout.key_set("authority"), KeySet)
-    return authorities is not None and signer in authorities.keys
-
-
 def place_of_signer(overlay: Overlay, signer: bytes) -> Place:
     """The live place whose key signed (sales, refills, cards are signed by a place's POS key)."""
     pointer = overlay.record(layout.place_by_key(signer), Pointer)
@@ -173,15 +167,17 @@ def require_validator(overlay: Overlay, public_key: bytes) -> Validator:
     return validator
 
 
-def require_receiving_wallet(overlay: Overlay, wallet_id: bytes) -> None:
-    """A wallet that may receive refills and transfers: not a place's, not a dead card's.
+def require_receiving_wallet(overlay: Overlay, wallet_id: bytes, *, place_ok: bool = False) -> None:
+    """A wallet that may receive money: not a dead card's, and not a place's unless ``place_ok``.
 
-    Money sent to the wallet of a lost or voided card could never be spent again.
+    Money sent to the wallet of a lost or voided card could never be spent again; places
+    receive money from cards and users through sales, from each other through settlements,
+    and from the treasury (``place_ok``) when they buy FED float.
     """
     info = overlay.record(layout.wallet(wallet_id), WalletInfo)
     if info is None:
         return
-    if info.kind == WALLET_PLACE:
+    if info.kind == WALLET_PLACE and not place_ok:
         raise Rejected("place_wallet", f"wallet {wallet_id.hex()} belongs to a place: "
                        "use a settlement between places")
     if info.kind == WALLET_CARD and info.card is not None:

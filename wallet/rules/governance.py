@@ -1,9 +1,10 @@
 """Governance: places, assets, federations, validators, parameters and the key sets.
 
-Every kind here but ``rotate_place_key`` and ``place_policy`` (a place's own) is co-signed by a threshold of the
-federation's authority keys (``Body.KEY_SET``); :func:`wallet.execute.apply_tx`
-checks the signers and the threshold (:func:`require_threshold`) before the rule
-runs, so no rule here can be reached with fewer signatures. A place rotates its
+Every kind here but ``rotate_place_key`` and ``place_policy`` (a place's own) is
+co-signed by a threshold of the federation's authority keys (``Body.KEY_SET``);
+:func:`wallet.execute.apply_tx` checks the signers and the threshold
+(:func:`require_threshold`) before the rule runs, so no rule here can be reached
+with fewer signatures. A place rotates its
 own key with its current key; a lost key is replaced by the authorities.
 """
 
@@ -14,10 +15,10 @@ from dataclasses import replace
 from wallet import layout
 from wallet.bodies import (AdmitValidator, ArchiveAsset, ArchivePlace, CreateAsset, CreateFederation,
                            CreatePlace, FederationAsset, FederationPlace, FundPayout, RemoveValidator,
-                           PlacePolicy as PlacePolicyBody, ReplacePlaceKey, RotatePlaceKey, SetKeys, SetParams)
+                           SetPlacePolicy, ReplacePlaceKey, RotatePlaceKey, SetKeys, SetParams)
 from wallet.book import Book
 from wallet.errors import Rejected
-from wallet.records import (WALLET_PLACE, Asset, Federation, Place, PlacePolicy, Pointer, Supply, Validator,
+from wallet.records import (WALLET_PLACE, Amount, Asset, Federation, Place, PlacePolicy, Pointer, Supply, Validator,
                             WalletInfo)
 from wallet.rules.common import (checked_key_set, find_asset, find_place, place_of_signer, require_asset,
                                  require_money, require_place, require_receiving_wallet, require_validator)
@@ -54,6 +55,10 @@ def archive_place(book: Book, tx: Tx) -> None:
     body: ArchivePlace = tx.body  # type: ignore[assignment]
     overlay = book.overlay
     place = require_place(overlay, body.place_id)
+    on_hold = overlay.record(layout.on_hold(place.wallet), Amount)
+    if on_hold is not None:
+        raise Rejected("funds_on_hold", f"place {place.id!r} has {on_hold.value} FED on hold for a payout: "
+                       "the treasury must burn or release it before the place is archived")
     destinations = dict(body.destinations)
     if len(destinations) != len(body.destinations):
         raise Rejected("bad_field", "field destinations names an asset more than once")
@@ -107,7 +112,7 @@ def set_place_key(overlay: Overlay, place: Place, public_key: bytes) -> None:
 
 def place_policy(book: Book, tx: Tx) -> None:
     """A place sets its own rules for its tills (signed with its key)."""
-    body: PlacePolicyBody = tx.body  # type: ignore[assignment]
+    body: SetPlacePolicy = tx.body  # type: ignore[assignment]
     place = place_of_signer(book.overlay, tx.signer)
     key = layout.place_policy(place.id)
     if (book.overlay.record(key, PlacePolicy) or PlacePolicy(False)) == PlacePolicy(body.require_operator):

@@ -1,66 +1,51 @@
-"""Money in, money moving, money out: refills, mint, sales, transfers, refunds, deposits.
+"""Money moving: cash refills, a place's own asset, sales, transfers, settlements, cash refunds.
 
-Signers: a place's key (its POS terminals) for refills, sales by card,
-settlements, refunds (cash or to the bank card) and bank deposits; a user's
-key for QR sales and transfers. FED enters only through refills (online
-payment or cash) and leaves only through refunds and bank deposits, which
-keeps the FED invariant. Online payment, bank-card refund and payout
-references share one namespace and are each usable once, network-wide.
+Signers: a place's key (its POS terminals) for cash refills, sales by card,
+settlements and cash refunds; a user's key for QR sales and transfers. None of
+these creates or destroys FED (wallet/rules/treasury.py does, with the
+treasury's threshold): a venue sells FED for cash from its own float (FED it
+holds), and a cash refund of FED goes back into the float of the venue that
+paid the cash out. A place's own local asset is minted and burnt by the place.
 """
 
 from __future__ import annotations
 
-from wallet import layout
-from wallet.bodies import (BankDeposit, CashRefill, FedRefill, FedRefund, Mint, QrSale, Refund, Sale,
-                           Settlement, Transfer)
+from wallet.bodies import CashRefill, Mint, QrSale, Refund, Sale, Settlement, Transfer
 from wallet.book import Book
 from wallet.errors import Rejected
-from wallet.records import WALLET_PLACE, Pointer, WalletInfo
-from wallet.rules.common import (check_operator, fed_asset, is_authority, place_of_signer, require_accepts,
-                                 require_active_card, require_money, require_place, require_receiving_wallet)
-from wallet.state import Overlay
+from wallet.records import Asset, Place
+from wallet.rules.common import (check_operator, place_of_signer, require_accepts, require_active_card, require_money,
+                                 require_place, require_receiving_wallet)
 from wallet.tx import Tx
 
 
-def use_reference(overlay: Overlay, reference: str, field: str, txid: bytes) -> None:
-    """Spend a payment, refund or payout reference: once network-wide, remembered forever."""
-    key = layout.payment_ref(reference)
-    if overlay.has(key):
-        raise Rejected("reference_used", f"field {field} {reference!r} was already used")
-    overlay.put(key, Pointer(txid))
-
-
-def require_place_or_authority(overlay: Overlay, signer: bytes) -> None:
-    """Online money (refills, bank-card refunds) is vouched for by a place's or an authority's key."""
-    if not is_authority(overlay, signer):
-        place_of_signer(overlay, signer)
-
-
-def fed_refill(book: Book, tx: Tx) -> None:
-    """FED paid online (e.g. a Stripe checkout), vouched for by a place's or an authority's key."""
-    body: FedRefill = tx.body  # type: ignore[assignment]
-    overlay = book.overlay
-    require_place_or_authority(overlay, tx.signer)
-    require_receiving_wallet(overlay, body.wallet)
-    use_reference(overlay, body.payment_ref, "payment_ref", tx.txid)
-    book.mint(body.wallet, fed_asset(overlay), body.amount)
-    book.count_fed(refilled=body.amount)
+def is_fed(asset: Asset) -> bool:
+    return asset.category == "FED"
 
 
 def cash_refill(book: Book, tx: Tx) -> None:
-    """Cash paid at a place: FED, or the place's own local asset."""
+    """Cash paid at a place: FED from the place's float, or the place's own local asset minted."""
     body: CashRefill = tx.body  # type: ignore[assignment]
     overlay = book.overlay
     place = place_of_signer(overlay, tx.signer)
     asset = require_money(overlay, body.asset_id)
-    is_fed = asset.category == "FED"
-    if not is_fed and asset.origin_place != place.id:
+    if not is_fed(asset) and asset.origin_place != place.id:
         raise Rejected("not_origin", f"place {place.id!r} can sell FED or its own assets for cash, "
                        f"not {asset.id!r} of {asset.origin_place!r}")
     require_receiving_wallet(overlay, body.wallet)
-    book.mint(body.wallet, asset, body.amount)
-    if is_fed:
-        book.count_fed(refilled=body.amount)
+    if not is_fed(asset):
+        book.mint(body.wallet, asset, body.amount)
+        return
+    require_float(book, place, asset, body.amount)
+    book.transfer(place.wallet, body.wallet, asset, body.amount)
+
+
+def require_float(book: Book, place: Place, fed: Asset, amount: int) -> None:
+    """A venue sells FED only from FED it holds (its float): ``insufficient_float`` names it."""
+    held = book.settled_balance(place.wallet, fed)
+    if held < amount:
+        raise Rejected("insufficient_float", f"place {place.id!r} holds {held} {fed.id} of float, "
+                       f"{amount} needed: buy float from the treasury by bank transfer, or sell less")
 
 
 def mint(book: Book, tx: Tx) -> None:
@@ -121,7 +106,7 @@ def settlement(book: Book, tx: Tx) -> None:
 
 
 def refund(book: Book, tx: Tx) -> None:
-    """A place pays back part of a card's balance in cash; the tokens are burnt."""
+    """A place pays back part of a card's balance in cash: FED goes into its float, its own tokens are burnt."""
     body: Refund = tx.body  # type: ignore[assignment]
     overlay = book.overlay
     place = place_of_signer(overlay, tx.signer)
@@ -129,30 +114,12 @@ def refund(book: Book, tx: Tx) -> None:
     asset = require_money(overlay, body.asset_id)
     require_accepts(overlay, place, asset)
     card = require_active_card(overlay, body.uid)
-    book.burn(card.paying_wallet, asset, body.amount)
-    if asset.category == "FED":
-        book.count_fed(refunded=body.amount)
+    take_back(book, place, card.paying_wallet, asset, body.amount)
 
 
-def fed_refund(book: Book, tx: Tx) -> None:
-    """FED refunded to the bank card that paid (e.g. a Stripe refund): burnt from the wallet, reference once."""
-    body: FedRefund = tx.body  # type: ignore[assignment]
-    overlay = book.overlay
-    require_place_or_authority(overlay, tx.signer)
-    info = overlay.record(layout.wallet(body.wallet), WalletInfo)
-    if info is not None and info.kind == WALLET_PLACE:
-        raise Rejected("place_wallet", f"field wallet {body.wallet.hex()} belongs to a place: "
-                       "a place's FED leaves through a bank deposit")
-    use_reference(overlay, body.refund_ref, "refund_ref", tx.txid)
-    book.burn(body.wallet, fed_asset(overlay), body.amount)
-    book.count_fed(refunded=body.amount)
-
-
-def bank_deposit(book: Book, tx: Tx) -> None:
-    """A place's FED leaves the system to its bank account (payout reference usable once)."""
-    body: BankDeposit = tx.body  # type: ignore[assignment]
-    overlay = book.overlay
-    place = place_of_signer(overlay, tx.signer)
-    use_reference(overlay, body.payout_ref, "payout_ref", tx.txid)
-    book.burn(place.wallet, fed_asset(overlay), body.amount)
-    book.count_fed(deposited=body.amount)
+def take_back(book: Book, place: Place, wallet_id: bytes, asset: Asset, amount: int) -> None:
+    """Money a place paid back in cash: FED into the place's float (it paid euros out), anything else burnt."""
+    if is_fed(asset):
+        book.transfer(wallet_id, place.wallet, asset, amount)
+    else:
+        book.burn(wallet_id, asset, amount)

@@ -107,7 +107,9 @@ function needsLogin(page) { return loginPage("This page shows card holders' and 
 
 // ---- pages -------------------------------------------------------------------------------------
 PAGES.health = async () => {
-  const [status, validators] = await Promise.all([api("/v1/status"), api("/v1/validators")]);
+  const [status, validators, fedAsset] = await Promise.all([api("/v1/status"), api("/v1/validators"),
+    api("/v1/assets").then((list) => list.assets.find((a) => a.category === "FED"))]);
+  const rewards = fedAsset && fedAsset.pools ? fedAsset.pools.validators : null;
   state.status = status;
   const node = status.node || {};
   const inConsensus = node.round !== null && node.round !== undefined;
@@ -122,12 +124,18 @@ PAGES.health = async () => {
     h("td", {}, v.place), h("td", { class: "mono hide-narrow" }, short(v.public_key)),
     num(v.stake, `validator:${v.place}:stake`, money(v.stake)), num(v.power, `validator:${v.place}:power`),
     h("td", {}, v.jailed ? h("span", { class: "bad" }, "jailed") : v.active ? h("span", { class: "good" }, "active") : "removed")));
-  const fed = validators.fed_totals || {};
+  const fed = validators.fed_backing || {};  // attested_minted, attested_burnt
+  const keySets = Object.entries(status.key_sets || {}).map(([name, set]) => h("tr", {}, h("td", {}, name),
+    h("td", { class: "num", "data-figure": `keyset:${name}:threshold`, "data-value": set.threshold }, `${set.threshold} of ${set.keys.length}`)));
   const parts = [h("h1", {}, "Node health"), tiles, h("div", { class: "grid" },
-    panel("Validators", table([["Place"], ["Key", "hide-narrow"], ["Stake", "num"], ["Power", "num"], ["State"]], rows),
-      h("p", { class: "muted" }, `Total stake ${money(validators.total_stake)} FED, power ${validators.total_power}.`)),
+    h("section", { class: "panel wide" }, h("h2", {}, "Validators"),
+      table([["Place"], ["Key", "hide-narrow"], ["Stake", "num"], ["Power", "num"], ["State"]], rows),
+      h("p", { class: "muted" }, `Total stake ${money(validators.total_stake)} FED, power ${validators.total_power}.`,
+        rewards === null ? "" : ` Rewards waiting for the validators: `,
+        rewards === null ? "" : h("span", { "data-figure": "rewards:validators", "data-value": rewards }, `${money(rewards)} FED`))),
     panel("Federated euro (FED)", table([["", ""], ["FED", "num"]], Object.entries(fed).map(([name, value]) =>
-      h("tr", {}, h("td", {}, name), num(value, `fed:${name}`, money(value)))))))];
+      h("tr", {}, h("td", {}, name), num(value, `fed:${name}`, money(value)))))),
+    panel("Key sets (co-signatures needed)", table([["Set"], ["Threshold", "num"]], keySets, "No key set.")))];
   if (state.role) {
     try {
       const reader = await api("/v1/reader/status");
@@ -323,7 +331,7 @@ PAGES.explorer = async (params) => {
     event.preventDefault();
     location.hash = `#/explorer${query({ kind: kind.value, asset: asset.value, place: place.value })}`;
   } }, h("label", {}, "Kind", kind), h("label", {}, "Asset", asset), h("label", {}, "Place", place), h("button", { type: "submit" }, "Filter"));
-  const rows = page.entries.map((e) => h("tr", {}, h("td", {}, when(e.time_ms)), h("td", {}, kindName(e.kind)), h("td", {}, e.place || "–"),
+  const rows = page.entries.map((e) => h("tr", { "data-figure": `tx:${e.txid}` }, h("td", {}, when(e.time_ms)), h("td", {}, kindName(e.kind)), h("td", {}, e.place || "–"),
     h("td", { class: "num" }, e.body.amount !== undefined ? money(e.body.amount) : ""), h("td", {}, e.body.asset_id || ""),
     h("td", { class: "mono hide-narrow" }, short(e.txid))));
   const next = page.next_cursor ? h("a", { href: `#/explorer${query({ ...filters, cursor: page.next_cursor })}` }, "Next page →") : null;
@@ -334,10 +342,15 @@ PAGES.explorer = async (params) => {
 
 PAGES.directory = async () => {
   const [assets, federations, places] = await Promise.all([api("/v1/assets"), api("/v1/federations"), api("/v1/places")]);
-  const assetRows = assets.assets.map((a) => h("tr", {}, h("td", {}, a.id), h("td", {}, a.name), h("td", {}, a.category, a.melting ? " · melting" : ""),
-    num(a.supply ? a.supply.held : 0, `asset:${a.id}:held`, money(a.supply ? a.supply.held : 0))));
+  const pool = (a, name) => (a.pools ? a.pools[name] : 0);
+  const assetRows = assets.assets.map((a) => h("tr", {}, h("td", {}, a.id), h("td", { class: "hide-narrow" }, a.name),
+    h("td", {}, a.category, a.melting ? " · melting" : ""),
+    num(a.supply ? a.supply.held : 0, `asset:${a.id}:held`, money(a.supply ? a.supply.held : 0)),
+    num(pool(a, "common"), `asset:${a.id}:pool:common`, money(pool(a, "common"))),
+    num(pool(a, "validators"), `asset:${a.id}:pool:validators`, money(pool(a, "validators")))));
   const parts = [h("h1", {}, "Directory"), h("div", { class: "grid" },
-    panel("Assets and supply", table([["Id"], ["Name"], ["Category"], ["In circulation", "num"]], assetRows)),
+    h("section", { class: "panel wide" }, h("h2", {}, "Assets, supply and demurrage pools"),
+      table([["Id"], ["Name", "hide-narrow"], ["Category"], ["Held", "num"], ["Common fund", "num"], ["Validators", "num"]], assetRows)),
     panel("Federations", table([["Id"], ["Places"], ["Assets"]], federations.federations.map((f) =>
       h("tr", {}, h("td", {}, f.name), h("td", {}, f.places.join(", ")), h("td", {}, f.assets.join(", ")))))),
     panel("Places", table([["Id"], ["Name"], ["State"]], places.places.map((p) =>
