@@ -10,14 +10,9 @@ from aiohttp import web
 
 from config import ApiSection, ConfigError
 from config.errors import Problem
-<<<<<<< HEAD
 from fedow_node.api import (admin, backup_routes, chain, directory, events, listings, pos, reader_routes, submit,
                             totals_routes, ui_routes, wallets)
-=======
-from fedow_node.api import (admin, chain, directory, events, listings, pos, reader_routes, submit, totals_routes,
-                            ui_routes, wallets)
 from fedow_node.api.answers import json_errors
->>>>>>> main
 from fedow_node.api.context import CONTEXT, ApiContext, StreamSlots, json_response, require_access, wall_clock_ms
 from fedow_node.api.facade import NodeFacade
 from fedow_node.api.idempotency import IdempotencyKeys

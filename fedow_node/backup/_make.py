@@ -4,19 +4,21 @@ The chain comes from one LevelDB snapshot. A stopped node's store is opened here
 running node holds its store's lock, so the snapshot is asked of the node itself over
 its local API (an operator route), with a token minted for the occasion in the home's
 token file and revoked right after: whoever may read the home's keys may back it up,
-and no standing token is needed. The last-sign state is read after the snapshot, so it
-is never older than the chain it travels with. Keys are included only when a passphrase
+and no standing token is needed. The last-sign state and the POS API's idempotency keys
+are read after the snapshot, so they are never older than the chain they travel with. Keys are included only when a passphrase
 seals them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 import ssl
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +38,7 @@ CONFIG_FILE = "config.toml"
 GENESIS_FILE = "genesis.json"
 TOKENS_FILE = "api-tokens.json"
 LAST_SIGN_FILE = "last_sign_state"
+IDEMPOTENCY_FILE = "idempotency.sqlite"
 NODE_KEY_FILE = "node.key"
 PLACE_KEY_FILE = "place.key"
 _READ_TIMEOUT_S = 120.0
@@ -101,11 +104,25 @@ def _key_files(config: NodeConfig) -> bytes:
 
 
 def _after_snapshot(data: NodeFiles) -> dict[str, bytes]:
-    """The last-sign state, read once the chain is copied (never older than the chain it goes with)."""
+    """Read once the chain is copied, so never older than it: the last-sign state, and the POS API's
+    idempotency keys (a till retrying a sale after the restore gets the same answer, not a second sale)."""
+    files = {}
+    if data.last_sign.exists():
+        files[LAST_SIGN_FILE] = data.last_sign.read_bytes()
+    if data.idempotency.exists():
+        files[IDEMPOTENCY_FILE] = _sqlite_copy(data.idempotency)
+    return files
+
+
+def _sqlite_copy(path: Path) -> bytes:
+    """A consistent copy of an SQLite database in use (SQLite's online backup), as bytes."""
     try:
-        return {LAST_SIGN_FILE: data.last_sign.read_bytes()}
-    except FileNotFoundError:
-        return {}
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as source, \
+                closing(sqlite3.connect(":memory:")) as copy:
+            source.backup(copy)
+            return copy.serialize()
+    except sqlite3.Error as exc:
+        raise BackupError("bad_home", f"{path} cannot be copied: {exc}") from None
 
 
 def _api_base(config: NodeConfig) -> tuple[str, ssl.SSLContext | None]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import sys
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +44,10 @@ def sample_home(tmp_path_factory: pytest.TempPathFactory) -> Home:
     write_atomically(home / "config.toml", dump_node_config(config), mode=0o644)
     create_token(tokens_path(home), "bar", 1, "pos", "till 1")
     FileLastSignStore(home / "data" / "last_sign_state").save(LastSign(3, 0, 3, b"body", b"signature"))
+    with closing(sqlite3.connect(home / "data" / "idempotency.sqlite")) as db:  # what the POS API keeps
+        db.execute("CREATE TABLE keys (key TEXT PRIMARY KEY, txid BLOB)")
+        db.execute("INSERT INTO keys VALUES ('sale-1', x'01')")
+        db.commit()
     return Home(home, sample, place_key)
 
 

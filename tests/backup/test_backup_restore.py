@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import sqlite3
 import stat
+from contextlib import closing
 from pathlib import Path
 
 import msgpack
@@ -46,6 +48,8 @@ def test_a_restored_home_holds_the_same_chain_keys_and_settings(home: Home, tmp_
     assert load_genesis(config.node.genesis) == home.sample.genesis
     for name in ("api-tokens.json", "data/last_sign_state"):
         assert (restored_home / name).read_bytes() == (home.path / name).read_bytes(), name
+    with closing(sqlite3.connect(restored_home / "data" / "idempotency.sqlite")) as db:
+        assert db.execute("SELECT key, txid FROM keys").fetchall() == [("sale-1", b"\x01")]
     guard = RestoreGuard.load(restored_home / "data")
     assert guard is not None and guard.restored_ms > restored.created_ms
     assert not (restored_home.parent / "node.restoring").exists()
