@@ -7,9 +7,9 @@
 #      at the top (--cgroup-parent=/), weighing on the CPU like any process beside it: under its
 #      default /docker parent, all the containers together weigh as much as one process, and a
 #      devnet in containers starves on a machine loaded by anything else (such as a test suite);
-#   3. the base image debian:bookworm-slim. Where no container registry is reachable it is built
-#      locally: debootstrap --variant=minbase from this machine's configured Debian mirror, trimmed
-#      like the official slim image, and `docker import`ed under that name.
+#   3. the base image debian:bookworm-slim: pulled from Docker Hub, or, where no container registry
+#      is reachable, built locally: debootstrap --variant=minbase from this machine's configured
+#      Debian mirror, trimmed like the official slim image, and `docker import`ed under that name.
 # Idempotent: each step is skipped when already done (the base image is the cache of step 3).
 # Not safe to run twice at the same time: the Docker test runs it under a machine-wide lock.
 set -euo pipefail
@@ -86,4 +86,6 @@ APT
 }
 
 docker_answers || start_dockerd
-docker image inspect "$BASE_IMAGE" >/dev/null 2>&1 || build_base_image
+docker image inspect "$BASE_IMAGE" >/dev/null 2>&1 \
+  || docker pull -q "$BASE_IMAGE" >/dev/null 2>&1 \
+  || build_base_image

@@ -1,7 +1,8 @@
 """Restoring a backup into a new node home, or checking one without writing anything.
 
-Everything is written into ``<home>.restoring`` and renamed into place at the end, so a
-failed restore leaves no half-home behind. The restored home is self-contained: its
+Everything is written into ``<home>/.restoring`` and moved into the home at the end
+(``config.toml`` last), so a failed restore leaves an empty home behind, and the home
+may be an empty folder the node's user owns in a directory it cannot write (/var/lib). The restored home is self-contained: its
 config.toml is rewritten to find the genesis, the keys and the data inside the home.
 A validator's restored data folder carries the marker of :mod:`fedow_node.restore_guard`:
 the node observes until it is safe to sign again.
@@ -30,6 +31,7 @@ from fedow_node.node import NodeFiles
 from storage import StorageError, Store
 
 DATA_DIR = "data"
+STAGING = ".restoring"
 
 
 @dataclass(frozen=True)
@@ -59,30 +61,42 @@ def restore_backup(backup: Path, home: Path, passphrase: str | None) -> Restored
     if home.exists() and (not home.is_dir() or any(home.iterdir())):
         raise BackupError("home_not_empty", f"{home} already exists and is not empty: restore into a new folder "
                                             "(a restore never overwrites a node's keys or chain)")
-    staging = home.with_name(home.name + ".restoring")
-    if staging.exists():
-        shutil.rmtree(staging)
+    created = not home.exists()
+    staging = home / STAGING
     try:
+        staging.mkdir(parents=True)
         with BackupReader(backup) as reader:
             keys = _unsealed_keys(reader.manifest, passphrase, required=True)
             _write_home(staging, reader.manifest, keys)
             trailer = _write_chain(staging, reader)
-            validator = bool(reader.manifest["validator"])
             data = NodeFiles(staging / DATA_DIR)
             if LAST_SIGN_FILE in trailer.files:
                 write_atomically(data.last_sign, trailer.files[LAST_SIGN_FILE], mode=0o600)
             if IDEMPOTENCY_FILE in trailer.files:
                 write_atomically(data.idempotency, trailer.files[IDEMPOTENCY_FILE], mode=0o600)
-            if validator:
+            if reader.manifest["validator"]:
                 RestoreGuard.place(data.data_dir, time.time_ns() // 1_000_000)
             summary = _summary(reader, home, keys)
-        if home.exists():
-            home.rmdir()
-        staging.rename(home)
+        # config.toml last: a home without it is visibly unfinished and no node starts from it
+        for entry in sorted(staging.iterdir(), key=lambda path: path.name == CONFIG_FILE):
+            entry.rename(home / entry.name)
+        staging.rmdir()
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        _empty(home, remove_folder=created)
         raise
     return summary
+
+
+def _empty(home: Path, remove_folder: bool) -> None:
+    """Undo a failed restore: the home as it was before (absent, or empty)."""
+    if remove_folder:
+        shutil.rmtree(home, ignore_errors=True)
+        return
+    for entry in home.iterdir():
+        if entry.is_dir():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
 
 
 def _summary(reader: BackupReader, home: Path | None, keys: dict[str, bytes]) -> Restored:
@@ -109,7 +123,6 @@ def _unsealed_keys(manifest: dict[str, Any], passphrase: str | None, required: b
 
 def _write_home(home: Path, manifest: dict[str, Any], keys: dict[str, bytes]) -> None:
     files = manifest["files"]
-    home.mkdir(parents=True)
     write_atomically(home / CONFIG_FILE, _self_contained_config(files[CONFIG_FILE], home, keys), mode=0o644)
     write_atomically(home / GENESIS_FILE, files[GENESIS_FILE], mode=0o644)
     if TOKENS_FILE in files:
