@@ -399,11 +399,14 @@ class Node:
     def _regossip(self) -> None:
         state = self._state
         self._served.clear()
-        if self.our_key is not None:
-            for proposal in self._own_proposals.values():
-                self._out.append(Broadcast(proposal))
+        if self.our_key is not None:  # the round in progress only: re-sending every earlier round's messages
+            # grows with each failed round and, on a loaded box, slows the next round until none ends
+            own = self._own_proposals.get((state.height, state.round))
+            if own is not None:
+                self._out.append(Broadcast(own))
             for vote in state.votes.votes_of(self.our_key):
-                self._out.append(Broadcast(vote))
+                if vote.round == state.round:
+                    self._out.append(Broadcast(vote))
         if state.valid_record is not None:  # relay the proof-of-lock others need to accept validValue (L28)
             pol = state.votes.tally(state.valid_round, VoteType.PREVOTE)
             for vote in pol.votes_for(state.valid_record.proposal.block_id):

@@ -8,8 +8,26 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO
 
 import structlog
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a line is emitted, not the stream of when it was configured.
+
+    A stream bound at configuration time may be closed later (pytest swaps
+    stderr per test; a daemon's stderr may be replaced): writing to it printed
+    ``Logging error ... I/O operation on closed file``.
+    """
+
+    @property  # type: ignore[override]
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        pass
 
 
 def configure_logging(fmt: str = "auto", level: str = "info") -> None:
@@ -30,7 +48,7 @@ def configure_logging(fmt: str = "auto", level: str = "info") -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     # JSON lines carry the traceback as text under "exception" (the console renderer draws its own).
     tracebacks: list[structlog.typing.Processor] = [] if fmt == "console" else [structlog.processors.format_exc_info]
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processors=[

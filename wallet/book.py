@@ -12,7 +12,7 @@ from __future__ import annotations
 from wallet import layout, melting
 from wallet.errors import Rejected
 from wallet.params import LedgerParams
-from wallet.records import Amount, Asset, Balance, Card, Place, Supply, WalletInfo
+from wallet.records import WALLET_PLACE, Amount, Asset, Balance, Card, Place, Supply, WalletInfo
 from wallet.state import Overlay
 
 EMPTY = b"\x90"
@@ -50,14 +50,15 @@ class Book:
     def _move(self, wallet_id: bytes, asset: Asset, delta: int) -> None:
         key = layout.balance(wallet_id, asset.id)
         record = self.overlay.record(key, Balance)
-        if record is not None and asset.melting:
+        melts = self.melts(wallet_id, asset)
+        if record is not None and melts:
             record = self._settle(wallet_id, asset, key, record)
         amount = delta if record is None else record.amount + delta
         if amount < 0:
             raise Rejected("overdraft", f"wallet {wallet_id.hex()} holds {amount - delta} {asset.id}, "
                            f"{-delta} needed")
-        if asset.melting or record is None or amount == 0 or record.due_ms:
-            due = self._due(asset, amount, self.time_ms, 0)
+        if melts or record is None or amount == 0 or record.due_ms:
+            due = self._due(asset, amount, self.time_ms, 0) if melts else 0
             self._write(wallet_id, asset.id, key, record, Balance(amount, self.time_ms, 0, due))
         else:  # the hot path: a non-melting balance that stays positive
             self.overlay.put(key, Balance(amount, self.time_ms, 0, 0))
@@ -66,8 +67,18 @@ class Book:
         self.touched.append(wallet_id)
         self.moves.append((wallet_id, asset.id, delta))
 
+    def melts(self, wallet_id: bytes, asset: Asset) -> bool:
+        """Does this balance melt? A melting asset melts in every wallet but a place's: a venue's
+        balances are its till (the FED float it sells for cash, what backs its offline bond), working
+        money it must be able to count on, not idle savings."""
+        if not asset.melting:
+            return False
+        info = self.overlay.record(layout.wallet(wallet_id), WalletInfo)
+        return info is None or info.kind != WALLET_PLACE
+
     def _due(self, asset: Asset, amount: int, last_activity_ms: int, periods_charged: int) -> int:
-        if not asset.melting or amount == 0:
+        """Due time of a melting balance's next period (0: nothing left to melt)."""
+        if amount == 0:
             return 0
         _rate, idle_ms, period_ms = self.params.melting_schedule(asset.category)
         return melting.next_due_ms(last_activity_ms, idle_ms, period_ms, periods_charged)
@@ -101,7 +112,7 @@ class Book:
         record = self.overlay.record(key, Balance)
         if record is None:
             return 0
-        if asset.melting:
+        if self.melts(wallet_id, asset):
             record = self._settle(wallet_id, asset, key, record)
         return record.amount
 

@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from wallet import layout, melting
 from wallet.params import LedgerParams
-from wallet.records import (Amount, Asset, Badge, Balance, Card, FedBacking, Federation, Hold, KeySet, Membership,
+from wallet.records import (WALLET_PLACE, Amount, Asset, Badge, Balance, Card, FedBacking, Federation, Hold, KeySet, Membership,
                             Place, Pointer, Record, Supply, Validator, WalletInfo)
 from wallet.state import StateReader, read_all, read_one
 
@@ -87,8 +87,9 @@ def projected_amount(reader: StateReader, wallet_id: bytes, asset_id: str, now_m
     if record is None:
         return 0
     found = asset(reader, asset_id)
-    if found is None or not found.melting:
-        return record.amount
+    info = wallet_info(reader, wallet_id)
+    if found is None or not found.melting or (info is not None and info.kind == WALLET_PLACE):
+        return record.amount  # place wallets never melt (wallet.book.Book.melts)
     rate_ppm, idle_ms, period_ms = params(reader).melting_schedule(found.category)
     due = melting.periods_due(now_ms, record.last_activity_ms, idle_ms, period_ms)
     if due <= record.periods_charged:

@@ -10,7 +10,9 @@ its status (docs/api.md lists them):
   protocol (``api/server.py``) instead of aiohttp's ``text/plain``;
 * a client that hung up mid-request: logged at debug, nothing to answer;
 * anything else is the node's fault: 500 ``internal``, logged with its
-  traceback, never a 4xx (a storage fault is not the client's mistake).
+  traceback, never a 4xx (a storage fault is not the client's mistake); a
+  corrupt store or a broken money invariant (:data:`FATAL_FAULTS`) also calls
+  the app's ``on_fatal`` hook, with which ``fedow-node run`` stops the node loudly.
 
 Client mistakes are logged at info through :class:`ClientMistakeLog`, a few per
 second at most, so no client can flood the log; internal faults are always logged.
@@ -28,8 +30,29 @@ from aiohttp.http_exceptions import HttpProcessingError, LineTooLong
 
 from fedow_node.api.context import CONTEXT, json_response
 from fedow_node.api.errors import ApiError
+from storage import StoreCorrupted
+from wallet.errors import InvariantBroken
 
-__all__ = ["ClientMistakeLog", "error_response", "json_errors", "parser_refusal"]
+__all__ = ["FATAL_FAULTS", "ON_FATAL", "ClientMistakeLog", "error_response", "fatal_fault", "json_errors",
+           "parser_refusal"]
+
+FATAL_FAULTS: tuple[type[Exception], ...] = (StoreCorrupted, InvariantBroken)
+"""Faults after which the node must not go on serving: its data cannot be trusted."""
+ON_FATAL: web.AppKey[Callable[[str], None]] = web.AppKey("fedow_api_on_fatal", Callable[[str], None])  # type: ignore[arg-type]
+"""Called with the reason when a request meets a fatal fault (``fedow-node run`` stops the node)."""
+
+
+def fatal_fault(error: BaseException) -> Exception | None:
+    """The first of :data:`FATAL_FAULTS` in ``error`` (exception groups searched), if any."""
+    if isinstance(error, FATAL_FAULTS):
+        return error
+    if isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            found = fatal_fault(inner)
+            if found is not None:
+                return found
+    cause = error.__cause__ or error.__context__
+    return None if cause is None else fatal_fault(cause)
 
 log = structlog.get_logger(__name__)
 
@@ -108,8 +131,11 @@ async def json_errors(request: web.Request,
         return error_response("client_disconnected", "the client closed the connection", 400)
     except asyncio.CancelledError:
         raise
-    except Exception:
+    except Exception as exc:
         log.exception("api_internal_error", method=request.method, path=request.path[:120])
+        fatal = fatal_fault(exc)
+        if fatal is not None and ON_FATAL in request.app:
+            request.app[ON_FATAL](f"{type(fatal).__name__}: {fatal}")
         return error_response("internal", "the node failed to answer this request; see its log", 500)
 
 

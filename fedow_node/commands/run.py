@@ -11,6 +11,7 @@ import structlog
 import trio
 
 from fedow_node.api import build_app, start_server, tls_context
+from fedow_node.api.answers import ON_FATAL, fatal_fault
 from fedow_node.api.idempotency import IdempotencyKeys
 from fedow_node.api.stripe_routes import stripe_routes
 from fedow_node.guest import TrioBridge, run_guest
@@ -20,6 +21,10 @@ from fedow_node.node_api import NodeApi
 from fedow_node.payments import node_bridge
 
 log = structlog.get_logger(__name__)
+
+HALTED_EXIT_CODE = 3
+"""The node stopped itself: its store is corrupt or a money invariant broke (``node.halted`` says which).
+Restarting will not help; an operator must look (docs/storage.md: restore or re-sync)."""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -49,7 +54,21 @@ def run(args: argparse.Namespace) -> int:
     shared: dict[str, TrioBridge] = {}
     idempotency = IdempotencyKeys.open(node.files.idempotency)
 
-    async def trio_main(_scope: trio.CancelScope) -> None:
+    halted: list[str] = []
+    running: list[tuple[trio.lowlevel.TrioToken, trio.CancelScope]] = []
+
+    def halt(reason: str) -> None:
+        """A fatal fault met by the API: stop the whole node (the trio side first, then HTTP)."""
+        if not halted:
+            halted.append(reason)
+            log.critical("node.halting", reason=reason)
+            for token, scope in running:
+                token.run_sync_soon(scope.cancel)
+
+    async def trio_main(scope: trio.CancelScope) -> None:
+        running.append((trio.lowlevel.current_trio_token(), scope))
+        if halted:
+            return
         async with trio.open_nursery() as nursery:
             await nursery.start(shared["trio"].serve)
             await node.run()
@@ -61,8 +80,9 @@ def run(args: argparse.Namespace) -> int:
         bridge = node_bridge(node.config.stripe, api, treasury,  # None unless [stripe] holds both secrets
                              payout_account=node.config.stripe.payout_account or None)
         stripe = () if bridge is None else stripe_routes(bridge)
-        runners = [await start_server(build_app(api, node.config.api, extra_routes=stripe, idempotency=idempotency),
-                                      node.config.api.bind, ssl_context)]
+        app = build_app(api, node.config.api, extra_routes=stripe, idempotency=idempotency)
+        app[ON_FATAL] = halt
+        runners = [await start_server(app, node.config.api.bind, ssl_context)]
         if node.config.metrics.bind:
             runners.append(await start_server(node.metrics.app(), node.config.metrics.bind))
         log.info("node.http", api=node.config.api.bind, metrics=node.config.metrics.bind or None)
@@ -77,7 +97,16 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         run_guest(trio_main, start_http)
+    except BaseException as error:  # noqa: B902 - a fatal fault is reported, anything else re-raised
+        fatal = fatal_fault(error)
+        if fatal is None:
+            raise
+        log.critical("node.halted", reason=f"{type(fatal).__name__}: {fatal}", exc_info=fatal)
+        return HALTED_EXIT_CODE
     finally:
         idempotency.close()
         node.close()
+    if halted:
+        log.critical("node.halted", reason=halted[0])
+        return HALTED_EXIT_CODE
     return 0

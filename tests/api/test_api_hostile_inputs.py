@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 from typing import Awaitable, Callable
 
+import aiohttp
 import pytest
 from structlog.testing import capture_logs
 
@@ -213,3 +214,63 @@ def test_a_client_that_hangs_up_mid_body_is_logged_at_debug(tmp_path: Path) -> N
         _serve(tmp_path, scenario)
     assert [entry["log_level"] for entry in logs if entry["event"] == "api_client_disconnected"] == ["debug"], logs
     assert not [entry for entry in logs if entry["log_level"] in {"error", "critical"}], logs
+
+
+def test_logging_follows_stderr_and_never_writes_to_a_closed_stream(capsys: pytest.CaptureFixture[str]) -> None:
+    """A stream bound at configuration and closed later printed 'Logging error ... I/O operation on closed file'."""
+    import io
+    import sys
+
+    import structlog
+
+    configured_on = io.StringIO()
+    real = sys.stderr
+    sys.stderr = configured_on
+    try:
+        configure_logging("json", "info")
+    finally:
+        sys.stderr = real
+    configured_on.close()
+    try:
+        logging.getLogger("aiohttp.server").warning("after stderr changed")
+        err = capsys.readouterr().err
+    finally:
+        logging.getLogger().handlers.clear()
+        structlog.reset_defaults()
+    assert "Logging error" not in err and "closed file" not in err
+    assert json.loads(err.strip().splitlines()[-1])["event"] == "after stderr changed"
+
+
+def test_a_corrupt_store_met_by_a_request_stops_the_node_a_bug_does_not(tmp_path: Path) -> None:
+    """Fatal faults (corrupt store, broken invariant) call the app's on_fatal hook: `fedow-node run` halts."""
+    from aiohttp.test_utils import TestServer
+
+    from fedow_node.api.answers import ON_FATAL, fatal_fault
+    from wallet.errors import InvariantBroken
+
+    class BuggyNode(SoloNode):
+        async def submit(self, tx: bytes) -> bytes:
+            raise RuntimeError("a bug, not a fault of the data")
+
+    halts: list[str] = []
+
+    async def main() -> None:
+        for node_class, expected in ((FaultyStoreNode, 1), (BuggyNode, 1)):
+            node = node_class(tmp_path / node_class.__name__)
+            app = build_app(node, ApiSection())
+            app[ON_FATAL] = halts.append
+            server = TestServer(app, host="127.0.0.1")
+            await server.start_server()
+            try:
+                async with aiohttp.ClientSession() as session:
+                    async with session.post(str(server.make_url("/v1/txs")), json={"tx": "00" * 200}) as response:
+                        assert response.status == 500 and (await response.json())["error"] == "internal"
+            finally:
+                await server.close()
+                node.close()
+            assert len(halts) == expected, halts
+
+    asyncio.run(main())
+    assert halts == ["StoreCorrupted: store_corrupted: LevelDB reported corruption while reading a balance"]
+    group = BaseExceptionGroup("tasks", [ValueError("x"), InvariantBroken("FED held != refilled - refunded")])
+    assert isinstance(fatal_fault(group), InvariantBroken) and fatal_fault(ValueError("x")) is None

@@ -20,7 +20,7 @@ from config import ChainParams
 from fedow_node.client import SyncFedowClient
 from node_harness import Net, start_net
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 START_TIMEOUT = 90.0
 """Starting four Python processes that import libp2p can take long on a loaded 2-core machine."""
@@ -98,21 +98,27 @@ def test_full_node_joins_after_thousands_of_blocks(tmp_path: Path) -> None:
 
 
 def test_garbage_from_a_peer_is_refused_and_nobody_crashes(tmp_path: Path) -> None:
+    """The rogue peer sends until node 0 bans it (however long a loaded machine takes), then is stopped."""
     net = start_net(tmp_path / "devnet", 4)
     with net.devnet:
         net.wait_height(range(4), 2, START_TIMEOUT)
-        rogue = subprocess.run([sys.executable, str(Path(__file__).with_name("rogue_peer.py")), net.homes[0].p2p_address,
-                                "fedow-devnet", "15"], capture_output=True, text=True, timeout=90,
-                               cwd=Path(__file__).parents[2])
-        sent = [json.loads(line) for line in rogue.stdout.splitlines() if line.startswith("{")]
-        assert {item["kind"] for item in sent} >= {"garbage", "forged_vote", "bad_tx_batch"}, rogue.stderr[-2000:]
+        node_log = net.homes[0].home.joinpath("node.log")
+        rogue = subprocess.Popen([sys.executable, str(Path(__file__).with_name("rogue_peer.py")),
+                                  net.homes[0].p2p_address, "fedow-devnet", "240"], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2])
+        try:
+            net.wait("node 0 to ban the rogue peer", lambda: '"event": "peer_banned"' in node_log.read_text(), 240.0)
+        finally:
+            rogue.terminate()
+            stdout, stderr = rogue.communicate(timeout=60)
+        sent = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+        assert {item["kind"] for item in sent} >= {"garbage", "forged_vote", "bad_tx_batch"}, stderr[-2000:]
         height = net.height(0)
-        net.wait_height(range(4), height + 2, 60.0)
+        net.wait_height(range(4), height + 2, 240.0)  # a flooded, loaded box may take long to resume
         assert net.devnet.exited() == {}
-        log = net.homes[0].home.joinpath("node.log").read_text()
+        log = node_log.read_text()
         for reason in ("bad_signature", "non_canonical", "malformed"):
             assert f'"event": "peer_penalized"' in log and reason in log, f"node 0 did not penalise {reason}"
-        assert '"event": "peer_banned"' in log, "node 0 never banned the rogue peer"
 
 
 def test_festival_day_and_the_double_spend_race_agree_on_every_node(tmp_path: Path) -> None:

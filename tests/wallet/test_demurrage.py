@@ -167,3 +167,22 @@ def test_fed_does_not_melt_unless_the_genesis_says_so() -> None:
     chain.block(chain.tx(BAR, "cash_refill", card_wallet(1), "FED", 100_000))
     chain.block(advance_ms=3 * FED_IDLE)
     assert chain.balance(card_wallet(1), "FED") == 100_000
+
+
+def test_a_place_wallet_never_melts_its_float_nor_its_takings() -> None:
+    """A venue's balances are its till (the FED float it sells for cash, what it takes in sales and in
+    demurrage shares): they never melt, and no place wallet is ever in the due index; the card's do."""
+    chain = Chain.start(fed_melts=True)
+    chain.register(1)
+    chain.block(chain.tx(BAR, "cash_refill", card_wallet(1), "FED", 100_000),
+                chain.tx(BAR, "cash_refill", card_wallet(1), "MELT", 100_000))
+    chain.block(chain.tx(BAR, "sale", card_uid(1), "MELT", 10_000))
+    float_before, takings_before = chain.balance(BAR_WALLET, "FED"), chain.balance(BAR_WALLET, "MELT")
+    chain.block(advance_ms=FED_IDLE + 3 * FED_PERIOD)
+    assert chain.balance(card_wallet(1), "FED") == 97_030                    # three FED periods melted
+    assert chain.balance(card_wallet(1), "MELT") < 90_000
+    assert chain.balance(BAR_WALLET, "FED") == float_before + 2_970 * 333_333 // 10**6  # its place share only
+    assert chain.balance(BAR_WALLET, "MELT") > takings_before                 # its share of the card's MELT
+    indexed = {layout.split_demurrage_due(key)[1] for key, _ in chain.state.iter_prefix(layout.DEMURRAGE_DUE)}
+    assert BAR_WALLET not in indexed and CAFE_WALLET not in indexed and card_wallet(1) in indexed
+    check_full(chain.state)
