@@ -22,7 +22,6 @@ the difference between this box's clock and theirs.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,12 +80,9 @@ class RestoreGuard:
         return height if time_ms > self.restored_ms + CLOCK_MARGIN_MS else None
 
     def clear(self) -> None:
+        """Remove the marker (after the fence is saved: if a crash loses the removal, the node only
+        observes again until the next block and fences again, higher)."""
         self.marker.unlink(missing_ok=True)
-        dir_fd = os.open(self.marker.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
 
 
 class Probation:

@@ -113,12 +113,9 @@ class Store:
                 if head_value is None:
                     raise InvalidInput("the entries hold no head record: they are not a store's")
                 db.put(layout.HEAD, head_value, sync=True)
-                head = _read_head(db, path)
-        except BaseException:
+        finally:
             db.close()
-            raise
-        log.info("store.created_from_entries", path=str(path), height=None if head is None else head.height)
-        return cls(db, path, head)
+        return cls.open(path)  # checks the head against the blocks, as every start does
 
     def close(self) -> None:
         """Release the folder (idempotent); later calls raise StoreClosed."""

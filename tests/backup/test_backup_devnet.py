@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import PASSPHRASE
+from backup_world import PASSPHRASE
 from node_harness import Net, start_net
 
 from config import ChainParams, write_atomically

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import msgpack
 import pytest
-from conftest import PASSPHRASE, Home
+from backup_world import PASSPHRASE, Home
 
 from config import load_genesis, load_node_config
 from fedow_node.backup import BackupError, check_backup, make_backup, restore_backup
