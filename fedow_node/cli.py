@@ -15,7 +15,7 @@ from typing import Sequence
 from fedow_node.logs import configure_logging
 
 COMMANDS: tuple[str, ...] = ("demo", "devnet", "run", "status", "init", "genesis", "tx", "import_cards", "api_token",
-                             "audit", "export", "backup", "restore", "simulate", "bench")
+                             "audit", "export", "backup", "restore", "import_fedow", "simulate", "bench")
 """Names of the modules in fedow_node/commands, in the order of ``--help``."""
 
 
