@@ -9,6 +9,12 @@ dataclasses. Comments cite the lines of Algorithm 1 in Buchman, Kwon, Milosevic,
 After every input the "upon" rules are re-evaluated until none fires, so the
 order in which messages arrive does not matter, only which have arrived.
 Rules that fire "for the first time" remember it in ``fired``.
+
+Blocks only when there is work: a height may begin IDLE (the host found no
+transaction, no evidence and no heartbeat due). It stays so, silent and without
+timers, until the host reports work (:class:`WorkReady`) or a message or timeout
+of the height arrives (another validator started it: join); only then does
+StartRound(0) (L10) run.
 """
 
 from __future__ import annotations
@@ -36,6 +42,15 @@ class NewHeight:
 
     height: int
     validators: ValidatorSet
+    wait_for_work: bool = False
+    """Begin IDLE: StartRound(0) waits for :class:`WorkReady` or the first message of the height."""
+
+
+@dataclass(frozen=True)
+class WorkReady:
+    """The host has work for ``height`` (transactions, evidence, or the heartbeat is due): start round 0."""
+
+    height: int
 
 
 @dataclass(frozen=True)
@@ -62,7 +77,7 @@ class TimeoutElapsed:
     step: Step
 
 
-Input = Union[NewHeight, ProposalReceived, VoteReceived, TimeoutElapsed]
+Input = Union[NewHeight, WorkReady, ProposalReceived, VoteReceived, TimeoutElapsed]
 
 
 # --- effects -----------------------------------------------------------------------------------
@@ -167,9 +182,11 @@ class ConsensusState:
 
 
 def new_height(params: ConsensusParams, our_key: bytes | None, height: int,
-               validators: ValidatorSet) -> Transition:
-    """L10 / L52-L54: fresh variables and message log, then StartRound(0)."""
-    state = ConsensusState(params, our_key, height, validators)
+               validators: ValidatorSet, wait_for_work: bool = False) -> Transition:
+    """L10 / L52-L54: fresh variables and message log, then StartRound(0), or IDLE until there is work."""
+    state = ConsensusState(params, our_key, height, validators, step=Step.IDLE)
+    if wait_for_work:
+        return Transition(state, [])
     effects: list[Effect] = []
     state = _start_round(state, 0, effects)
     return Transition(*_run_rules(state, effects))
@@ -178,16 +195,26 @@ def new_height(params: ConsensusParams, our_key: bytes | None, height: int,
 def step(state: ConsensusState, input_: Input) -> Transition:
     """Apply one input; return the next state and the effects for the host to perform."""
     if isinstance(input_, NewHeight):
-        return new_height(state.params, state.our_key, input_.height, input_.validators)
+        return new_height(state.params, state.our_key, input_.height, input_.validators, input_.wait_for_work)
     effects: list[Effect] = []
-    if isinstance(input_, ProposalReceived):
+    if isinstance(input_, WorkReady):
+        if (input_.height, state.step) != (state.height, Step.IDLE):
+            return Transition(state, [])  # stale: the height already started, or is over
+        # The work (a transaction) reached us up to one gossip delay before it reached the round's proposer:
+        # give the proposer that long again before prevoting nil (L21, L57).
+        state = _start_round(state, 0, effects, state.params.timeout_propose_ms)
+    elif isinstance(input_, ProposalReceived):
         state = _add_proposal(state, input_, effects)
     elif isinstance(input_, VoteReceived):
         state = _add_vote(state, input_.vote, effects)
     else:
+        if state.step is Step.IDLE and input_.height == state.height:
+            state = _start_round(state, 0, effects)  # only a started height has timeouts (WAL replay)
         state = _on_timeout(state, input_, effects)
     if any(isinstance(effect, Dropped) for effect in effects):
         return Transition(state, effects)
+    if state.step is Step.IDLE:  # work, or a message of the height: someone started it, join (L10)
+        state = _start_round(state, 0, effects)
     return Transition(*_run_rules(state, effects))
 
 
@@ -270,18 +297,19 @@ def _vote(state: ConsensusState, type_: VoteType, record: ProposalRecord | None,
     return replace(state, step=next_step)
 
 
-def _schedule(state: ConsensusState, step_: Step, effects: list[Effect]) -> None:
-    effects.append(ScheduleTimeout(state.height, state.round, step_, state.params.timeout_ms(step_, state.round)))
+def _schedule(state: ConsensusState, step_: Step, effects: list[Effect], extra_ms: int = 0) -> None:
+    effects.append(ScheduleTimeout(state.height, state.round, step_,
+                                   state.params.timeout_ms(step_, state.round) + extra_ms))
 
 
-def _start_round(state: ConsensusState, round_: int, effects: list[Effect]) -> ConsensusState:
-    """L11-L21 StartRound(round)."""
+def _start_round(state: ConsensusState, round_: int, effects: list[Effect], extra_wait_ms: int = 0) -> ConsensusState:
+    """L11-L21 StartRound(round); ``extra_wait_ms`` lengthens timeoutPropose (a height we started first)."""
     state = replace(state, round=round_, step=Step.PROPOSE)  # L12-L13
     if state.our_key is not None and state.proposer(round_) == state.our_key:  # L14
         block = state.valid_record.proposal.block if state.valid_record else None  # L15-L18
         effects.append(Propose(state.height, round_, state.valid_round, block))  # L19
     # L21; the proposer schedules it too, so a proposal that cannot be made does not stall the round.
-    _schedule(state, Step.PROPOSE, effects)
+    _schedule(state, Step.PROPOSE, effects, extra_wait_ms)
     return state
 
 

@@ -1,9 +1,10 @@
 """The trio driver: one task owns the consensus node; everything reaches it through one bounded channel.
 
 Peer messages (delivered by the Transport after :func:`decode_message`), timers
-that fired and nothing else enter through ``inbox``; the task hands each to the
-:class:`Node` and performs what comes out: broadcasts through the Transport, timers
-as child tasks that post back into the inbox. Timer lengths are trio time, so
+that fired, and the wake-up of an idle height when the mempool admits a
+transaction enter through ``inbox``; the task hands each to the :class:`Node` and
+performs what comes out: broadcasts through the Transport, timers as child tasks
+that post back into the inbox. Timer lengths are trio time, so
 tests can run on ``trio.testing.MockClock``. The Application is called inline:
 it is synchronous and the consensus task must wait for it anyway.
 """
@@ -30,7 +31,12 @@ class TimerFired:
     event: TimerEvent
 
 
-InboxItem = Union[Message, TimerFired]
+@dataclass(frozen=True)
+class TxsAvailable:
+    """The mempool admitted transactions while the height was idle."""
+
+
+InboxItem = Union[Message, TimerFired, TxsAvailable]
 
 
 class Driver:
@@ -38,6 +44,9 @@ class Driver:
         self.node = node
         self.transport = transport
         self._send, self._receive = trio.open_memory_channel[InboxItem](inbox_size)
+        self._token: trio.lowlevel.TrioToken | None = None
+        self._wake = trio.Event()
+        self._wake_sent = False
 
     @property
     def inbox(self) -> trio.MemorySendChannel[InboxItem]:
@@ -46,15 +55,40 @@ class Driver:
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Start the node (raises ``UnsafeStart``), signal readiness, then serve the inbox until cancelled."""
-        async with trio.open_nursery() as nursery:
-            await self._perform(self.node.start(), nursery)
-            task_status.started()
-            async for item in self._receive:
-                if isinstance(item, TimerFired):
-                    outgoing = self.node.on_timer(item.event)
-                else:
-                    outgoing = self.node.on_message(item)
-                await self._perform(outgoing, nursery)
+        self._token = trio.lowlevel.current_trio_token()
+        self.node.mempool.on_added = self._txs_added
+        try:
+            async with trio.open_nursery() as nursery:
+                await self._perform(self.node.start(), nursery)
+                nursery.start_soon(self._forward_wakes)
+                task_status.started()
+                async for item in self._receive:
+                    if isinstance(item, TimerFired):
+                        outgoing = self.node.on_timer(item.event)
+                    elif isinstance(item, TxsAvailable):
+                        outgoing = self.node.on_work()
+                    else:
+                        outgoing = self.node.on_message(item)
+                    await self._perform(outgoing, nursery)
+        finally:
+            self.node.mempool.on_added = None
+
+    def _txs_added(self) -> None:
+        """Mempool hook, called from trio or from the HTTP API's asyncio loop: wake an idle height.
+
+        ``run_sync_soon`` is the one thread-safe way into trio that also wakes it when it is
+        blocked on I/O; it is used only while the node waits for work, once per wake-up.
+        """
+        if self.node.waiting_for_work and not self._wake_sent and self._token is not None:
+            self._wake_sent = True
+            self._token.run_sync_soon(self._wake.set)
+
+    async def _forward_wakes(self) -> None:
+        while True:
+            await self._wake.wait()
+            await self._send.send(TxsAvailable())
+            self._wake = trio.Event()
+            self._wake_sent = False
 
     async def _perform(self, outgoing: list[Outgoing], nursery: trio.Nursery) -> None:
         for action in outgoing:

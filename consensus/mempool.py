@@ -41,6 +41,8 @@ class Mempool:
         self._check_tx = check_tx
         self.evict_listeners: list[Callable[[bytes, TxRejected], None]] = []
         """Told (txid, why) of every transaction evicted because it no longer applies (e.g. a double spend)."""
+        self.on_added: Callable[[], None] | None = None
+        """Told after each admitted transaction (the consensus driver wakes an idle height); must not raise."""
         self.max_txs = max_txs
         self.max_bytes = max_bytes
         self.max_tx_bytes = max_tx_bytes
@@ -86,6 +88,8 @@ class Mempool:
         self._txids.add(info.txid)
         self._queues.setdefault(info.sender, deque()).append(entry)
         self._bytes += len(tx)
+        if self.on_added is not None:
+            self.on_added()
         return info
 
     def select(self, max_txs: int, max_bytes: int) -> list[bytes]:

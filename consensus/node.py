@@ -13,10 +13,17 @@ Order of duties, as in CometBFT's consensus state and Malachite's host:
 * a decision is committed by the Application with its certificate; the next height
   starts ``timeout_commit_ms`` later, with the validator set the Application gives
   for it and CometBFT's proposer priorities carried over;
+* a height with nothing to do waits IDLE (no timers, no messages): it starts when the
+  mempool admits a transaction (:meth:`Node.on_work`), evidence arrives, another
+  validator's message of the height arrives, or the heartbeat is due
+  (``heartbeat_ms`` of consensus time after the last decision), so time-driven
+  ledger rules still advance on an idle chain;
 * messages of the next few heights are buffered; a vote of a past height means its
   sender fell behind, so we send it the decided blocks it misses;
-* our own messages of the height are gossiped again every ``regossip_interval_ms``
-  (lost messages must not stall a round).
+* our own messages of the round in progress are gossiped again every
+  ``regossip_interval_ms`` while the height is under way (lost messages must not stall
+  a round; older rounds' messages cannot move anyone, and resending them all made the
+  traffic grow with every round); an idle or decided height sets no timer at all.
 
 Signatures of incoming messages are *not* checked here: the transport delivers only
 messages that passed :func:`decode_message` (checked once, before relay).
@@ -32,17 +39,17 @@ import structlog
 from wallet.codec import pack
 
 from consensus import core
-from consensus.certificate import Certificate, encode_certificate, verify_certificate
+from consensus.certificate import Certificate, block_time_ms, encode_certificate, verify_certificate
 from consensus.encoding import DecidedBlock, Message, decode_message, encode_message
 from consensus.errors import Rejected, SignerRefused
 from consensus.evidence import EvidencePool, verify_evidence
 from consensus.interfaces import Application, BlockContext, Clock
 from consensus.mempool import Mempool
 from consensus.messages import Evidence, Proposal, Vote, VoteType, block_id_of
-from consensus.params import ConsensusParams
+from consensus.params import ConsensusParams, Step
 from consensus.signer import Signer
 from consensus.validators import ValidatorSet
-from consensus.wal import Wal, WalMessage, WalTimeout
+from consensus.wal import Wal, WalMessage, WalTimeout, WalWork
 
 log = structlog.get_logger(__name__)
 
@@ -59,11 +66,18 @@ class CommitElapsed:
 
 
 @dataclass(frozen=True)
+class HeartbeatDue:
+    """``height`` is idle and its heartbeat is due: start it even without transactions."""
+
+    height: int
+
+
+@dataclass(frozen=True)
 class RegossipTick:
     """Time to gossip our own messages of the height again."""
 
 
-TimerEvent = Union[core.TimeoutElapsed, CommitElapsed, RegossipTick]
+TimerEvent = Union[core.TimeoutElapsed, CommitElapsed, HeartbeatDue, RegossipTick]
 
 
 @dataclass(frozen=True)
@@ -116,6 +130,8 @@ class Node:
         self._validators: ValidatorSet | None = None
         self._last_certificate: Certificate | None = None
         self._tip_time_ms = 0
+        self._decided_time_ms: int | None = None
+        """Certified time of the last decision (None before block 1): the heartbeat counts from it."""
         self._known_valid: dict[bytes, int] = {}
         self._own_proposals: dict[tuple[int, int], Proposal] = {}
         self._future: list[Message] = []
@@ -123,6 +139,8 @@ class Node:
         self._inputs: deque[core.Input] = deque()
         self._out: list[Outgoing] = []
         self._replaying = False
+        self._regossip_due = False
+        """A RegossipTick is scheduled (only while a height is under way)."""
 
     # --- public surface -------------------------------------------------------------------------
 
@@ -130,6 +148,11 @@ class Node:
     def height(self) -> int:
         assert self.state is not None, "start() first"
         return self.state.height
+
+    @property
+    def waiting_for_work(self) -> bool:
+        """The height in progress is IDLE: a transaction or evidence would start it."""
+        return self.state is not None and self.state.step is Step.IDLE
 
     def start(self) -> list[Outgoing]:
         """Resume after the last committed block: refuse an unsafe signer, rebuild the proposer schedule,
@@ -139,6 +162,9 @@ class Node:
             self.signer.check_start(tip.height)
         self._last_certificate = tip.certificate
         self._tip_time_ms = tip.block_time_ms
+        if tip.certificate is not None:
+            tip_validators = ValidatorSet.from_powers(self.app.validator_powers(tip.height))
+            self._decided_time_ms = block_time_ms(tip.certificate, tip_validators, tip.block_time_ms)
         validators = ValidatorSet.from_powers(self.app.validator_powers(1))
         for height in range(2, tip.height + 2):
             validators = validators.next_height(self.app.validator_powers(height))
@@ -151,15 +177,16 @@ class Node:
         if not entries:
             self.wal.start_height(height)
         self._replaying = True
-        self._process(core.new_height(self.config.params, self.our_key, height, validators))
+        self._enter_height(height)
         for item in replayed:  # already in the log: not logged again
             if isinstance(item, WalTimeout):
                 self._handle_timer(core.TimeoutElapsed(item.height, item.round, item.step), log=False)
+            elif isinstance(item, WalWork):
+                self._feed(core.WorkReady(item.height))
             else:
                 self._handle_message(item, log=False)
         self._replaying = False
         log.info("consensus_started", height=height, replayed=len(entries), validator=bool(self.signer))
-        self._out.append(StartTimer(RegossipTick(), self.config.regossip_interval_ms))
         return self._flush()
 
     def on_message(self, message: Message) -> list[Outgoing]:
@@ -169,6 +196,12 @@ class Node:
 
     def on_timer(self, event: TimerEvent) -> list[Outgoing]:
         self._handle_timer(event)
+        return self._flush()
+
+    def on_work(self) -> list[Outgoing]:
+        """The mempool admitted transactions: an idle height starts at once."""
+        if self.waiting_for_work and len(self.mempool):
+            self._start_work()
         return self._flush()
 
     # --- inputs ---------------------------------------------------------------------------------
@@ -191,7 +224,15 @@ class Node:
         elif isinstance(event, CommitElapsed):
             if event.height == state.height + 1 and state.decided:
                 self._start_height(event.height)
+        elif isinstance(event, HeartbeatDue):
+            if event.height == state.height and state.step is Step.IDLE:
+                delay = self._heartbeat_delay_ms()
+                if delay:  # the wall clock lags the timer: wait the rest
+                    self._out.append(StartTimer(event, delay))
+                else:
+                    self._start_work()
         else:
+            self._regossip_due = False
             self._regossip()
 
     @property
@@ -279,6 +320,8 @@ class Node:
                         round=evidence.vote_a.round)
             if gossip:
                 self._out.append(Broadcast(evidence))
+            if self.waiting_for_work:
+                self._start_work()
 
     def _serve_catch_up(self, height: int) -> None:
         """A vote or proposal of a past height: its sender is behind; send the blocks it misses (rate-limited)."""
@@ -302,7 +345,10 @@ class Node:
                 self._inputs.popleft()
 
     def _process(self, transition: core.Transition) -> None:
-        self.state = transition.state
+        before, self.state = self.state, transition.state
+        if transition.state.step is not Step.IDLE and (
+                before is None or before.height != transition.state.height or before.step is Step.IDLE):
+            log.debug("height_started", height=transition.state.height, round=transition.state.round)
         for effect in transition.effects:
             if isinstance(effect, core.CastVote):
                 self._cast_vote(effect)
@@ -361,6 +407,8 @@ class Node:
     def _send_own(self, message: Proposal | Vote) -> None:
         """Log (durably), broadcast, then handle our own message like a peer's."""
         self.wal.append(WalMessage(encode_message(message)), durable=True)
+        kind = message.type.name.lower() if isinstance(message, Vote) else "proposal"
+        log.debug("own_message", kind=kind, height=message.height, round=message.round)
         self._out.append(Broadcast(message))
         if isinstance(message, Vote):
             self._feed(core.VoteReceived(message))
@@ -369,9 +417,11 @@ class Node:
 
     def _commit(self, block: bytes, certificate: Certificate) -> None:
         height = certificate.height
+        log.debug("decided", height=height, round=certificate.round)
         result = self.app.commit_block(block, certificate)
         self._last_certificate = certificate
         self._tip_time_ms = self._known_valid[certificate.block_id]
+        self._decided_time_ms = block_time_ms(certificate, self._state.validators, self._tip_time_ms)
         self.mempool.update(result.txids)
         self.evidence_pool.mark_committed(result.evidence, height)
         self.evidence_pool.prune(height)
@@ -386,7 +436,8 @@ class Node:
         self.wal.start_height(height)
         self._known_valid = {}
         self._own_proposals = {}
-        self._process(core.new_height(self.config.params, self.our_key, height, self._validators))
+        self._served.clear()
+        self._enter_height(height)
         buffered, self._future = self._future, []
         for message in buffered:
             if isinstance(message, DecidedBlock):
@@ -395,6 +446,30 @@ class Node:
                 self._add_evidence(message, gossip=False)
             else:
                 self._on_round_message(message)
+
+    def _enter_height(self, height: int) -> None:
+        """New height: start round 0 if the heartbeat is due or there is work already, else wait IDLE."""
+        assert self._validators is not None
+        due = self._heartbeat_delay_ms() == 0
+        self._process(core.new_height(self.config.params, self.our_key, height, self._validators, not due))
+        if due:
+            return
+        if len(self.mempool) or self.evidence_pool.pending(height):
+            self._start_work()
+        else:
+            self._out.append(StartTimer(HeartbeatDue(height), self._heartbeat_delay_ms()))
+
+    def _heartbeat_delay_ms(self) -> int:
+        """Wall-clock time until the heartbeat is due (0: due now; always due before the first block)."""
+        if self._decided_time_ms is None:
+            return 0
+        return max(0, self._decided_time_ms + self.config.params.heartbeat_ms - self.clock.now_ms())
+
+    def _start_work(self) -> None:
+        """Start the idle height: log why first, so a replay after a crash starts it too."""
+        height = self._state.height
+        self.wal.append(WalWork(height), durable=False)
+        self._feed(core.WorkReady(height))
 
     def _regossip(self) -> None:
         state = self._state
@@ -412,7 +487,6 @@ class Node:
             for vote in pol.votes_for(state.valid_record.proposal.block_id):
                 if vote.validator != self.our_key:
                     self._out.append(Broadcast(vote))
-        self._out.append(StartTimer(RegossipTick(), self.config.regossip_interval_ms))
 
     # --- helpers --------------------------------------------------------------------------------
 
@@ -421,5 +495,9 @@ class Node:
         return decode_message(entry.wire, self.config.chain_id, params.max_block_bytes)
 
     def _flush(self) -> list[Outgoing]:
+        state = self._state
+        if not self._regossip_due and state.step is not Step.IDLE and not state.decided:
+            self._regossip_due = True
+            self._out.append(StartTimer(RegossipTick(), self.config.regossip_interval_ms))
         out, self._out = self._out, []
         return out

@@ -14,8 +14,10 @@ from typing import Any
 
 
 class Step(IntEnum):
-    """Round steps, in the paper's order (Algorithm 1, line 4)."""
+    """Round steps, in the paper's order (Algorithm 1, line 4), after IDLE: a height waiting for work."""
 
+    IDLE = 0
+    """Round 0 not started yet: no transaction, no evidence, no heartbeat due, nobody else started."""
     PROPOSE = 1
     PREVOTE = 2
     PRECOMMIT = 3
@@ -30,7 +32,9 @@ class ConsensusParams:
     timeout_precommit_ms: int = 1000
     timeout_delta_ms: int = 500
     timeout_cap_ms: int = 30000
-    timeout_commit_ms: int = 1000
+    timeout_commit_ms: int = 20
+    heartbeat_ms: int = 60_000
+    """Longest consensus time between two blocks when there is no work (time-driven rules still advance)."""
     evidence_max_age_blocks: int = 100_000
     max_block_txs: int = 2000
     max_block_bytes: int = 1_000_000

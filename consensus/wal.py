@@ -6,8 +6,9 @@ record: reading stops at the first record whose length or checksum does not hold
 and the file is cut back to the last whole record. The log only ever holds one
 height: :meth:`start_height` replaces it atomically with a fresh one.
 
-Payloads (canonical msgpack): ``["height", h]`` first, then ``["msg", wire bytes]``
-and ``["timeout", h, round, step]``.
+Payloads (canonical msgpack): ``["height", h]`` first, then ``["msg", wire bytes]``,
+``["timeout", h, round, step]`` and ``["work", h]`` (an idle height started because
+this node had work for it).
 """
 
 from __future__ import annotations
@@ -42,7 +43,12 @@ class WalTimeout:
     step: Step
 
 
-WalEntry = Union[WalMessage, WalTimeout]
+@dataclass(frozen=True)
+class WalWork:
+    height: int
+
+
+WalEntry = Union[WalMessage, WalTimeout, WalWork]
 
 
 def frame(payload: bytes) -> bytes:
@@ -67,6 +73,8 @@ def parse_frames(data: bytes) -> tuple[list[bytes], int]:
 def _entry_payload(entry: WalEntry) -> bytes:
     if isinstance(entry, WalMessage):
         return pack(["msg", entry.wire])
+    if isinstance(entry, WalWork):
+        return pack(["work", entry.height])
     return pack(["timeout", entry.height, entry.round, int(entry.step)])
 
 
@@ -79,6 +87,8 @@ def _entries_of(height: int, payloads: list[bytes]) -> list[WalEntry]:
         fields = unpack(payload)
         if fields[0] == "msg":
             entries.append(WalMessage(fields[1]))
+        elif fields[0] == "work":
+            entries.append(WalWork(fields[1]))
         else:
             entries.append(WalTimeout(fields[1], fields[2], Step(fields[3])))
     return entries

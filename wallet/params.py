@@ -36,6 +36,7 @@ class LedgerParams(Record):
     timeout_delta_ms: int
     timeout_cap_ms: int
     timeout_commit_ms: int
+    heartbeat_ms: int
     demurrage_rate_ppm: int
     demurrage_idle_ms: int
     demurrage_period_ms: int

@@ -252,7 +252,8 @@ class Simulation:
                 try:
                     sim_node.node.mempool.add(tx)
                 except TxRejected:
-                    pass
+                    continue
+                self._perform(sim_node, sim_node.node.on_work())
 
     # --- checks ---------------------------------------------------------------------------------
 

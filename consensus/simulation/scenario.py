@@ -13,6 +13,7 @@ SIM_PARAMS = ConsensusParams(
     timeout_delta_ms=50,
     timeout_cap_ms=1000,
     timeout_commit_ms=20,
+    heartbeat_ms=500,
     evidence_max_age_blocks=100_000,
     max_block_txs=50,
     max_block_bytes=64 * 1024,

@@ -16,7 +16,7 @@ _STATUS_BY_CODE: dict[str, int] = {
     **dict.fromkeys(("missing_token", "bad_token"), 401),
     **dict.fromkeys(("wrong_place", "no_place_key", "wrong_role"), 403),
     **dict.fromkeys(("not_found", "unknown_card", "unknown_place", "unknown_asset", "unknown_federation",
-                     "unknown_tx", "unknown_block", "unknown_file"), 404),
+                     "unknown_tx", "unknown_block"), 404),
     "method_not_allowed": 405,
     **dict.fromkeys(("replay", "duplicate", "reference_used", "duplicate_card", "card_owned",
                      "no_change", "idempotency_conflict"), 409),

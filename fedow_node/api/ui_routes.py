@@ -14,7 +14,6 @@ from importlib import resources
 
 from aiohttp import web
 
-from fedow_node.api.errors import ApiError
 from fedow_node.api.routes import Route
 
 __all__ = ["ROUTES", "UI_FILES"]
@@ -25,8 +24,6 @@ _HEADERS = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff", "R
 
 
 def _file(name: str) -> web.Response:
-    if name not in UI_FILES:
-        raise ApiError("unknown_file", f"the dashboard has no file {name[:60]!r} (files: {', '.join(UI_FILES)})")
     body = resources.files("fedow_node.api").joinpath("ui", name).read_bytes()
     return web.Response(body=body, content_type=UI_FILES[name], charset="utf-8", headers=_HEADERS)
 
@@ -35,8 +32,12 @@ async def ui_index(request: web.Request) -> web.Response:
     return _file("index.html")
 
 
-async def ui_file(request: web.Request) -> web.Response:
-    return _file(request.match_info["file"])
+async def ui_script(request: web.Request) -> web.Response:
+    return _file("app.js")
+
+
+async def ui_style(request: web.Request) -> web.Response:
+    return _file("style.css")
 
 
 async def ui_redirect(request: web.Request) -> web.Response:
@@ -48,6 +49,6 @@ ROUTES = (
           content_type="text/html"),
     Route("GET", "/ui/", ui_index, "The operator dashboard (a static page over this API)", "dashboard",
           content_type="text/html"),
-    Route("GET", "/ui/{file}", ui_file, "The dashboard's script and style sheet", "dashboard", errors=(404,),
-          content_type="text/plain"),
+    Route("GET", "/ui/app.js", ui_script, "The dashboard's script", "dashboard", content_type="text/javascript"),
+    Route("GET", "/ui/style.css", ui_style, "The dashboard's style sheet", "dashboard", content_type="text/css"),
 )

@@ -29,6 +29,8 @@ from typing import Any
 
 import aiohttp
 
+from config import ChainParams
+from fedow_node.bench.machine import CpuMeter, MachineLoad, Profiler
 from fedow_node.devnet import Devnet, NodeHome, free_ports, prepare_devnet
 from wallet.bodies import CashRefill, RegisterCards, Sale
 from wallet.fields import MAX_CARDS_PER_TX
@@ -48,6 +50,7 @@ TICK_S = 0.05
 @dataclass(frozen=True)
 class NetworkBenchResult:
     validators: int
+    params: str
     seconds: float
     offered_tx_per_s: float
     submitted: int
@@ -60,6 +63,18 @@ class NetworkBenchResult:
     state_hash_agree: bool
     height: int
     data_dirs: list[str]
+    load: MachineLoad
+    profiles: list[str]
+
+
+PARAMS = ("devnet", "production")
+
+
+def chain_params(name: str) -> ChainParams:
+    """The devnet's chain parameters (millisecond timeouts) or the production defaults."""
+    if name not in PARAMS:
+        raise ValueError(f"params must be one of {', '.join(PARAMS)}, got {name!r}")
+    return ChainParams.devnet() if name == "devnet" else ChainParams()
 
 
 def percentile(values: list[float], fraction: float) -> float | None:
@@ -200,7 +215,7 @@ async def offer_sales(net: BenchNet, places: list[SigningKey], uids: list[bytes]
 
 
 async def _bench(homes: list[NodeHome], devnet: Devnet, validators: int, seconds: float,
-                 rate: float) -> dict[str, Any]:
+                 rate: float, profile: Path | None) -> dict[str, Any]:
     timeout = aiohttp.ClientTimeout(total=30)
     async with aiohttp.ClientSession(timeout=timeout) as session:
         net = BenchNet(session, homes)
@@ -210,9 +225,15 @@ async def _bench(homes: list[NodeHome], devnet: Devnet, validators: int, seconds
         uids = await set_up_cards(net, places, await net.height(homes[0]) or 0)
         watcher = CommitWatcher(net, homes[0], await net.height(homes[0]) or 0)
         watch = asyncio.create_task(watcher.run())
+        pids = [devnet.processes[index].pid for index in range(validators)]
+        meter = CpuMeter(pids)
+        meter.start()
+        profiler = Profiler(profile, pids, seconds) if profile else None
         started = time.monotonic()
         submitted = await offer_sales(net, places, uids, watcher, rate, seconds)
         load_end = time.monotonic()
+        load = meter.stop()
+        profiles = [str(path) for path in profiler.wait()] if profiler else []
         drain_deadline = load_end + 30
         while watcher.submitted and time.monotonic() < drain_deadline:
             await asyncio.sleep(0.1)
@@ -233,6 +254,7 @@ async def _bench(homes: list[NodeHome], devnet: Devnet, validators: int, seconds
             "finality_ms_p99": percentile(watcher.latencies, 0.99),
             "catchup_tx_per_s": round(chain_txs / sync_seconds, 1) if chain_txs else None,
             "catchup_blocks": common, "state_hash_agree": len(hashes) == 1, "height": common,
+            "load": load, "profiles": profiles,
         }
 
 
@@ -243,19 +265,20 @@ async def _chain_txs(net: BenchNet, home: NodeHome, height: int) -> int:
     return total
 
 
-def run_network_bench(*, validators: int = 4, seconds: float = 30.0, rate: float = 500.0,
-                      data: Path | None = None, cleanup: bool = False) -> NetworkBenchResult:
+def run_network_bench(*, validators: int = 4, seconds: float = 30.0, rate: float = 500.0, params: str = "devnet",
+                      data: Path | None = None, cleanup: bool = False,
+                      profile: Path | None = None) -> NetworkBenchResult:
     root = Path(tempfile.mkdtemp(prefix="fedow-bench-network-")) if data is None else data
     homes = prepare_devnet(root / "devnet", validators, free_ports(validators + 1), full_nodes=1,
-                           venue_float=CARDS_PER_VENUE * CARD_REFILL, fed_melts=False)
+                           venue_float=CARDS_PER_VENUE * CARD_REFILL, fed_melts=False, params=chain_params(params))
     try:
         with Devnet(homes) as devnet:
             for index in range(validators):
                 devnet.start(index)
-            figures = asyncio.run(_bench(homes, devnet, validators, seconds, rate))
+            figures = asyncio.run(_bench(homes, devnet, validators, seconds, rate, profile))
     finally:
         if cleanup:
             shutil.rmtree(root, ignore_errors=True)
     data_dirs = [] if cleanup else [str(home.home / "data") for home in homes]
-    return NetworkBenchResult(validators=validators, seconds=seconds, offered_tx_per_s=rate,
+    return NetworkBenchResult(validators=validators, params=params, seconds=seconds, offered_tx_per_s=rate,
                               data_dirs=data_dirs, **figures)

@@ -6,8 +6,9 @@ costs the sending peer score points. The decoded object is kept for the
 subscriber, so a signature is never checked twice.
 
 Transactions travel in batches (``[tx, tx, ...]``): libp2p's cost is per message,
-not per byte (notes/libp2p.md), so a node gathers what its POS terminals submit
-for ``flush_interval`` and publishes it as one message.
+not per byte (notes/libp2p.md). A transaction from this node's API leaves at
+once when the topic is idle (a till waits for nobody); while a publish is under
+way the next ones gather and leave together in the next message.
 """
 
 from __future__ import annotations
@@ -125,23 +126,27 @@ class TxGossip:
     """Admits transactions into the mempool, locally or from peers, and gossips them in batches."""
 
     def __init__(self, network: P2PNode, chain_id: str, mempool: Mempool, *, max_batch: int = 1000,
-                 flush_interval: float = 0.05, max_tx_bytes: int = 64 * 1024) -> None:
+                 max_tx_bytes: int = 64 * 1024) -> None:
         self.network = network
         self.mempool = mempool
         self.topic = txs_topic(chain_id)
         self.max_batch = max_batch
-        self.flush_interval = flush_interval
         self.max_tx_bytes = max_tx_bytes
         self._outbox: list[bytes] = []
+        self._token: trio.lowlevel.TrioToken | None = None
+        self._outbox_ready = trio.Event()
 
     def submit(self, tx: bytes) -> bytes:
         """Admit a transaction from this node's API; raises TxRejected; returns its txid.
 
         Plain synchronous code, so the asyncio HTTP handlers may call it directly
-        (trio guest mode: one thread); the batch leaves at the next flush.
+        (trio guest mode: one thread); the publishing task is woken through the trio
+        token, the one way into trio that also wakes it when it waits on I/O.
         """
         info = self.mempool.add(tx)
         self._outbox.append(tx)
+        if len(self._outbox) == 1 and self._token is not None:
+            self._token.run_sync_soon(lambda: self._outbox_ready.set())
         return info.txid
 
     def validate(self, data: bytes, peer_id: str) -> Verdict:
@@ -166,10 +171,14 @@ class TxGossip:
 
     async def run(self) -> None:
         """Drain the topic (its messages were handled by the validator) and publish our batches."""
+        self._token = trio.lowlevel.current_trio_token()
+        if self._outbox:  # submitted before the node ran
+            self._outbox_ready.set()
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._drain)
             while True:
-                await trio.sleep(self.flush_interval)
+                await self._outbox_ready.wait()
+                self._outbox_ready = trio.Event()
                 while self._outbox:
                     batch, self._outbox = self._outbox[:self.max_batch], self._outbox[self.max_batch:]
                     await self.network.publish(self.topic, pack(batch))

@@ -92,8 +92,11 @@ def test_the_dashboard_files_are_served_with_a_strict_policy(tmp_path):
             status, text = await world.raw("GET", f"/ui/{name}", token=None)
             assert status == 200 and len(text) > 1000
         status, body = await world.raw("GET", "/ui/secrets.txt", token=None)
-        assert (status, body["error"]) == (404, "unknown_file")
+        assert (status, body["error"]) == (404, "not_found")
         async with aiohttp.ClientSession() as session:
+            for name, media in (("app.js", "text/javascript"), ("style.css", "text/css")):
+                async with session.get(f"{world.base_url}/ui/{name}") as response:
+                    assert response.content_type == media
             async with session.get(world.base_url + "/ui", allow_redirects=False) as response:
                 assert response.status == 302 and response.headers["Location"] == "/ui/"
             async with session.get(world.base_url + "/ui/") as response:

@@ -15,7 +15,8 @@ from config.params import PPM
 def test_production_defaults_are_valid_and_as_specified() -> None:
     params = ChainParams()
     assert (params.timeout_propose_ms, params.timeout_prevote_ms, params.timeout_precommit_ms,
-            params.timeout_delta_ms, params.timeout_cap_ms, params.timeout_commit_ms) == (3000, 1000, 1000, 500, 30000, 1000)
+            params.timeout_delta_ms, params.timeout_cap_ms, params.timeout_commit_ms) == (3000, 1000, 1000, 500, 30000, 20)
+    assert params.heartbeat_ms == 60_000
     assert (params.max_block_txs, params.max_block_bytes, params.max_tx_bytes, params.tx_ttl_blocks) == (
         2000, 2 * 1024 * 1024, 4096, 600)
     assert params.demurrage_idle_ms == 90 * 86_400_000 and params.demurrage_period_ms == 30 * 86_400_000

@@ -8,7 +8,8 @@ from consensus import ConsensusParams, Proposal, ValidatorSet, Vote, VoteType, s
 
 CHAIN = "fedow-test"
 PARAMS = ConsensusParams(timeout_propose_ms=300, timeout_prevote_ms=100, timeout_precommit_ms=100,
-                         timeout_delta_ms=50, timeout_cap_ms=500, timeout_commit_ms=10)
+                         timeout_delta_ms=50, timeout_cap_ms=500, timeout_commit_ms=10,
+                         heartbeat_ms=1000)
 
 
 def make_keys(count: int) -> list[SigningKey]:

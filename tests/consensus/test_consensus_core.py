@@ -21,6 +21,7 @@ from consensus.core import (
     ScheduleTimeout,
     TimeoutElapsed,
     VoteReceived,
+    WorkReady,
     new_height,
     step,
 )
@@ -55,6 +56,13 @@ class Row:
 def start() -> ConsensusState:
     state, effects = new_height(PARAMS, ME.public_key, H, VALIDATORS)
     assert effects == [ScheduleTimeout(H, 0, Step.PROPOSE, 300)]
+    return state
+
+
+def idle() -> ConsensusState:
+    """A height that began with no work: round 0 not started, nothing scheduled."""
+    state, effects = new_height(PARAMS, ME.public_key, H, VALIDATORS, wait_for_work=True)
+    assert effects == [] and state.step is Step.IDLE
     return state
 
 
@@ -232,3 +240,48 @@ def test_timeouts_grow_linearly_and_are_capped() -> None:
         state, effects = step(state, TimeoutElapsed(H, round_, Step.PRECOMMIT))
         delays += [e.delay_ms for e in effects if isinstance(e, ScheduleTimeout)]
     assert delays == [350, 400, 450, 500] + [500] * 8
+
+
+# --- an idle height: blocks only when there is work ---------------------------------------------
+
+def test_idle_height_starts_round_0_when_the_host_has_work() -> None:
+    run_table(idle(), [
+        Row("work of another height is stale: nothing", WorkReady(H + 1), [], 0, Step.IDLE),
+        Row("L10-L21: work for this height starts round 0; the proposer may get the work one gossip delay "
+            "later: timeoutPropose is twice as long", WorkReady(H),
+            [ScheduleTimeout(H, 0, Step.PROPOSE, 600)], 0, Step.PROPOSE),
+        Row("the height already started: work changes nothing", WorkReady(H), [], 0, Step.PROPOSE),
+    ])
+
+
+def test_idle_proposer_proposes_when_work_arrives() -> None:
+    state, _ = new_height(PARAMS, PROPOSER[0].public_key, H, VALIDATORS, wait_for_work=True)
+    run_table(state, [Row("L14-L19", WorkReady(H), [Propose(H, 0, -1, None), ScheduleTimeout(H, 0, Step.PROPOSE, 600)],
+                          0, Step.PROPOSE)])
+
+
+def test_idle_height_joins_when_another_validator_started_it() -> None:
+    run_table(idle(), [
+        Row("a message of another height does not start ours", VoteReceived(prevote(OTHERS[0], H + 1, 0, None)),
+            [Dropped("wrong_height", "vote is for height 2, this node is at 1")], 0, Step.IDLE),
+        Row("their proposal: join round 0 and prevote it at once (L22)", prop_in(PROPOSER[0], 0, V),
+            [ScheduleTimeout(H, 0, Step.PROPOSE, 300), CastVote(VoteType.PREVOTE, H, 0, VID, 501)], 0, Step.PREVOTE),
+    ])
+    run_table(idle(), [
+        Row("a prevote of the height: join round 0", pv(OTHERS[0], 0, None),
+            [ScheduleTimeout(H, 0, Step.PROPOSE, 300)], 0, Step.PROPOSE),
+    ])
+    run_table(idle(), [
+        Row("one vote in round 2: join round 0", pv(OTHERS[0], 2, None),
+            [ScheduleTimeout(H, 0, Step.PROPOSE, 300)], 0, Step.PROPOSE),
+        Row("L55: a second one is f+1 in round 2: skip to it", pv(OTHERS[1], 2, None),
+            [ScheduleTimeout(H, 2, Step.PROPOSE, 400)], 2, Step.PROPOSE),
+    ])
+
+
+def test_a_logged_timeout_of_an_idle_height_replays_as_started() -> None:
+    """After a crash the log holds the height's timeouts: only a started height has them."""
+    run_table(idle(), [
+        Row("L57 after the implicit start", TimeoutElapsed(H, 0, Step.PROPOSE),
+            [ScheduleTimeout(H, 0, Step.PROPOSE, 300), CastVote(VoteType.PREVOTE, H, 0, None, 0)], 0, Step.PREVOTE),
+    ])

