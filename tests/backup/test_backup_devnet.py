@@ -1,6 +1,6 @@
 """A validator backed up while it runs, killed, and restored on another folder, rejoins without signing twice.
 
-Four validator processes on 127.0.0.1 (production timeouts: about a block a second).
+Four validator processes on 127.0.0.1 (production round timeouts, a block at least every 2 s).
 node3 is backed up while running (the snapshot is taken by the node itself), keeps
 voting for several more blocks (so the backup's last-sign state is stale), and is
 killed. Its backup is restored into a new folder and started: it first observes, is
@@ -50,7 +50,7 @@ def log_events(home: Path) -> list[dict[str, object]]:
 
 
 def test_a_restored_validator_rejoins_without_signing_twice(tmp_path: Path) -> None:
-    net = start_net(tmp_path / "devnet", 4, params=ChainParams())
+    net = start_net(tmp_path / "devnet", 4, params=replace(ChainParams(), heartbeat_ms=2_000))
     passphrase = tmp_path / "passphrase"
     write_atomically(passphrase, PASSPHRASE + "\n")
     backup = tmp_path / "node3.fdwbak"

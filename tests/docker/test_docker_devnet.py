@@ -4,7 +4,7 @@ One image build (session fixture), one compose project: four validators in conta
 the host's network (127.0.0.1, ports free at run time), a card registered, refilled and
 charged through node0's POS API, then the stack stopped (each node exits cleanly on
 SIGTERM) and started again from its volume: the chain is still there (same block hashes,
-same balance on every node) and keeps growing.
+same balance on every node) and the next sale commits on every node.
 """
 
 from __future__ import annotations
@@ -43,12 +43,16 @@ async def committed(client: FedowClient, submission: Submission) -> Submission:
     return submission
 
 
-async def sell_through_node0(url: str, token: str) -> Submission:
-    """A till's morning: register a card, refill 50.00 FED in cash, sell 4.50 FED."""
+async def open_the_bar(url: str, token: str) -> None:
+    """A till's morning: register a card, refill 50.00 FED in cash."""
     async with FedowClient(url, token, timeout_s=60.0) as till:
         await committed(till, await till.register_cards([(UID, NUMBER, QR)]))
         await committed(till, await till.refill("FED", 5_000, uid=UID))
-        return await committed(till, await till.sale(UID, "FED", 450))
+
+
+async def sell(url: str, token: str, amount: int) -> Submission:
+    async with FedowClient(url, token, timeout_s=60.0) as till:
+        return await committed(till, await till.sale(UID, "FED", amount))
 
 
 def fed_balance(url: str, token: str) -> int:
@@ -80,7 +84,8 @@ def test_compose_devnet_sells_stops_and_restarts_with_its_chain(docker_image: st
         stack.wait_healthy(timeout=300)
         tokens = [stack.compose("exec", "-T", name, "cat", f"/data/{name}/pos-token").strip() for name in SERVICES]
 
-        sale = asyncio.run(sell_through_node0(stack.api_url(0), tokens[0]))
+        asyncio.run(open_the_bar(stack.api_url(0), tokens[0]))
+        sale = asyncio.run(sell(stack.api_url(0), tokens[0], 450))
         assert sale.height is not None
         wait_height(stack, sale.height)
         before = chain_view(stack, tokens, sale.height)
@@ -92,8 +97,11 @@ def test_compose_devnet_sells_stops_and_restarts_with_its_chain(docker_image: st
         stack.compose("up", "-d", "--no-build", timeout=300)
         stack.wait_healthy(timeout=300)
         assert chain_view(stack, tokens, sale.height) == before
-        wait_height(stack, sale.height + 2)  # consensus resumed: new blocks on every node
         assert get(f"{stack.api_url(3)}/v1/txs/{sale.txid}")["height"] == sale.height
+        again = asyncio.run(sell(stack.api_url(0), tokens[0], 300))  # consensus resumed
+        assert again.height is not None and again.height > sale.height
+        wait_height(stack, again.height)
+        assert {fed_balance(stack.api_url(i), token) for i, token in enumerate(tokens)} == {5_000 - 450 - 300}
     except (AssertionError, subprocess.SubprocessError):
         print(stack.logs(tail=80))
         raise

@@ -24,8 +24,9 @@ from wallet.state import DictReader
 TIME_MS = 1_767_225_600_000
 PLACES = ("bar-du-coin", "cafe-culturel", "ferme-solidaire", "la-scene")
 KEYS = {place: SigningKey(hashlib.sha256(place.encode()).digest()) for place in PLACES}
-GOLDEN_SHA256 = "83057d2c18b9b6a04f59d6336fc7a9caa3a4d7082dc906ede212b60c56ce17f0"
-"""sha256 of the canonical draft genesis of the fixture (fixed UUIDs, keys and time)."""
+GOLDEN_SHA256 = "286053452aa67dab4c0009ddac9dd8922f7292ba2d09c369bf6da6103c873f89"
+"""sha256 of the canonical draft genesis of the fixture (fixed UUIDs, keys and time), chain parameters left
+out: they are the release's defaults, pinned by their own tests."""
 
 
 @pytest.fixture
@@ -118,7 +119,9 @@ def test_the_completed_genesis_holds_the_cards_and_money_a_node_will_serve(fixtu
 def test_the_draft_genesis_is_pinned(fixture: Fixture, place_keys: Path, tmp_path: Path) -> None:
     out = tmp_path / "genesis.json"
     assert run_import(fixture, out, "--place-keys", str(place_keys)) == 0
-    assert hashlib.sha256(load_genesis(out, draft=True).canonical_bytes()).hexdigest() == GOLDEN_SHA256
+    imported = {key: value for key, value in load_genesis(out, draft=True).to_dict().items() if key != "params"}
+    canonical = json.dumps(imported, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    assert hashlib.sha256(canonical).hexdigest() == GOLDEN_SHA256
 
 
 def test_missing_place_keys_are_made_once_or_refused(fixture: Fixture, tmp_path: Path,
