@@ -436,7 +436,6 @@ class Node:
         self.wal.start_height(height)
         self._known_valid = {}
         self._own_proposals = {}
-        self._served.clear()
         self._enter_height(height)
         buffered, self._future = self._future, []
         for message in buffered:
