@@ -60,7 +60,7 @@ def _journal(request: web.Request) -> OfflineJournal | None:
 def _view(accepted: Accepted) -> dict[str, Any]:
     entry = accepted.entry
     return {"txid": entry.txid.hex(), "status": "offline", "status_url": f"/v1/txs/{entry.txid.hex()}",
-            "journal": accepted.journal.hex(), "seq": entry.seq, "provisional_balance": accepted.provisional_balance,
+            "journal": entry.journal.hex(), "seq": entry.seq, "provisional_balance": accepted.provisional_balance,
             "exposure": accepted.exposure}
 
 
@@ -122,7 +122,7 @@ def offline_tx_status(request: web.Request, txid: bytes) -> dict[str, Any] | Non
     if entry.state == REFUSED:
         return {"txid": txid.hex(), "status": "dropped", "error": entry.code, "detail": entry.detail}
     return {"txid": txid.hex(), "status": "offline", "status_url": f"/v1/txs/{txid.hex()}",
-            "journal": journal.journal_id.hex(), "seq": entry.seq}  # type: ignore[union-attr]
+            "journal": entry.journal.hex(), "seq": entry.seq}
 
 
 def card_offline_view(request: web.Request, wallet: bytes) -> dict[str, int] | None:
@@ -137,11 +137,13 @@ def card_offline_view(request: web.Request, wallet: bytes) -> dict[str, int] | N
 
 # -- what the operator reads ---------------------------------------------------------------
 ENTRY_SCHEMA = s.shape({
-    "seq": s.INT, "txid": s.HEX32, "op": {"type": "string", "enum": ["sale", "cash_refill", "badge"]},
+    "journal": s.TEXT, "seq": s.INT, "txid": s.HEX32, "op": {"type": "string", "enum": ["sale", "cash_refill", "badge"]},
     "wallet": s.HEX32, "asset": s.ASSET_ID, "amount": s.INT, "created_ms": s.INT, "till": s.TEXT,
     "state": {"type": "string", "enum": [PENDING, COMMITTED, REFUSED]}, "code": s.NULLABLE_TEXT,
     "detail": s.NULLABLE_TEXT, "height": {"type": ["integer", "null"]}})
-JOURNAL_SCHEMA = s.shape({"journal": s.TEXT, "entries": s.list_of(ENTRY_SCHEMA)}, required=("journal", "entries"))
+JOURNAL_SCHEMA = s.shape({"journal": {**s.TEXT, "description": "the journal id of this run of the node (each "
+                                      "start draws a new one)"}, "entries": s.list_of(ENTRY_SCHEMA)},
+                         required=("journal", "entries"))
 RECORD_SCHEMA = s.shape({
     "journal": s.TEXT, "seq": s.INT, "txid": s.HEX32, "op": s.TEXT, "subject": s.TEXT, "amount": s.INT,
     "from_bond": {"type": "integer", "description": "the shortfall the place's bond paid (the card held too little)"},
@@ -153,7 +155,7 @@ MAX_LISTED = 1000
 
 
 def _entry_view(entry: Entry) -> dict[str, Any]:
-    return {"seq": entry.seq, "txid": entry.txid.hex(), "op": entry.op, "wallet": entry.wallet.hex(),
+    return {"journal": entry.journal.hex(), "seq": entry.seq, "txid": entry.txid.hex(), "op": entry.op, "wallet": entry.wallet.hex(),
             "asset": entry.asset, "amount": entry.amount, "created_ms": entry.created_ms,
             "till": entry.origin.token_id, "state": entry.state, "code": entry.code, "detail": entry.detail,
             "height": entry.height}

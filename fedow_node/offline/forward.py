@@ -1,13 +1,13 @@
 """Forwarding the journal when the node is back online: every pending entry, in order, until it is on chain.
 
-Each pass looks at the first ``window`` pending entries, in number order: one that is on chain
+Each pass looks at the first ``window`` pending entries, in the order they were written: one that is on chain
 (the store's txid index) is marked committed; one waiting in the mempool is left to it; any other
 is submitted (to the mempool, which gossips it), and gossiped again while it waits there. A refusal is final for that entry and shown to
 the operator (``refused``, with the ledger's code), except a full mempool (the pass stops and the
 next one resumes) and ``duplicate`` (it is in the mempool already). ``replay`` means the chain
 holds that (place, journal, number) under another transaction (the same one would be in the txid
-index, written in the same batch): the journal was restored from an old copy and gave a number
-twice; refused, and said loudly. Entries are never dropped: what is neither on chain, pending nor refused is submitted again at the next pass.
+index, written in the same batch), which a journal never does (a new id at each start): refused,
+and said loudly. Entries are never dropped: what is neither on chain, pending nor refused is submitted again at the next pass.
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ class Forwarder:
         self.resend = resend
         self.clock_s = clock_s
         self.window = window
-        self._sent_s: dict[int, float] = {}
-        """When each entry waiting in the mempool was last gossiped, by number."""
+        self._sent_s: dict[bytes, float] = {}
+        """When each entry waiting in the mempool was last gossiped, by txid."""
 
     def forward(self) -> Pass:
         submitted = committed = refused = waiting = 0
@@ -66,15 +66,15 @@ class Forwarder:
             location = store.tx_location(entry.txid)
             if location is not None:
                 journal.mark_committed(entry, location.height)
-                self._sent_s.pop(entry.seq, None)
+                self._sent_s.pop(entry.txid, None)
                 committed += 1
                 continue
             now = self.clock_s()
             if self.is_pending(entry.txid):
                 waiting += 1
-                if now - self._sent_s.get(entry.seq, now) >= RESEND_S:
+                if now - self._sent_s.get(entry.txid, now) >= RESEND_S:
                     self.resend(entry.tx)
-                    self._sent_s[entry.seq] = now
+                    self._sent_s[entry.txid] = now
                 continue
             try:
                 self.submit(entry.tx)
@@ -85,14 +85,14 @@ class Forwarder:
                     waiting += 1
                     continue
                 if exc.code == "replay":  # on chain under another txid (this one would be in the txid index)
-                    log.error("offline_number_reused", seq=entry.seq, txid=entry.txid.hex(),
-                              hint="this journal gave a number twice: was the node's data restored from an old copy?")
+                    log.error("offline_number_reused", journal=entry.journal.hex(), seq=entry.seq,
+                              txid=entry.txid.hex())
                 journal.mark_refused(entry, exc.code, exc.detail)
-                self._sent_s.pop(entry.seq, None)
+                self._sent_s.pop(entry.txid, None)
                 refused += 1
                 log.warning("offline_entry_refused", seq=entry.seq, op=entry.op, txid=entry.txid.hex(),
                             code=exc.code, detail=exc.detail)
                 continue
-            self._sent_s[entry.seq] = now
+            self._sent_s[entry.txid] = now
             submitted += 1
         return Pass(submitted, committed, refused, waiting)

@@ -1,11 +1,13 @@
 """The offline journal: every operation a till did while its node was cut off, on disk before the till hears back.
 
 An entry is the signed ``offline`` transaction itself (signed with the place key, numbered
-from 1 in this journal, whose 16-byte id was drawn when the journal was created) with what the
-till needs to judge the next sale: the wallet it touched, the asset and the amount. It lives in
-SQLite beside the chain (``<data_dir>/offline.sqlite``, WAL, ``synchronous=FULL``):
-:meth:`OfflineJournal.append` returns once the entry is fsynced, so a crash or a power cut
-loses no sale the till was told about, and numbers are never given twice.
+``(journal, seq)``) with what the till needs to judge the next sale: the wallet it touched, the
+asset and the amount. Each time the journal is opened (each start of the node) it draws a new
+16-byte journal id and numbers from 1: a number is never given twice, not even by a journal
+restored from an old backup. It lives in SQLite beside the chain (``<data_dir>/offline.sqlite``,
+WAL, ``synchronous=FULL``): :meth:`OfflineJournal.append` returns once the entry is fsynced, so a
+crash or a power cut loses no sale the till was told about. Entries are forwarded in the order
+they were written.
 
 States: ``pending`` (not yet seen on chain), ``committed`` (its record is on chain, at
 ``height``), ``refused`` (the ledger refused it when it was forwarded: its code and sentence,
@@ -30,17 +32,17 @@ REFUSED = "refused"
 JOURNAL_ID_BYTES = 16
 
 _SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL)",
     """CREATE TABLE IF NOT EXISTS entries (
-        seq INTEGER PRIMARY KEY, txid BLOB NOT NULL UNIQUE, tx BLOB NOT NULL, op TEXT NOT NULL,
+        position INTEGER PRIMARY KEY, journal BLOB NOT NULL, seq INTEGER NOT NULL,
+        txid BLOB NOT NULL UNIQUE, tx BLOB NOT NULL, op TEXT NOT NULL,
         wallet BLOB NOT NULL, asset TEXT NOT NULL, amount INTEGER NOT NULL, created_ms INTEGER NOT NULL,
         token_id TEXT NOT NULL, retry_key TEXT, fingerprint BLOB,
-        state TEXT NOT NULL, code TEXT, detail TEXT, height INTEGER)""",
-    "CREATE INDEX IF NOT EXISTS entries_state ON entries (state, seq)",
+        state TEXT NOT NULL, code TEXT, detail TEXT, height INTEGER, UNIQUE (journal, seq))""",
+    "CREATE INDEX IF NOT EXISTS entries_state ON entries (state, position)",
     "CREATE UNIQUE INDEX IF NOT EXISTS entries_retry ON entries (token_id, retry_key) WHERE retry_key IS NOT NULL",
 )
-_COLUMNS = ("seq, txid, tx, op, wallet, asset, amount, created_ms, token_id, retry_key, fingerprint, state, code, "
-            "detail, height")
+_COLUMNS = ("journal, seq, txid, tx, op, wallet, asset, amount, created_ms, token_id, retry_key, fingerprint, state, "
+            "code, detail, height")
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,8 @@ class Origin:
 class Entry:
     """One journalled operation."""
 
+    journal: bytes
+    """The journal id of the node's run that wrote it."""
     seq: int
     txid: bytes
     tx: bytes
@@ -76,10 +80,10 @@ class Entry:
 
 
 def _entry(row: tuple) -> Entry:  # type: ignore[type-arg]
-    seq, txid, tx, op, wallet, asset, amount, created_ms, token_id, retry_key, fingerprint, state, code, detail, \
-        height = row
+    journal, seq, txid, tx, op, wallet, asset, amount, created_ms, token_id, retry_key, fingerprint, state, code, \
+        detail, height = row
     origin = Origin(token_id, retry_key, None if fingerprint is None else bytes(fingerprint))
-    return Entry(seq, bytes(txid), bytes(tx), op, bytes(wallet), asset, amount, created_ms, origin, state, code,
+    return Entry(bytes(journal), seq, bytes(txid), bytes(tx), op, bytes(wallet), asset, amount, created_ms, origin, state, code,
                  detail, height)
 
 
@@ -93,14 +97,9 @@ class OfflineJournal:
         self._db.execute("PRAGMA synchronous=FULL")  # appended means on disk before the till's answer
         for statement in _SCHEMA:
             self._db.execute(statement)
-        row = self._db.execute("SELECT value FROM meta WHERE name = 'journal'").fetchone()
-        if row is None:
-            self.journal_id = os.urandom(JOURNAL_ID_BYTES)
-            self._db.execute("INSERT INTO meta VALUES ('journal', ?)", (self.journal_id,))
-        else:
-            self.journal_id = bytes(row[0])
-        last = self._db.execute("SELECT MAX(seq) FROM entries").fetchone()[0]
-        self.next_seq = (last or 0) + 1
+        self.journal_id = os.urandom(JOURNAL_ID_BYTES)
+        """This run's journal id: the new entries' numbers are this id's."""
+        self.next_seq = 1
         self.exposure = 0
         """FED of pending sales: what the venue risks until they are on chain."""
         self.float_used = 0
@@ -124,12 +123,13 @@ class OfflineJournal:
 
     # -- appending -------------------------------------------------------------------------
     def append(self, entry: Entry) -> Entry:
-        """Keep ``entry`` (numbered :attr:`next_seq`); on disk, synced, when this returns."""
-        if entry.seq != self.next_seq or entry.state != PENDING:
-            raise ValueError(f"the next entry is number {self.next_seq}, pending; got {entry.seq}, {entry.state}")
+        """Keep ``entry`` (numbered :attr:`next_seq` of this run's journal); on disk, synced, when this returns."""
+        if (entry.journal, entry.seq, entry.state) != (self.journal_id, self.next_seq, PENDING):
+            raise ValueError(f"the next entry is number {self.next_seq} of journal {self.journal_id.hex()}, pending; "
+                             f"got {entry.seq} of {entry.journal.hex()}, {entry.state}")
         origin = entry.origin
-        self._db.execute(f"INSERT INTO entries ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         (entry.seq, entry.txid, entry.tx, entry.op, entry.wallet, entry.asset, entry.amount,
+        self._db.execute(f"INSERT INTO entries ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         (entry.journal, entry.seq, entry.txid, entry.tx, entry.op, entry.wallet, entry.asset, entry.amount,
                           entry.created_ms, origin.token_id, origin.retry_key, origin.fingerprint, entry.state,
                           None, None, None))
         self.next_seq += 1
@@ -146,7 +146,7 @@ class OfflineJournal:
 
     def _settle(self, entry: Entry, state: str, code: str | None, detail: str | None, height: int | None) -> None:
         changed = self._db.execute("UPDATE entries SET state = ?, code = ?, detail = ?, height = ? "
-                                   "WHERE seq = ? AND state = ?", (state, code, detail, height, entry.seq, PENDING))
+                                   "WHERE txid = ? AND state = ?", (state, code, detail, height, entry.txid, PENDING))
         if changed.rowcount:
             self.counts[PENDING] -= 1
             self.counts[state] += 1
@@ -154,8 +154,8 @@ class OfflineJournal:
 
     # -- reading -------------------------------------------------------------------------------
     def pending(self, limit: int = -1) -> list[Entry]:
-        """Pending entries in number order: the order they are forwarded in."""
-        rows = self._db.execute(f"SELECT {_COLUMNS} FROM entries WHERE state = ? ORDER BY seq LIMIT ?",
+        """Pending entries in the order they were written: the order they are forwarded in."""
+        rows = self._db.execute(f"SELECT {_COLUMNS} FROM entries WHERE state = ? ORDER BY position LIMIT ?",
                                 (PENDING, limit)).fetchall()
         return [_entry(row) for row in rows]
 
@@ -171,13 +171,13 @@ class OfflineJournal:
 
     def refused(self, limit: int = 100) -> list[Entry]:
         """The latest entries the ledger refused, newest first (what the operator must look at)."""
-        rows = self._db.execute(f"SELECT {_COLUMNS} FROM entries WHERE state = ? ORDER BY seq DESC LIMIT ?",
+        rows = self._db.execute(f"SELECT {_COLUMNS} FROM entries WHERE state = ? ORDER BY position DESC LIMIT ?",
                                 (REFUSED, limit)).fetchall()
         return [_entry(row) for row in rows]
 
     def entries(self) -> Iterator[Entry]:
-        """Every entry, in number order."""
-        for row in self._db.execute(f"SELECT {_COLUMNS} FROM entries ORDER BY seq"):
+        """Every entry, in the order they were written."""
+        for row in self._db.execute(f"SELECT {_COLUMNS} FROM entries ORDER BY position"):
             yield _entry(row)
 
     def sold_to(self, wallet: bytes) -> int:

@@ -41,7 +41,6 @@ class Accepted:
     """An operation signed and journalled: the till may hand over the goods."""
 
     entry: Entry
-    journal: bytes
     provisional_balance: int | None
     """FED the wallet holds as far as this node knows: last committed balance, minus this venue's pending
     offline sales, plus its pending offline refills (None for a badge)."""
@@ -157,11 +156,11 @@ class OfflineTill:
         signed_at = self.height()
         tx = sign_tx(self.place_key, self.chain_id, body.KIND, body, nonce, signed_at)
         txid = hashlib.sha256(unsigned_bytes(body.KIND, self.place_key.public_key, nonce, signed_at, body)).digest()
-        entry = journal.append(Entry(body.seq, txid, tx, operation.KIND, wallet, asset_id, amount, self.clock_ms(),
-                                     origin))
+        entry = journal.append(Entry(body.journal, body.seq, txid, tx, operation.KIND, wallet, asset_id, amount,
+                                     self.clock_ms(), origin))
         return self.accepted(entry)
 
     def accepted(self, entry: Entry) -> Accepted:
         """The answer for a journalled entry (also for a till's retry of the same request)."""
         balance = None if entry.op == "badge" else self.provisional_balance(entry.wallet)
-        return Accepted(entry, self.journal.journal_id, balance, self.journal.exposure)
+        return Accepted(entry, balance, self.journal.exposure)

@@ -46,7 +46,8 @@ def test_no_power_at_all_is_no_quorum() -> None:
 def entry(journal: OfflineJournal, op: str, wallet: bytes, amount: int, asset: str = "FED",
           origin: Origin = Origin()) -> Entry:
     seq = journal.next_seq
-    return journal.append(Entry(seq, seq.to_bytes(32, "big"), b"tx%d" % seq, op, wallet, asset, amount, 1000 + seq,
+    txid = journal.journal_id + seq.to_bytes(16, "big")
+    return journal.append(Entry(journal.journal_id, seq, txid, b"tx%d" % seq, op, wallet, asset, amount, 1000 + seq,
                                 origin))
 
 
@@ -67,21 +68,24 @@ def test_the_journal_counts_what_is_pending_and_survives_a_reopening(tmp_path: P
     identity = journal.journal_id
     journal.close()
 
-    journal = OfflineJournal.open(path, "FED")
-    assert journal.journal_id == identity and journal.next_seq == 6
+    journal = OfflineJournal.open(path, "FED")  # a new run (a restart, or a restored copy): a new numbering
+    assert journal.journal_id != identity and journal.next_seq == 1
     assert (journal.exposure, journal.sold_to(card)) == (0, 0)
     assert journal.counts == {PENDING: 3, COMMITTED: 1, REFUSED: 1}
-    assert [e.seq for e in journal.pending()] == [3, 4, 5]
+    assert [(e.journal, e.seq) for e in journal.pending()] == [(identity, 3), (identity, 4), (identity, 5)]
     kept = journal.by_retry("till-a", "k1")
     assert kept is not None and (kept.state, kept.height, kept.origin.fingerprint) == (COMMITTED, 42, b"f" * 32)
     refused = journal.refused()
     assert [(e.seq, e.code) for e in refused] == [(2, "card_voided")]
     with pytest.raises(ValueError):
-        journal.append(Entry(3, b"x" * 32, b"tx", "sale", card, "FED", 1, 0))   # a number is never given twice
+        journal.append(Entry(identity, 6, b"x" * 32, b"tx", "sale", card, "FED", 1, 0))   # only this run's numbers
+    after = entry(journal, "sale", card, 5)
+    assert (after.journal, after.seq) == (journal.journal_id, 1)
+    assert [e.seq for e in journal.pending()] == [3, 4, 5, 1]                              # in the order written
     journal.close()
 
 
-def test_two_journals_are_two_numberings(tmp_path: Path) -> None:
+def test_two_nodes_of_one_place_number_apart(tmp_path: Path) -> None:
     one, two = OfflineJournal.open(tmp_path / "a.sqlite", "FED"), OfflineJournal.open(tmp_path / "b.sqlite", "FED")
     try:
         assert one.journal_id != two.journal_id and one.next_seq == two.next_seq == 1
