@@ -9,8 +9,10 @@ from config.files import write_atomically
 from config.genesis import (
     AssetSpec,
     BalanceSpec,
+    CardSpec,
     FederationSpec,
     GenesisDoc,
+    MembershipSpec,
     PlaceSpec,
     ValidatorSpec,
     load_genesis,
@@ -36,8 +38,8 @@ from config.node import (
 from config.params import ChainParams
 
 __all__ = [
-    "ApiSection", "AssetSpec", "BalanceSpec", "ChainParams", "ConfigError", "FederationSpec",
-    "GenesisDoc", "KeysSection", "LogSection", "MempoolSection", "MetricsSection", "NodeConfig",
+    "ApiSection", "AssetSpec", "BalanceSpec", "CardSpec", "ChainParams", "ConfigError", "FederationSpec",
+    "GenesisDoc", "KeysSection", "LogSection", "MembershipSpec", "MempoolSection", "MetricsSection", "NodeConfig",
     "NodeSection", "P2PSection", "PlaceSpec", "Problem", "ReaderSection", "Secret", "StripeSection",
     "ValidatorSpec", "dump_node_config", "load_genesis", "load_node_config", "parse_genesis",
     "parse_node_config", "read_genesis_json", "write_atomically",

@@ -30,6 +30,9 @@ OBJECT_ID_RE = CHAIN_ID_RE
 """Place and federation ids have the chain id's form (lower case, digits, dashes)."""
 ASSET_ID_RE = re.compile(r"[A-Z0-9_-]{1,16}")
 HEX_KEY_RE = re.compile(r"[0-9a-f]{64}")
+CARD_UID_RE = re.compile(r"(?:[0-9a-f]{2}){4,7}")
+CARD_NUMBER_RE = re.compile(r"[0-9A-Z]{8}")
+QR_ID_RE = re.compile(r"[0-9a-f]{32}")
 CATEGORIES = ("FED", "TLF", "TNF", "TIM", "FID", "BDG", "SUB")
 """Fedow's asset categories: federated euro, local fiat/non-fiat currency, time, loyalty, badge, subscription."""
 MAX_NAME_CHARS = 100
@@ -88,6 +91,32 @@ class BalanceSpec:
 
 
 @dataclass(frozen=True)
+class CardSpec:
+    """An NFC card at genesis (one carried over from Fedow, say).
+
+    ``owner`` is the wallet a linked card pays from; None for an anonymous card, which
+    pays from its own card wallet. ``primary_places``: the places it is an operator card of.
+    """
+
+    uid: bytes
+    number: str
+    qr_id: bytes
+    origin_place: str
+    owner: bytes | None
+    primary_places: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MembershipSpec:
+    """A membership of a wallet in a SUB asset, from ``start_ms`` until ``expiry_ms``."""
+
+    wallet: bytes
+    asset: str
+    start_ms: int
+    expiry_ms: int
+
+
+@dataclass(frozen=True)
 class GenesisDoc:
     """A parsed genesis document; build one with :func:`parse_genesis`, which validates it."""
 
@@ -106,9 +135,23 @@ class GenesisDoc:
     federations: tuple[FederationSpec, ...]
     validators: tuple[ValidatorSpec, ...]
     balances: tuple[BalanceSpec, ...] = ()
+    cards: tuple[CardSpec, ...] = ()
+    memberships: tuple[MembershipSpec, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form (keys as lower-case hex, tuples as lists)."""
+        """The JSON form (keys as lower-case hex, tuples as lists).
+
+        ``cards`` and ``memberships`` appear only when not empty: documents without them keep
+        the bytes (and hash) they had before those sections existed.
+        """
+        optional: dict[str, Any] = {}
+        if self.cards:
+            optional["cards"] = [{"uid": c.uid.hex(), "number": c.number, "qr_id": c.qr_id.hex(),
+                                  "origin_place": c.origin_place, "owner": None if c.owner is None else c.owner.hex(),
+                                  "primary_places": list(c.primary_places)} for c in self.cards]
+        if self.memberships:
+            optional["memberships"] = [{"wallet": m.wallet.hex(), "asset": m.asset, "start_ms": m.start_ms,
+                                        "expiry_ms": m.expiry_ms} for m in self.memberships]
         return {
             "chain_id": self.chain_id,
             "genesis_time_ms": self.genesis_time_ms,
@@ -127,6 +170,7 @@ class GenesisDoc:
                            for v in self.validators],
             "balances": [{"owner": b.owner.hex(), "asset": b.asset, "amount": b.amount}
                          for b in self.balances],
+            **optional,
         }
 
     def to_json(self) -> str:
@@ -249,7 +293,7 @@ class _Reader:
         return None if any(entry is None for entry in parsed) else tuple(parsed)  # type: ignore[misc]
 
     def document(self, data: Any) -> GenesisDoc | None:
-        top = self.fields(data, "", _TOP_KEYS, ("balances",))
+        top = self.fields(data, "", _TOP_KEYS, ("balances", "cards", "memberships"))
         if top is None:
             return None
         parts = {
@@ -265,6 +309,8 @@ class _Reader:
             "federations": self.items(top["federations"], "federations", self.federation),
             "validators": self.items(top["validators"], "validators", self.validator),
             "balances": self.items(top.get("balances", []), "balances", self.balance),
+            "cards": self.items(top.get("cards", []), "cards", self.card),
+            "memberships": self.items(top.get("memberships", []), "memberships", self.membership),
         }
         if any(part is None for part in parts.values()):
             return None
@@ -347,6 +393,36 @@ class _Reader:
                  self.integer(entry["amount"], f"{where}.amount", 1, MAX_AMOUNT))
         return None if None in parts else BalanceSpec(*parts)  # type: ignore[arg-type]
 
+    def card(self, value: Any, where: str) -> CardSpec | None:
+        entry = self.fields(value, where, ("uid", "number", "qr_id", "origin_place", "owner", "primary_places"))
+        if entry is None:
+            return None
+        owner = entry["owner"]
+        owner_key = None if owner is None else self.key(owner, f"{where}.owner", point=False)
+        parts = (self.hex_bytes(entry["uid"], f"{where}.uid", CARD_UID_RE, "4 to 7 bytes as lower-case hex"),
+                 self.text(entry["number"], f"{where}.number", CARD_NUMBER_RE, "8 of [0-9A-Z]"),
+                 self.hex_bytes(entry["qr_id"], f"{where}.qr_id", QR_ID_RE, "16 bytes as lower-case hex"),
+                 self.object_id(entry["origin_place"], f"{where}.origin_place"),
+                 self.items(entry["primary_places"], f"{where}.primary_places", self.object_id))
+        if None in parts or (owner is not None and owner_key is None):
+            return None
+        uid, number, qr_id, origin, primary = parts
+        return CardSpec(uid, number, qr_id, origin, owner_key, primary)  # type: ignore[arg-type]
+
+    def hex_bytes(self, value: Any, where: str, pattern: re.Pattern[str], form: str) -> bytes | None:
+        text = self.text(value, where, pattern, form)
+        return None if text is None else bytes.fromhex(text)
+
+    def membership(self, value: Any, where: str) -> MembershipSpec | None:
+        entry = self.fields(value, where, ("wallet", "asset", "start_ms", "expiry_ms"))
+        if entry is None:
+            return None
+        parts = (self.key(entry["wallet"], f"{where}.wallet", point=False),
+                 self.asset_id(entry["asset"], f"{where}.asset"),
+                 self.integer(entry["start_ms"], f"{where}.start_ms", 0, MAX_TIME_MS),
+                 self.integer(entry["expiry_ms"], f"{where}.expiry_ms", 0, MAX_TIME_MS))
+        return None if None in parts else MembershipSpec(*parts)  # type: ignore[arg-type]
+
 
 def _semantic_problems(doc: GenesisDoc, draft: bool) -> list[Problem]:
     """Uniqueness, references and completeness of a well-formed document."""
@@ -393,6 +469,8 @@ def _semantic_problems(doc: GenesisDoc, draft: bool) -> list[Problem]:
                                     f"({doc.params.min_validator_stake})"))
     problems += [Problem(f"balances[{index}].asset", f"no asset has id {balance.asset!r}")
                  for index, balance in enumerate(doc.balances) if balance.asset not in asset_ids]
+    problems += _card_problems(doc, place_ids)
+    problems += _membership_problems(doc)
     if not draft and not doc.treasury:
         problems.append(Problem("treasury", "must hold at least one key (no FED could be minted against a payment)"))
     problems += _key_set_problems("treasury", doc.treasury, "treasury_threshold", doc.treasury_threshold, draft)
@@ -402,6 +480,35 @@ def _semantic_problems(doc: GenesisDoc, draft: bool) -> list[Problem]:
                                   draft)
     if not draft and not doc.validators:
         problems.append(Problem("validators", "must hold at least one validator (no block could be made)"))
+    return problems
+
+
+def _card_problems(doc: GenesisDoc, place_ids: set[str]) -> list[Problem]:
+    problems = [
+        *_duplicates("cards", (c.uid for c in doc.cards), bytes.hex, ".uid"),
+        *_duplicates("cards", (c.number for c in doc.cards), str, ".number"),
+        *_duplicates("cards", (c.qr_id for c in doc.cards), bytes.hex, ".qr_id"),
+    ]
+    for index, card in enumerate(doc.cards):
+        where = f"cards[{index}]"
+        if card.origin_place not in place_ids:
+            problems.append(Problem(f"{where}.origin_place", f"no place has id {card.origin_place!r}"))
+        problems += _duplicates(f"{where}.primary_places", card.primary_places, str)
+        problems += [Problem(f"{where}.primary_places[{i}]", f"no place has id {place!r}")
+                     for i, place in enumerate(card.primary_places) if place not in place_ids]
+    return problems
+
+
+def _membership_problems(doc: GenesisDoc) -> list[Problem]:
+    categories = {asset.id: asset.category for asset in doc.assets}
+    problems = _duplicates("memberships", ((m.wallet, m.asset) for m in doc.memberships),
+                           lambda pair: f"{pair[0].hex()} in {pair[1]}", "")
+    for index, membership in enumerate(doc.memberships):
+        where = f"memberships[{index}]"
+        if categories.get(membership.asset) != "SUB":
+            problems.append(Problem(f"{where}.asset", f"{membership.asset!r} is not an asset of category SUB"))
+        if membership.expiry_ms < membership.start_ms:
+            problems.append(Problem(f"{where}.expiry_ms", "must not be before start_ms"))
     return problems
 
 

@@ -21,6 +21,7 @@ from wallet.codec import pack, unpack
 from wallet.keys import SigningKey
 
 from consensus.errors import SignerRefused, UnsafeStart
+from consensus.wire import MAX_ROUND
 from consensus.messages import (
     PROPOSAL_DOMAIN,
     VOTE_DOMAIN,
@@ -113,6 +114,20 @@ class MemoryLastSignStore:
 
     def save(self, state: LastSign) -> None:
         self._data = _encode(state)
+
+
+def fence_last_sign(store: LastSignStore, height: int) -> None:
+    """Record everything at or below ``height`` as signed: from then on the signer refuses those heights.
+
+    What a validator restored from an old backup writes once it knows its former self signed
+    nothing above ``height`` (fedow_node/restore_guard.py). The fence's round is beyond any
+    round a vote can carry, so no real message ever compares equal to it. Never moves back.
+    """
+    fence = LastSign(height, MAX_ROUND + 1, STEP_OF_VOTE[VoteType.PRECOMMIT], b"", b"")
+    last = store.load()
+    if last is None or last.hrs < fence.hrs:
+        store.save(fence)
+        log.info("signer.fenced", height=height)
 
 
 class Signer:

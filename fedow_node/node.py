@@ -30,6 +30,7 @@ from fedow_node.engine.application import Committed, LedgerApplication
 from fedow_node.engine.gossip import ConsensusGossip, TxGossip
 from fedow_node.metrics import NodeMetrics
 from fedow_node.reader import CardReaderHub, reader_config
+from fedow_node.restore_guard import Probation
 from fedow_node.engine.sync import BlockSyncer, SyncServer, protocol_id
 from fedow_node.payments import StripeVerifier
 from fedow_node.treasury import P2PTreasuryNetwork, TreasuryCosigner, TreasuryGatherer, TreasuryServer
@@ -120,6 +121,8 @@ class FedowNode:
         self.card_reader: CardReaderHub | None = None
         self.treasury: TreasuryGatherer | None = None
         """Gathers the treasury's signatures of FED mints and burns (any node; runs on trio)."""
+        self.probation: Probation | None = None
+        """A validator restored from a backup, observing until it may sign (fedow_node/restore_guard.py)."""
 
     @classmethod
     def from_home(cls, home: Path) -> "FedowNode":
@@ -161,6 +164,8 @@ class FedowNode:
         self.store = open_store(self.files, self.genesis)
         self.app = LedgerApplication(self.store, self.chain_id, self.genesis.genesis_time_ms)
         self.app.commit_listeners.append(self._on_commit)
+        if self.config.keys.validator:
+            self.probation = Probation.load(self.files.data_dir, self.files.last_sign, self.node_key.public_key)
         self.mempool = Mempool(self.app.check_tx, self.config.mempool.max_txs, self.config.mempool.max_bytes,
                                self.app.params.max_tx_bytes)
         host, port = _listen(self.config.p2p.listen)
@@ -233,8 +238,9 @@ class FedowNode:
         """Run consensus; return when a peer is far enough ahead that block sync must take over."""
         assert self.app is not None and self.network is not None and self.mempool is not None
         assert self.consensus_gossip is not None
+        observing = self.probation is not None and self.probation.active
         signer = (Signer(self.node_key, self.chain_id, FileLastSignStore(self.files.last_sign))
-                  if self.config.keys.validator else None)
+                  if self.config.keys.validator and not observing else None)
         params = ConsensusParams.from_chain_params(self.app.params)
         wal = FileWal(self.files.wal)
         self.consensus = Node(ConsensusNodeConfig(self.chain_id, params), self.app, WallClock(), wal, self.mempool,
@@ -244,23 +250,31 @@ class FedowNode:
             with self.consensus_gossip.attached(driver.inbox):
                 async with trio.open_nursery() as nursery:
                     await nursery.start(driver.run)
-                    await self._watch_for_lag()
+                    await self._watch_for_lag(observing)
                     nursery.cancel_scope.cancel()
         finally:
             wal.close()
             self.consensus = None
 
-    async def _watch_for_lag(self) -> None:
+    async def _watch_for_lag(self, observing: bool) -> None:
+        """Return when block sync must take over, or when a restored validator may sign again (to rejoin with
+        its signer); raise when its key turns out to be in use by another node."""
         assert self.app is not None and self.network is not None
         syncer = BlockSyncer(self.app, self.network)
         while True:
             await trio.sleep(CATCH_UP_CHECK_SECONDS)
+            if self.probation is not None and self.probation.error is not None:
+                raise self.probation.error
+            if observing and self.probation is not None and not self.probation.active:
+                return
             best = await syncer.best_peer()
             if best is not None and best[1] >= self.app.store.height + FALLEN_BEHIND_BLOCKS:
                 log.info("node.fallen_behind", height=self.app.store.height, peer_height=best[1])
                 return
 
     def _on_commit(self, committed: Committed) -> None:
+        if self.probation is not None and self.store is not None:
+            self.probation.on_commit(committed.height, committed.time_ms, self.store.certificate(committed.height))
         self.metrics.committed_blocks.inc()
         self.metrics.committed_txs.inc(len(committed.results))
 

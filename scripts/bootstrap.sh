@@ -3,22 +3,15 @@
 # the Debian packages (C toolchain for libp2p's fastecdsa and pyscard, pcscd and
 # the vpcd virtual reader for the card tests, tzdata for the venues' time zones,
 # Chromium for the dashboard's browser test, driven by Playwright with this system
-# browser: never `playwright install`) and a virtual environment in .venv.
-# Idempotent: a second run only checks.
+# browser: never `playwright install`, systemd-analyze for the service unit's checks) and a
+# virtual environment in .venv.
+# Idempotent: a second run only checks. Docker and what builds its image are installed by
+# scripts/docker-host.sh, which the Docker test runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEB_PACKAGES="gcc libgmp-dev libpcsclite-dev pcscd vsmartcard-vpcd tzdata chromium"
-missing=""
-for p in $DEB_PACKAGES; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-  echo "bootstrap: installing Debian packages:$missing"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends $missing
-fi
+DEB_PACKAGES="gcc libgmp-dev libpcsclite-dev pcscd vsmartcard-vpcd tzdata chromium systemd"
+bash scripts/apt-install.sh $DEB_PACKAGES
 
 PYTHON="${PYTHON:-python3.11}"
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -37,6 +37,7 @@ __all__ = ["Store", "TxLocation", "HistoryEntry", "StoredBlock", "MAX_HISTORY_PA
 log = structlog.get_logger(__name__)
 
 MAX_HISTORY_PAGE = 500
+_IMPORT_BATCH_ENTRIES = 10_000
 
 
 class TxLocation(NamedTuple):
@@ -84,6 +85,37 @@ class Store:
             raise
         log.info("store.opened", path=str(path), height=None if head is None else head.height)
         return cls(db, path, head)
+
+    @classmethod
+    def create_from_entries(cls, path: Path, entries: Iterable[tuple[bytes, bytes]]) -> Store:
+        """A new store at ``path`` holding ``entries`` (those of :meth:`export_entries`), its head checked.
+
+        Written in unsynced batches and synced once at the end: a crash midway leaves a folder
+        that is not a store (no head, or a head whose blocks are missing), never a plausible one,
+        because the head is written last. Refuses a folder that already holds anything.
+        """
+        if path.exists() and any(path.iterdir()):
+            raise InvalidInput(f"{path} is not empty: a store is only created from entries in a new folder")
+        db = open_leveldb(path)
+        try:
+            with translated_errors(path):
+                head_value = None
+                batch = db.write_batch()
+                for count, (key, value) in enumerate(entries, 1):
+                    if key == layout.HEAD:
+                        head_value = value
+                        continue
+                    batch.put(key, value)
+                    if count % _IMPORT_BATCH_ENTRIES == 0:
+                        batch.write()
+                        batch = db.write_batch()
+                batch.write()
+                if head_value is None:
+                    raise InvalidInput("the entries hold no head record: they are not a store's")
+                db.put(layout.HEAD, head_value, sync=True)
+        finally:
+            db.close()
+        return cls.open(path)  # checks the head against the blocks, as every start does
 
     def close(self) -> None:
         """Release the folder (idempotent); later calls raise StoreClosed."""
@@ -295,6 +327,16 @@ class Store:
     def size_on_disk(self) -> int:
         """Bytes of the LevelDB files in the data folder."""
         return sum(entry.stat().st_size for entry in os.scandir(self._path) if entry.is_file())
+
+    def export_entries(self) -> Iterator[tuple[bytes, bytes]]:
+        """Every entry of the folder in key order, read from one LevelDB snapshot.
+
+        Blocks, certificates, state, indexes and node-local data as of one committed height,
+        even while blocks keep being committed (each commit is one batch, and a snapshot sees
+        a batch entirely or not at all): a consistent copy of a running store, for backups.
+        """
+        with translated_errors(self._path), self._db.snapshot() as snapshot:
+            yield from snapshot.iterator()
 
     def compact(self) -> None:
         with translated_errors(self._path):

@@ -15,7 +15,8 @@ from wallet import invariants, layout
 from wallet.book import Book
 from wallet.errors import Rejected
 from wallet.params import LedgerParams
-from wallet.records import Asset, KeySet, Pointer, Validator
+from wallet.records import (CARD_ACTIVE, WALLET_CARD, WALLET_USER, Asset, Card, KeySet, Membership, Pointer,
+                            Validator, WalletInfo)
 from wallet.rules.common import checked_key_set, require_asset, require_place
 from wallet.rules.treasury import count_backing
 from wallet.rules.governance import add_asset, add_federation, add_place, set_federation_asset, \
@@ -59,6 +60,22 @@ class GenesisBalance(Protocol):
     amount: int
 
 
+class GenesisCard(Protocol):
+    uid: bytes
+    number: str
+    qr_id: bytes
+    origin_place: str
+    owner: bytes | None
+    primary_places: Sequence[str]
+
+
+class GenesisMembership(Protocol):
+    wallet: bytes
+    asset: str
+    start_ms: int
+    expiry_ms: int
+
+
 class GenesisDoc(Protocol):
     chain_id: str
     genesis_time_ms: int
@@ -73,6 +90,9 @@ class GenesisDoc(Protocol):
     federations: Sequence[GenesisFederation]
     validators: Sequence[GenesisValidator]
     balances: Sequence[GenesisBalance]
+    cards: Sequence[GenesisCard]
+    """Optional, like memberships: a document object without the attribute has none."""
+    memberships: Sequence[GenesisMembership]
 
 
 def _key_set(name: str, keys: Sequence[bytes], threshold: int) -> KeySet:
@@ -122,7 +142,37 @@ def genesis_state(doc: GenesisDoc) -> dict[bytes, bytes]:
         if asset.id == fed.id:
             count_backing(book, minted=balance.amount)
     book.flush()
+    for card in getattr(doc, "cards", ()):
+        _add_card(overlay, card)
+    for membership in getattr(doc, "memberships", ()):
+        _add_membership(overlay, membership)
     schedule(overlay, 1, current_powers(overlay, params), previous=0)
     invariants.check_full(overlay)
     return {key: value for key, value in overlay.changes().items() if value is not None}
 
+
+
+def _add_card(overlay: Overlay, card: GenesisCard) -> None:
+    """A card as registration and linking leave it (wallet/rules/cards.py), already linked if it has an owner."""
+    where = f"card {card.uid.hex()}"
+    require_place(overlay, card.origin_place, f"{where} origin_place")
+    for place_id in card.primary_places:
+        require_place(overlay, place_id, f"{where} primary place")
+    for key in (layout.card(card.uid), layout.card_by_number(card.number), layout.card_by_qr(card.qr_id)):
+        if overlay.has(key):
+            raise Rejected("bad_genesis", f"{where}: its uid, number or QR id is already another card's")
+    wallet_id = layout.card_wallet_id(card.uid)
+    overlay.put(layout.card(card.uid), Card(card.uid, card.number, card.qr_id, card.origin_place,
+                                            tuple(card.primary_places), card.owner, CARD_ACTIVE, wallet_id))
+    overlay.put(layout.card_by_number(card.number), Pointer(card.uid))
+    overlay.put(layout.card_by_qr(card.qr_id), Pointer(card.uid))
+    overlay.put(layout.wallet(wallet_id), WalletInfo(WALLET_CARD, card.uid))
+    if card.owner is not None:
+        overlay.put(layout.wallet(card.owner), WalletInfo(WALLET_USER, card.uid))
+
+
+def _add_membership(overlay: Overlay, membership: GenesisMembership) -> None:
+    asset = require_asset(overlay, membership.asset)
+    if asset.category != "SUB":
+        raise Rejected("bad_genesis", f"membership in {asset.id}: not an asset of category SUB")
+    overlay.put(layout.membership(membership.wallet, asset.id), Membership(membership.start_ms, membership.expiry_ms))

@@ -10,8 +10,8 @@ from aiohttp import web
 
 from config import ApiSection, ConfigError
 from config.errors import Problem
-from fedow_node.api import (admin, chain, directory, events, listings, pos, reader_routes, submit, totals_routes,
-                            ui_routes, wallets)
+from fedow_node.api import (admin, backup_routes, chain, directory, events, listings, pos, reader_routes, submit,
+                            totals_routes, ui_routes, wallets)
 from fedow_node.api.answers import json_errors
 from fedow_node.api.context import CONTEXT, ApiContext, StreamSlots, json_response, require_access, wall_clock_ms
 from fedow_node.api.facade import NodeFacade
@@ -42,7 +42,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/openapi.json", get_openapi, "This OpenAPI 3.1 document", "meta",
           response={"type": "object"}),
     *chain.ROUTES, *wallets.ROUTES, *listings.ROUTES, *directory.ROUTES, *submit.ROUTES, *pos.ROUTES, *events.ROUTES,
-    *reader_routes.ROUTES, *totals_routes.ROUTES, *admin.ROUTES, *ui_routes.ROUTES,
+    *reader_routes.ROUTES, *totals_routes.ROUTES, *admin.ROUTES, *backup_routes.ROUTES, *ui_routes.ROUTES,
 )
 
 

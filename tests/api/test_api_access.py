@@ -24,7 +24,7 @@ def test_every_route_declares_who_may_call_it_and_balances_are_private():
     for path in PUBLIC_READS:
         assert access[("GET", path)] == "public", path
     assert {path for (method, path), level in access.items() if level == "operator"} == {
-        "/v1/admin/tokens", "/v1/admin/tokens/{token_id}", "/v1/admin/pairing-codes"}
+        "/v1/admin/tokens", "/v1/admin/tokens/{token_id}", "/v1/admin/pairing-codes", "/v1/admin/chain-snapshot"}
     assert access[("POST", "/v1/pairing")] == "public"  # the one-time code is the credential
 
 
