@@ -6,7 +6,9 @@
 * Deduplication by the hash of the bytes (before any work) and by txid.
 * Bounded in count and bytes: a full mempool refuses with ``mempool_full``.
 * After each commit: committed transactions leave, the others are re-checked against
-  the new state (cheaply: signatures are known good) and evicted if they no longer apply.
+  the new state (cheaply: signatures are known good) and evicted if they no longer apply;
+  the pass ends by telling :attr:`Mempool.on_update` which ones it evicted (the daemon
+  puts them beside the committed block in its channel of commits).
 * Selection into a block is round-robin across senders and FIFO per sender, so one
   busy sender cannot starve the others.
 """
@@ -29,6 +31,14 @@ CheckTx = Callable[[bytes, bool], TxInfo]
 
 
 @dataclass(frozen=True)
+class Eviction:
+    """An admitted transaction the mempool let go because it no longer applies (e.g. a double spend)."""
+
+    txid: bytes
+    why: TxRejected
+
+
+@dataclass(frozen=True)
 class _Entry:
     tx: bytes
     key: bytes
@@ -39,8 +49,8 @@ class Mempool:
     def __init__(self, check_tx: CheckTx, max_txs: int, max_bytes: int, max_tx_bytes: int,
                  verified_cache_size: int = 200_000) -> None:
         self._check_tx = check_tx
-        self.evict_listeners: list[Callable[[bytes, TxRejected], None]] = []
-        """Told (txid, why) of every transaction evicted because it no longer applies (e.g. a double spend)."""
+        self.on_update: Callable[[tuple[Eviction, ...]], None] | None = None
+        """Told, at the end of each pass after a commit, what that pass evicted (often nothing); must not raise."""
         self.on_added: Callable[[], None] | None = None
         """Told after each admitted transaction (the consensus driver wakes an idle height); must not raise."""
         self.max_txs = max_txs
@@ -120,7 +130,7 @@ class Mempool:
         when they reach the front, and a proposer drops any that no longer applies anyway.
         """
         committed = set(committed_txids)
-        evicted = 0
+        evicted: list[Eviction] = []
         queues: OrderedDict[bytes, deque[_Entry]] = OrderedDict()
         per_sender = max(1, recheck_budget // max(1, len(self._queues)))
         for sender, queue in self._queues.items():
@@ -130,28 +140,30 @@ class Mempool:
                     applies = False
                 elif checked < per_sender:
                     checked += 1
-                    applies = self._still_applies(entry)
+                    why = self._no_longer_applies(entry)
+                    if why is not None:
+                        evicted.append(Eviction(entry.info.txid, why))
+                    applies = why is None
                 else:
                     applies = True
                 if applies:
                     queues.setdefault(sender, deque()).append(entry)
                     continue
-                evicted += entry.info.txid not in committed
                 del self._by_key[entry.key]
                 self._txids.discard(entry.info.txid)
                 self._bytes -= len(entry.tx)
         self._queues = queues
-        return evicted
+        if self.on_update is not None:
+            self.on_update(tuple(evicted))
+        return len(evicted)
 
-    def _still_applies(self, entry: _Entry) -> bool:
+    def _no_longer_applies(self, entry: _Entry) -> TxRejected | None:
         try:
             self._check_tx(entry.tx, True)
         except TxRejected as exc:
             log.debug("mempool_evicted", txid=entry.info.txid.hex(), code=exc.code)
-            for listener in self.evict_listeners:
-                listener(entry.info.txid, exc)
-            return False
-        return True
+            return exc
+        return None
 
     def _remember_verified(self, key: bytes) -> None:
         self._verified[key] = None

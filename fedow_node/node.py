@@ -26,7 +26,8 @@ from consensus.mempool import Mempool
 from consensus.node import Node, NodeConfig as ConsensusNodeConfig
 from consensus.signer import FileLastSignStore, Signer
 from consensus.wal import FileWal
-from fedow_node.engine.application import Committed, LedgerApplication
+from fedow_node.engine.application import LedgerApplication
+from fedow_node.engine.commits import CommitChannel, CommittedBlock
 from fedow_node.engine.gossip import ConsensusGossip, TxGossip
 from fedow_node.metrics import NodeMetrics
 from fedow_node.offline import OfflineService, open_offline
@@ -121,6 +122,8 @@ class FedowNode:
         self.app: LedgerApplication | None = None
         self.consensus: Node | None = None
         self.mempool: Mempool | None = None
+        self.commits: CommitChannel | None = None
+        """Every committed block with what the mempool dropped after it; the daemon's one reader hands them on."""
         self.network: P2PNode | None = None
         self.txs: TxGossip | None = None
         self.consensus_gossip: ConsensusGossip | None = None
@@ -171,11 +174,12 @@ class FedowNode:
         self.files.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = open_store(self.files, self.genesis)
         self.app = LedgerApplication(self.store, self.chain_id, self.genesis.genesis_time_ms)
-        self.app.commit_listeners.append(self._on_commit)
+        self.app.commits = self.commits = CommitChannel(self.store, self.chain_id)
         if self.config.keys.validator:
             self.probation = Probation.load(self.files.data_dir, self.files.last_sign, self.node_key.public_key)
         self.mempool = Mempool(self.app.check_tx, self.config.mempool.max_txs, self.config.mempool.max_bytes,
                                self.app.params.max_tx_bytes)
+        self.mempool.on_update = self.commits.mempool_updated
         host, port = _listen(self.config.p2p.listen)
         self.network = P2PNode(P2PConfig(seed=self.node_key.seed, listen_host=host, listen_port=port,
                                          static_peers=self.config.p2p.peers,
@@ -248,7 +252,7 @@ class FedowNode:
 
     async def _sync_until_caught_up(self) -> None:
         assert self.app is not None and self.network is not None
-        syncer = BlockSyncer(self.app, self.network)
+        syncer = BlockSyncer(self.app, self.network, self.mempool)
         while (await syncer.run_once()).blocks:
             pass
 
@@ -290,11 +294,12 @@ class FedowNode:
                 log.info("node.fallen_behind", height=self.app.store.height, peer_height=best[1])
                 return
 
-    def _on_commit(self, committed: Committed) -> None:
+    def committed(self, block: CommittedBlock) -> None:
+        """A block from the channel of commits: the restore guard and the metrics count it."""
         if self.probation is not None and self.store is not None:
-            self.probation.on_commit(committed.height, committed.time_ms, self.store.certificate(committed.height))
+            self.probation.on_commit(block.height, block.time_ms, self.store.certificate(block.height))
         self.metrics.committed_blocks.inc()
-        self.metrics.committed_txs.inc(len(committed.results))
+        self.metrics.committed_txs.inc(len(block.txs))
 
     def _refresh_metrics(self) -> None:
         status = self.status()

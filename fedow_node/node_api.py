@@ -1,9 +1,10 @@
 """The running node as the HTTP API sees it: :class:`fedow_node.api.facade.NodeFacade` over :class:`FedowNode`.
 
 asyncio (the API) and trio (the node, as a guest) share one thread, so
-submission (a synchronous mempool check) and reads need no bridging. Commits
-and mempool evictions reach the API's :class:`CommitFeed` through listeners of
-the application and the mempool, which are called on that same thread.
+submission (a synchronous mempool check) and reads need no bridging. The
+daemon's reader of the node's channel of commits (fedow_node/engine/commits.py)
+hands each block, with the transactions the mempool dropped after it, to
+:meth:`NodeApi.committed`, on that same thread.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from consensus.errors import TxRejected
 from fedow_node.api.facade import CommittedTx, SubmitRefused
 from fedow_node.api.feed import CommitFeed
 from fedow_node.api.tokens import tokens_path
-from fedow_node.engine.application import Committed
+from fedow_node.engine.commits import CommittedBlock
 from fedow_node.node import FedowNode
 from fedow_node.offline import OfflineService
 from fedow_node.reader import CardReaderHub
@@ -41,8 +42,6 @@ class NodeApi:
         self.feed = CommitFeed(node.store.tx_location)
         self._loop = asyncio.get_running_loop()
         self._submitted_at: dict[bytes, float] = {}
-        node.app.commit_listeners.append(self._on_commit)
-        node.mempool.evict_listeners.append(self._on_evict)
 
     def status(self) -> Mapping[str, Any]:
         return self.node.status()
@@ -77,19 +76,22 @@ class NodeApi:
         assert self.node.app is not None
         self.node.app.tills.note(txid, till)
 
-    def _on_commit(self, committed: Committed) -> None:
+    def committed(self, block: CommittedBlock) -> None:
+        """A block from the channel of commits: answer the tills waiting for its transactions, feed the event
+        streams, then fail the waiters of the transactions the mempool dropped after it."""
         now = self._loop.time()
-        for txid in (result.txid for result in committed.results):
-            submitted = self._submitted_at.pop(txid, None)
+        for tx in block.txs:
+            submitted = self._submitted_at.pop(tx.txid, None)
             if submitted is not None:
                 self.node.metrics.finality.observe(now - submitted)
-        if committed.results:
+        if block.results is None:  # re-read from the store: the touched wallets the streams filter on are gone
+            self.feed.lost_track([(tx.txid, TxLocation(block.height, position)) for position, tx in enumerate(block.txs)])
+        elif block.results:
             self.feed.publish([
-                CommittedTx(result.txid, committed.height, position, result.kind, tx.signer, result.touched, raw,
-                            committed.time_ms)
-                for position, (result, tx, raw) in enumerate(zip(committed.results, committed.txs, committed.raw_txs))])
-
-    def _on_evict(self, txid: bytes, why: TxRejected) -> None:
-        self._submitted_at.pop(txid, None)
-        self.feed.drop(txid, why.code, why.detail)
+                CommittedTx(result.txid, block.height, position, result.kind, tx.signer, result.touched, raw,
+                            block.time_ms)
+                for position, (result, tx, raw) in enumerate(zip(block.results, block.txs, block.raw_txs))])
+        for eviction in block.evicted:
+            self._submitted_at.pop(eviction.txid, None)
+            self.feed.drop(eviction.txid, eviction.why.code, eviction.why.detail)
 

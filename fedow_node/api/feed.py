@@ -7,7 +7,8 @@ trio guest mode the trio side runs on that same thread), and forwards
 ``wait_committed``, ``dropped`` and ``subscribe_commits`` to the feed. Each
 subscriber has a bounded queue; one that falls ``max_backlog`` transactions
 behind is dropped (its stream ends and the client reconnects) rather than
-letting memory grow.
+letting memory grow. Blocks the node had to re-read from its store
+(:meth:`CommitFeed.lost_track`) answer their waiters and end every stream alike.
 """
 
 from __future__ import annotations
@@ -39,11 +40,15 @@ class _Subscriber:
         if self.dropped:
             return
         if self.queue.qsize() >= self.max_backlog:
-            self.dropped = True
-            self.queue.put_nowait(None)  # the one slot kept free: ends the stream
+            self.end()
             log.warning("commit_subscriber_dropped", backlog=self.max_backlog)
             return
         self.queue.put_nowait(item)
+
+    def end(self) -> None:
+        if not self.dropped:
+            self.dropped = True
+            self.queue.put_nowait(None)  # the one slot kept free: ends the stream
 
 
 class CommitFeed:
@@ -63,11 +68,24 @@ class CommitFeed:
     def publish(self, committed: Sequence[CommittedTx]) -> None:
         """Announce one block's transactions (in block order), once they are durably committed."""
         for item in committed:
-            for future in self._waiters.pop(item.txid, ()):
-                if not future.done():
-                    future.set_result(TxLocation(item.height, item.position))
+            self._answer(item.txid, TxLocation(item.height, item.position))
             for subscriber in self._subscribers:
                 subscriber.offer(item)
+
+    def lost_track(self, located: Sequence[tuple[bytes, TxLocation]]) -> None:
+        """A block the node re-read from its store (it fell behind its commits): answer its waiters, and end
+        every stream, which cannot be told what the block touched (its client reconnects and reads the history)."""
+        for txid, location in located:
+            self._answer(txid, location)
+        for subscriber in self._subscribers:
+            subscriber.end()
+        if self._subscribers:
+            log.warning("commit_streams_ended", subscribers=len(self._subscribers))
+
+    def _answer(self, txid: bytes, location: TxLocation) -> None:
+        for future in self._waiters.pop(txid, ()):
+            if not future.done():
+                future.set_result(location)
 
     def drop(self, txid: bytes, code: str, detail: str) -> None:
         """An accepted transaction will never be committed: tell its waiters and remember why."""

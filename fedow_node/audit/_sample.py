@@ -16,6 +16,7 @@ from config import AssetSpec, BalanceSpec, ChainParams, FederationSpec, GenesisD
 from fedow_node.engine.application import LedgerApplication
 from fedow_node.bench.solo import SoloChain
 from fedow_node.node import NodeFiles, open_store
+from wallet.block import decode_block
 from wallet.bodies import RegisterCards, Sale
 from wallet.fields import MAX_CARDS_PER_TX
 from wallet.keys import SigningKey
@@ -65,6 +66,10 @@ def _genesis(cards: int, bar: SigningKey, validator: SigningKey, minority: Signi
     )
 
 
+def _tx_count(block: bytes) -> int:
+    return len(decode_block(block, chain_id=CHAIN_ID, max_bytes=len(block)).txs)
+
+
 def build_sample_chain(data_dir: Path, *, blocks: int, block_txs: int, cards: int = 100,
                        seed: int = 7) -> SampleChain:
     """Write a chain into ``data_dir/chain``: one block registering the cards, then ``blocks`` blocks of sales."""
@@ -75,21 +80,19 @@ def build_sample_chain(data_dir: Path, *, blocks: int, block_txs: int, cards: in
     app = LedgerApplication(open_store(files, genesis), CHAIN_ID, genesis.genesis_time_ms)
     try:
         chain = SoloChain(app, validator)
-        committed: list[int] = []
-        app.commit_listeners.append(lambda block: committed.append(len(block.results)))
         registrations = [
             sign_tx(bar, CHAIN_ID, "register_cards",
                     RegisterCards(tuple((card_uid(i), f"{i:08d}", i.to_bytes(16, "big"))
                                         for i in range(start, min(cards, start + MAX_CARDS_PER_TX)))),
                     rng.randbytes(16), 1000)
             for start in range(0, cards, MAX_CARDS_PER_TX)]
-        chain.produce(registrations)
+        committed = _tx_count(chain.produce(registrations)[0])
         for _ in range(blocks):
             expiry = app.store.height + 100
             sales = [sign_tx(bar, CHAIN_ID, "sale", Sale(card_uid(rng.randrange(cards)), "FED", rng.randint(1, 500)),
                              rng.randbytes(16), expiry) for _ in range(block_txs)]
-            chain.produce(sales)
+            committed += _tx_count(chain.produce(sales)[0])
         height = app.store.height
     finally:
         app.store.close()
-    return SampleChain(genesis, files, bar, validator, minority, height, sum(committed))
+    return SampleChain(genesis, files, bar, validator, minority, height, committed)

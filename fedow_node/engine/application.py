@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import structlog
 
@@ -25,6 +25,7 @@ from consensus import (BlockContext, BuiltBlock, Certificate, ChainTip, CommitRe
                        verify_certificate)
 from consensus.errors import Rejected, TxRejected
 from consensus.evidence import verify_evidence
+from fedow_node.engine.commits import CommitChannel, CommittedBlock
 from fedow_node.totals import TillAttribution, block_totals
 from storage import ChangeSet, CommitBatch, Store, next_state_hash
 from wallet.block import EMPTY_HASH, Block, decode_block, make_block
@@ -51,21 +52,6 @@ class _Executed:
     """The block's transactions, decoded (same order as ``block.txs``)."""
 
 
-@dataclass(frozen=True)
-class Committed:
-    """What a commit tells the rest of the node (API waiters, event streams, metrics)."""
-
-    height: int
-    block_hash: bytes
-    time_ms: int
-    results: tuple[wallet.TxResult, ...]
-    txs: tuple[wallet.Tx, ...]
-    raw_txs: tuple[bytes, ...]
-
-
-CommitListener = Callable[[Committed], None]
-
-
 def _translate(exc: wallet.Rejected) -> Rejected:
     return Rejected(exc.code, exc.detail)
 
@@ -85,8 +71,8 @@ class LedgerApplication:
         """Records decoded from the committed state, shared by checks and executions until they change."""
         self.tills = TillAttribution()
         """Which API token had this node sign a pending transaction: the daily totals' till column."""
-        self.commit_listeners: list[CommitListener] = []
-        """Called after every commit (consensus or block sync); they must not raise or block."""
+        self.commits: CommitChannel | None = None
+        """Where every commit (consensus or block sync) is announced to the rest of the node, if anywhere."""
 
     # --- reading the chain ------------------------------------------------------------
 
@@ -316,8 +302,8 @@ class LedgerApplication:
         for tx in executed.block.txs:
             self._verified.pop(tx, None)
         log.debug("block_committed", height=height, txs=len(results), state_hash=executed.state_hash.hex())
-        committed = Committed(height, key, executed.block.header.time_ms, results, executed.txs, executed.block.txs)
-        for listener in self.commit_listeners:
-            listener(committed)
+        if self.commits is not None:
+            self.commits.block_committed(CommittedBlock(height, key, executed.block.header.time_ms, executed.txs,
+                                                        executed.block.txs, results))
         return CommitResult(executed.state_hash, tuple(result.txid for result in results),
                             tuple(ev.hash for ev in executed.evidence))

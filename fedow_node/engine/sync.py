@@ -26,6 +26,7 @@ import trio
 
 from consensus import Certificate, block_id_of, decode_certificate, verify_certificate
 from consensus.errors import Rejected
+from consensus.mempool import Mempool
 from fedow_node.engine.application import LedgerApplication
 from p2p import P2PError
 from wallet.codec import pack, unpack
@@ -99,11 +100,16 @@ class SyncReport:
 
 
 class BlockSyncer:
-    """Fetches and applies blocks until no connected peer is ahead of us."""
+    """Fetches and applies blocks until no connected peer is ahead of us.
 
-    def __init__(self, app: LedgerApplication, network: SyncNetwork) -> None:
+    After each batch the ``mempool`` (if given) lets go of the transactions the batch
+    committed and re-checks the rest, as after a commit by consensus.
+    """
+
+    def __init__(self, app: LedgerApplication, network: SyncNetwork, mempool: Mempool | None = None) -> None:
         self.app = app
         self.network = network
+        self.mempool = mempool
         self.protocol = protocol_id(app.chain_id)
 
     async def _ask(self, peer: str, request: list[object]) -> object:
@@ -142,15 +148,19 @@ class BlockSyncer:
             nursery.start_soon(self._fetch, peer, target, send)
             async with receive:
                 async for batch in receive:
+                    committed: list[bytes] = []
                     for block, certificate in batch:
                         try:
-                            txs += apply_decided(self.app, block, certificate)
+                            committed += apply_decided(self.app, block, certificate)
                         except Rejected as exc:
                             self.network.penalize(peer, BAD_SYNC_PENALTY, f"sync: {exc.code}: {exc.detail}")
                             log.warning("sync.bad_block", peer=peer, code=exc.code, detail=exc.detail)
                             nursery.cancel_scope.cancel()
                             break
                         blocks += 1
+                    txs += len(committed)
+                    if self.mempool is not None:
+                        self.mempool.update(committed)
                     await trio.lowlevel.checkpoint()
         seconds = trio.current_time() - start
         log.info("sync.done", peer=peer, blocks=blocks, txs=txs, seconds=round(seconds, 3), height=self.app.store.height)
@@ -189,13 +199,13 @@ class BlockSyncer:
 
 
 
-def apply_decided(app: LedgerApplication, block: bytes, certificate: Certificate) -> int:
+def apply_decided(app: LedgerApplication, block: bytes, certificate: Certificate) -> tuple[bytes, ...]:
     """Verify a decided block's certificate against the set we know, then execute and commit it.
 
-    Returns its number of transactions; raises ``Rejected`` and changes nothing if
+    Returns the txids it committed; raises ``Rejected`` and changes nothing if
     anything is wrong. This is the whole path of block sync and of a replay.
     """
     height = app.store.height + 1
     verify_certificate(certificate, app.validator_set(height), app.chain_id, height, block_id_of(block))
-    return len(app.commit_block(block, certificate).txids)
+    return app.commit_block(block, certificate).txids
 

@@ -1,4 +1,5 @@
-"""CommitFeed: waiters resolved by publish or failed by drop, timeouts cleaned up, slow subscribers dropped.
+"""CommitFeed: waiters resolved by publish or failed by drop, timeouts cleaned up, slow subscribers dropped,
+blocks re-read from the store.
 
 Plain synchronous tests running asyncio scenarios with ``asyncio.run``.
 """
@@ -64,4 +65,20 @@ def test_a_dropped_transaction_fails_its_waiters_and_is_remembered():
         with pytest.raises(SubmitRefused):
             await feed.wait_committed(txid, 5)  # answers at once
         assert feed._waiters == {}
+    asyncio.run(asyncio.wait_for(scenario(), 10))
+
+
+def test_a_block_reread_from_the_store_answers_its_waiters_and_ends_every_stream():
+    async def scenario() -> None:
+        feed = CommitFeed(lambda txid: None)
+        stream = feed.subscribe()
+        first = asyncio.ensure_future(anext(stream))
+        waiter = asyncio.create_task(feed.wait_committed(committed(2).txid, 5))
+        await asyncio.sleep(0)
+        feed.publish([committed(0, height=3)])
+        assert (await first).height == 3
+        feed.lost_track([(committed(1).txid, TxLocation(4, 0)), (committed(2).txid, TxLocation(4, 1))])
+        assert await waiter == TxLocation(4, 1)
+        assert [item async for item in stream] == []  # what block 4 touched is unknown: the stream ends
+        assert feed.subscribers == 0 and feed._waiters == {}
     asyncio.run(asyncio.wait_for(scenario(), 10))

@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from consensus import TxInfo, TxRejected
-from consensus.mempool import Mempool
+from consensus.mempool import Eviction, Mempool
 
 
 class FakeApp:
@@ -77,8 +77,12 @@ def test_commit_removes_included_rechecks_the_rest_without_signature_work() -> N
     assert all(verified is False for _, verified in app.calls)
     app.calls.clear()
     app.refused.add(b"b:1")  # no longer applies after the commit
+    passes: list[tuple[Eviction, ...]] = []
+    pool.on_update = passes.append
     evicted = pool.update([hashlib.sha256(b"a:1").digest()])
     assert evicted == 1
+    [[eviction]] = passes  # one pass, told what it evicted (the committed a:1 is not an eviction)
+    assert eviction.txid == hashlib.sha256(b"b:1").digest() and eviction.why.code == "replay"
     assert pool.select(10, 10_000) == [b"a:2"]
     assert app.calls == [(b"a:2", True), (b"b:1", True)]
     assert pool.signature_verified(b"b:1")  # remembered: re-submission skips the signature check
