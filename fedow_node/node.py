@@ -1,4 +1,4 @@
-"""The daemon: one venue's node, wiring storage, the ledger application, p2p, consensus and the APIs.
+"""One venue's node: storage, the ledger application, p2p, block sync, consensus (fedow_node/daemon.py adds HTTP).
 
 :class:`FedowNode` owns every long-lived task in one trio nursery (structured
 concurrency: when one fails or SIGTERM arrives, all stop, and the store is closed
