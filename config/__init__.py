@@ -27,6 +27,7 @@ from config.node import (
     MetricsSection,
     NodeConfig,
     NodeSection,
+    OfflineSection,
     P2PSection,
     ReaderSection,
     Secret,
@@ -40,7 +41,7 @@ from config.params import ChainParams
 __all__ = [
     "ApiSection", "AssetSpec", "BalanceSpec", "CardSpec", "ChainParams", "ConfigError", "FederationSpec",
     "GenesisDoc", "KeysSection", "LogSection", "MembershipSpec", "MempoolSection", "MetricsSection", "NodeConfig",
-    "NodeSection", "P2PSection", "PlaceSpec", "Problem", "ReaderSection", "Secret", "StripeSection",
+    "NodeSection", "OfflineSection", "P2PSection", "PlaceSpec", "Problem", "ReaderSection", "Secret", "StripeSection",
     "ValidatorSpec", "dump_node_config", "load_genesis", "load_node_config", "parse_genesis",
     "parse_node_config", "read_genesis_json", "write_atomically",
 ]

@@ -124,6 +124,9 @@ class P2PSection:
     listen: str = _setting("/ip4/127.0.0.1/tcp/26656", listen_problem)
     peers: tuple[str, ...] = _setting((), peers_problem)
     max_message_bytes: int = _setting(4 * 1024 * 1024, _positive)
+    isolate_file: Path | None = _setting(None)
+    """Tests only: while this file exists the node holds no libp2p connection at all (a network
+    partition on one box, for the offline tests and benchmarks). None: never."""
 
 
 @dataclass(frozen=True)
@@ -216,6 +219,24 @@ class StripeSection:
 
 
 @dataclass(frozen=True)
+class OfflineSection:
+    """``[offline]``: the node's tills keep selling while it is cut off from the network, within the
+    risk the venue chose (docs/offline.md). Amounts in FED cents; the total is also capped by the
+    place's offline bond on chain."""
+
+    enabled: bool = _setting(False)
+    stalled_after_ms: int = _setting(180_000, _positive)
+    """Offline when no new height came for this long (the chain makes one at least every
+    ``heartbeat_ms``), or at once when the peers hold less than 2/3 of the voting power."""
+    max_sale: int = _setting(5_000, _positive)
+    """Largest single offline sale."""
+    max_per_card: int = _setting(10_000, _positive)
+    """Most this venue sells offline to one card (its paying wallet) until those sales are on chain."""
+    max_exposure: int = _setting(200_000, _positive)
+    """Most this venue sells offline in all until those sales are on chain (also at most its bond)."""
+
+
+@dataclass(frozen=True)
 class NodeConfig:
     """The whole node configuration; each attribute is a TOML section of the same name."""
 
@@ -228,6 +249,7 @@ class NodeConfig:
     mempool: MempoolSection = field(default_factory=MempoolSection)
     reader: ReaderSection = field(default_factory=ReaderSection)
     stripe: StripeSection = field(default_factory=StripeSection)
+    offline: OfflineSection = field(default_factory=OfflineSection)
 
 
 def _sections() -> dict[str, type]:

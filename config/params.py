@@ -25,6 +25,7 @@ _POSITIVE = (
     "timeout_propose_ms", "timeout_prevote_ms", "timeout_precommit_ms", "timeout_delta_ms",
     "timeout_cap_ms", "timeout_commit_ms", "heartbeat_ms", "demurrage_period_ms", "unbonding_ms",
     "evidence_max_age_blocks", "min_validator_stake", "fed_demurrage_period_ms", "cosigned_tx_ttl_blocks",
+    "offline_bond_notice_ms",
 )
 _PPM_FIELDS = (
     "demurrage_rate_ppm", "demurrage_share_place_ppm", "demurrage_share_common_ppm",
@@ -71,18 +72,23 @@ class ChainParams:
     """How far ahead a co-signed transaction may expire: signatures gathered by hand, from people
     on their own machines, take days, not the minutes of ``tx_ttl_blocks`` (about a week at a
     block a second). Kept txids cost nothing here: governance is rare."""
+    offline_bond_notice_ms: int = 14 * DAY_MS
+    """How long a place's offline bond keeps covering its offline sales after the place gave notice
+    (``offline_unbond``): longer than any cut-off a venue sells through, so every offline sale is
+    forwarded while the bond still backs it (docs/offline.md)."""
 
     def __post_init__(self) -> None:
         raise_if_any("bad_params", check_params(self.to_dict()))
 
     @classmethod
     def devnet(cls) -> ChainParams:
-        """Production values with millisecond timeouts and a FED that melts within a demo's time
-        (if the genesis makes FED melt: 2% per 5 s after 15 s unused), for local devnets and tests."""
+        """Production values with millisecond timeouts, a FED that melts within a demo's time
+        (if the genesis makes FED melt: 2% per 5 s after 15 s unused) and a 2-minute notice for
+        offline bonds, for local devnets and tests."""
         return replace(cls(), timeout_propose_ms=1000, timeout_prevote_ms=200,
                        timeout_precommit_ms=200, timeout_delta_ms=100, timeout_cap_ms=5000,
                        timeout_commit_ms=20, heartbeat_ms=5000, fed_demurrage_rate_ppm=20_000,
-                       fed_demurrage_idle_ms=15_000, fed_demurrage_period_ms=5_000)
+                       fed_demurrage_idle_ms=15_000, fed_demurrage_period_ms=5_000, offline_bond_notice_ms=120_000)
 
     def to_dict(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in field_names()}

@@ -447,15 +447,12 @@ class Node:
                 self._on_round_message(message)
 
     def _enter_height(self, height: int) -> None:
-        """New height: start round 0 if the heartbeat is due or there is work already, else wait IDLE."""
+        """New height: start round 0 at once if there is work already (every node has it: no longer
+        timeout) or the heartbeat is due, else wait IDLE."""
         assert self._validators is not None
-        due = self._heartbeat_delay_ms() == 0
-        self._process(core.new_height(self.config.params, self.our_key, height, self._validators, not due))
-        if due:
-            return
-        if len(self.mempool) or self.evidence_pool.pending(height):
-            self._start_work()
-        else:
+        busy = bool(len(self.mempool) or self.evidence_pool.pending(height) or self._heartbeat_delay_ms() == 0)
+        self._process(core.new_height(self.config.params, self.our_key, height, self._validators, not busy))
+        if not busy:
             self._out.append(StartTimer(HeartbeatDue(height), self._heartbeat_delay_ms()))
 
     def _heartbeat_delay_ms(self) -> int:

@@ -49,15 +49,24 @@ class Submission:
     detail: str | None = None
     wallet: Json | None = None
     """A committed sale, refill or refund: the card's (or wallet's) balances after it, for the receipt."""
+    seq: int | None = None
+    """Offline answers (status ``offline``): the operation's number in the node's offline journal."""
+    provisional_balance: int | None = None
+    """Offline answers: FED the card holds as far as the node knows (docs/offline.md)."""
 
     @property
     def committed(self) -> bool:
         return self.status == "committed"
 
+    @property
+    def offline(self) -> bool:
+        """Journalled by a node cut off from the network: forwarded when it is back (docs/offline.md)."""
+        return self.status == "offline"
+
     @classmethod
     def from_json(cls, data: Json) -> Submission:
         return cls(data["txid"], data["status"], data.get("height"), data.get("position"), data.get("error"),
-                   data.get("detail"), data.get("wallet"))
+                   data.get("detail"), data.get("wallet"), data.get("seq"), data.get("provisional_balance"))
 
 
 @dataclass(frozen=True)
@@ -315,6 +324,24 @@ class FedowClient:
     async def mint(self, asset: str, amount: int, **options: Any) -> Submission:
         return await self.pos("mints", {"asset": asset, "amount": amount}, **options)
 
+    # -- offline (docs/offline.md) ----------------------------------------------------------------
+    async def offline_bond(self, amount: int, **options: Any) -> Submission:
+        """Lock FED of the place's float as its offline bond."""
+        return await self.pos("offline-bonds", {"amount": amount}, **options)
+
+    async def offline_unbond(self, amount: int, **options: Any) -> Submission:
+        """Give notice on part of the offline bond (it comes back after the chain's notice period)."""
+        return await self.pos("offline-unbonds", {"amount": amount}, **options)
+
+    async def offline_journal(self, state: str = "pending", limit: int = 100) -> Json:
+        """This node's offline journal: pending (not on chain yet), refused, or all entries."""
+        return await self._get("/v1/offline/journal", {"state": state, "limit": str(limit)})
+
+    async def place_offline(self, place_id: str, *, shortfalls: bool = False, limit: int = 100) -> Json:
+        """A place's offline bond and forwarded offline operations (only the shortfalls if asked)."""
+        return await self._get(f"/v1/places/{place_id}/offline",
+                               {"shortfalls": "true" if shortfalls else "false", "limit": str(limit)})
+
     # -- Stripe (the node's place; docs/stripe.md) ----------------------------------------------
     async def stripe_checkout(self, refill_id: str, amount: int, *, uid: bytes | str | None = None,
                               wallet: bytes | str | None = None) -> Json:
@@ -339,8 +366,11 @@ class FedowClient:
 
     # -- events -------------------------------------------------------------------------------
     async def events(self, *, wallet: bytes | str | None = None, card: bytes | str | None = None,
-                     place: str | None = None) -> AsyncIterator[Json]:
-        """Committed transactions as the node streams them (server-sent events), until closed."""
+                     place: str | None = None, network: bool = False) -> AsyncIterator[Json]:
+        """Committed transactions as the node streams them (server-sent events), until closed.
+
+        ``network``: also the node's ``network`` events (cut off or back online: the ``offline``
+        object of the status, with ``"event": "network"`` added)."""
         params = {name: _hex(value) for name, value in (("wallet", wallet), ("card", card), ("place", place))
                   if value is not None}
         timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
@@ -349,9 +379,18 @@ class FedowClient:
             if response.status >= 400:
                 data = await response.json()
                 raise ApiRefused(response.status, data["error"], data["detail"])
+            kind = "message"
             async for line in response.content:
-                if line.startswith(b"data: "):
-                    yield json.loads(line[len(b"data: "):])
+                if line.startswith(b"event: "):
+                    kind = line[len(b"event: "):].strip().decode()
+                elif line.startswith(b"data: "):
+                    data = json.loads(line[len(b"data: "):])
+                    if kind == "tx":
+                        yield data
+                    elif kind == "network" and network:
+                        yield {**data, "event": "network"}
+                elif not line.strip():
+                    kind = "message"
 
 
 def _operator(operator: bytes | str | None) -> Json:

@@ -29,8 +29,8 @@ from pathlib import Path
 import structlog
 
 from config import (ApiSection, AssetSpec, BalanceSpec, ChainParams, FederationSpec, GenesisDoc, KeysSection,
-                    MetricsSection, NodeConfig, NodeSection, P2PSection, PlaceSpec, StripeSection, ValidatorSpec,
-                    dump_node_config, load_genesis, write_atomically)
+                    MetricsSection, NodeConfig, NodeSection, OfflineSection, P2PSection, PlaceSpec, StripeSection,
+                    ValidatorSpec, dump_node_config, load_genesis, write_atomically)
 from fedow_node.api.tokens import create_token, tokens_path
 from p2p import peer_multiaddr
 from wallet.keys import SigningKey, read_key_file, write_key_file
@@ -92,7 +92,7 @@ class NodeHome:
     api_url: str
     public_key: bytes
     place_id: str | None
-    """The venue of a validator node; None for a full node."""
+    """The node's venue: every validator's; a full node's with ``full_node_venues``, else None."""
     p2p_address: str
     """``/ip4/127.0.0.1/tcp/<port>/p2p/<peer id>``: how peers dial it."""
 
@@ -129,7 +129,7 @@ def authority_keys(root: Path) -> list[SigningKey]:
 def _genesis(chain_id: str, time_ms: int, authorities: list[SigningKey], nodes: list[SigningKey],
              places: list[SigningKey], treasury: list[SigningKey], params: ChainParams, stakes: list[int],
              fed_melts: bool, venue_float: int) -> GenesisDoc:
-    place_ids = [f"venue-{i}" for i in range(len(nodes))]
+    place_ids = [f"venue-{i}" for i in range(len(places))]
     return GenesisDoc(
         chain_id=chain_id,
         genesis_time_ms=time_ms,
@@ -154,7 +154,8 @@ def _genesis(chain_id: str, time_ms: int, authorities: list[SigningKey], nodes: 
 def prepare_devnet(root: Path, validators: int, ports: Ports = Ports(), chain_id: str = "fedow-devnet",
                    params: ChainParams | None = None, full_nodes: int = 0,
                    stakes: list[int] | None = None, fed_melts: bool = True, stripe: StripeSection | None = None,
-                   venue_float: int = VENUE_FLOAT) -> list[NodeHome]:
+                   venue_float: int = VENUE_FLOAT, full_node_venues: bool = False,
+                   offline: OfflineSection | None = None) -> list[NodeHome]:
     """Create (or reuse) the devnet folder; returns the node homes, validators first, then full nodes.
 
     Full nodes (venues that keep a copy of the chain and serve their POS without
@@ -166,12 +167,18 @@ def prepare_devnet(root: Path, validators: int, ports: Ports = Ports(), chain_id
     tests and benchmarks that count cents over minutes turn it off. ``stripe``
     (``payout_account`` is made per venue: ``acct_venue<i>``) turns on every node's
     Stripe bridge and the treasury nodes' keys; each venue starts with ``venue_float`` FED.
+    ``full_node_venues``: each full node is a venue too (``venue-<i>``, a place key, a float and a
+    POS token), a bar that keeps its chain without voting. ``offline`` is the ``[offline]`` section
+    of every node (devnet default: off). Every node's ``<home>/isolate`` file is its
+    ``[p2p] isolate_file``: create it and the node is cut off from every peer, remove it and it
+    reconnects (a network partition on one box, for tests and demos of offline sales).
     """
     root = root.absolute()
     root.mkdir(parents=True, exist_ok=True)
     genesis_file = root / "genesis.json"
     nodes = [_key(root / f"node{i}" / "node.key") for i in range(validators)]
-    places = [_key(root / f"node{i}" / "place.key") for i in range(validators)]
+    venues = validators + (full_nodes if full_node_venues else 0)
+    places = [_key(root / f"node{i}" / "place.key") for i in range(venues)]
     treasury = [_key(root / f"node{i}" / TREASURY_KEY_FILE) for i in range(min(TREASURY_NODES, validators))]
     if genesis_file.exists():
         existing = load_genesis(genesis_file)
@@ -190,17 +197,18 @@ def prepare_devnet(root: Path, validators: int, ports: Ports = Ports(), chain_id
         key = nodes[i] if i < validators else _key(home / "node.key")
         config = NodeConfig(
             node=NodeSection(data_dir=Path("data"), genesis=Path("../genesis.json"), moniker=f"devnet-{i}"),
-            keys=KeysSection(node_key=Path("node.key"), place_key=Path("place.key") if i < validators else None,
+            keys=KeysSection(node_key=Path("node.key"), place_key=Path("place.key") if i < venues else None,
                              validator=i < validators,
                              treasury_key=Path(TREASURY_KEY_FILE) if stripe is not None and i < len(treasury) else None),
             p2p=P2PSection(listen=f"/ip4/{HOST}/tcp/{ports.p2p + i}",
-                           peers=tuple(peer for j, peer in enumerate(peers) if j != i)),
+                           peers=tuple(peer for j, peer in enumerate(peers) if j != i), isolate_file=Path("isolate")),
             api=ApiSection(bind=f"{HOST}:{ports.api + i}"),
             metrics=MetricsSection(bind=f"{HOST}:{ports.metrics + i}"),
             stripe=StripeSection() if stripe is None else replace(stripe, payout_account=f"acct_venue{i}"),
+            offline=offline or OfflineSection(),
         )
         write_atomically(home / "config.toml", dump_node_config(config), mode=0o600)  # may hold Stripe secrets
-        if i < validators and not (home / POS_TOKEN_FILE).exists():
+        if i < venues and not (home / POS_TOKEN_FILE).exists():
             _entry, token = create_token(tokens_path(home), f"venue-{i}", int(time.time() * 1000), label="devnet till")
             write_atomically(home / POS_TOKEN_FILE, token + "\n")
         if not (home / OPERATOR_TOKEN_FILE).exists():
@@ -208,7 +216,7 @@ def prepare_devnet(root: Path, validators: int, ports: Ports = Ports(), chain_id
                                          label="devnet operator")
             write_atomically(home / OPERATOR_TOKEN_FILE, token + "\n")
         homes.append(NodeHome(i, home, f"http://{HOST}:{ports.api + i}", key.public_key,
-                              f"venue-{i}" if i < validators else None,
+                              f"venue-{i}" if i < venues else None,
                               peer_multiaddr(HOST, ports.p2p + i, key.public_key)))
     return homes
 

@@ -29,6 +29,7 @@ from consensus.wal import FileWal
 from fedow_node.engine.application import Committed, LedgerApplication
 from fedow_node.engine.gossip import ConsensusGossip, TxGossip
 from fedow_node.metrics import NodeMetrics
+from fedow_node.offline import OfflineService, open_offline
 from fedow_node.reader import CardReaderHub, reader_config
 from fedow_node.restore_guard import Probation
 from fedow_node.engine.sync import BlockSyncer, SyncServer, protocol_id
@@ -77,6 +78,11 @@ class NodeFiles:
         """The POS API's idempotency keys (fedow_node/api/idempotency.py), beside the chain."""
         return self.data_dir / "idempotency.sqlite"
 
+    @property
+    def offline_journal(self) -> Path:
+        """What the tills did while the node was cut off (fedow_node/offline/journal.py), beside the chain."""
+        return self.data_dir / "offline.sqlite"
+
 
 def open_store(files: NodeFiles, genesis: GenesisDoc) -> Store:
     """Open the chain store, writing the genesis state on first start; refuse another chain's data."""
@@ -122,6 +128,8 @@ class FedowNode:
         self.card_reader: CardReaderHub | None = None
         self.treasury: TreasuryGatherer | None = None
         """Gathers the treasury's signatures of FED mints and burns (any node; runs on trio)."""
+        self.offline: OfflineService | None = None
+        """Watches whether the node is cut off; its tills then sell offline (docs/offline.md)."""
         self.probation: Probation | None = None
         """A validator restored from a backup, observing until it may sign (fedow_node/restore_guard.py)."""
 
@@ -181,7 +189,8 @@ class FedowNode:
         host, port = _listen(self.config.p2p.listen)
         self.network = P2PNode(P2PConfig(seed=self.node_key.seed, listen_host=host, listen_port=port,
                                          static_peers=self.config.p2p.peers,
-                                         max_message_bytes=self.config.p2p.max_message_bytes))
+                                         max_message_bytes=self.config.p2p.max_message_bytes,
+                                         isolate_file=self.config.p2p.isolate_file))
         self.txs = TxGossip(self.network, self.chain_id, self.mempool, max_tx_bytes=self.app.params.max_tx_bytes)
         app = self.app
         self.consensus_gossip = ConsensusGossip(self.network, self.chain_id, lambda: app.params.max_block_bytes)
@@ -195,8 +204,15 @@ class FedowNode:
                                         StripeVerifier(stripe.secret_key.reveal(), stripe.api_base or None))
         self.treasury = TreasuryGatherer(self.chain_id, self.store, P2PTreasuryNetwork(self.network, self.chain_id),
                                          cosigner)
+        self.offline = open_offline(self.config.offline, self.files.offline_journal, self.app, self.network,
+                                    self.txs, self.mempool.contains_txid,
+                                    self.node_key.public_key if self.config.keys.validator else None, self.place_key)
+        offline = self.offline
+        self.metrics.on_scrape(lambda: self.metrics.show_offline(offline.status()))
 
     def close(self) -> None:
+        if self.offline is not None and self.offline.journal is not None:
+            self.offline.journal.close()
         if self.store is not None:
             log.info("node.stopped", height=self.store.height)
             self.store.close()
@@ -222,6 +238,8 @@ class FedowNode:
                                          TreasuryServer(self.treasury.local, self.network).handle)
             nursery.start_soon(self.txs.run)
             nursery.start_soon(self.consensus_gossip.run)
+            if self.offline is not None:
+                nursery.start_soon(self.offline.run)
             if self.card_reader is not None:
                 nursery.start_soon(self.card_reader.run)
             log.info("node.started", chain_id=self.chain_id, height=self.store.height, peer_id=self.network.peer_id,

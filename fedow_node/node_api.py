@@ -18,6 +18,7 @@ from fedow_node.api.feed import CommitFeed
 from fedow_node.api.tokens import tokens_path
 from fedow_node.engine.application import Committed
 from fedow_node.node import FedowNode
+from fedow_node.offline import OfflineService
 from fedow_node.reader import CardReaderHub
 from storage import Store, TxLocation
 from wallet.keys import SigningKey
@@ -36,6 +37,7 @@ class NodeApi:
         self.place_key: SigningKey | None = node.place_key
         self.api_tokens_path: Path = tokens_path(node.home)
         self.card_reader: CardReaderHub | None = node.card_reader
+        self.offline: OfflineService | None = node.offline
         self.feed = CommitFeed(node.store.tx_location)
         self._loop = asyncio.get_running_loop()
         self._submitted_at: dict[bytes, float] = {}

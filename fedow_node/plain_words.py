@@ -94,6 +94,8 @@ def body_to_json(body: Body) -> dict[str, Any]:
             return value.hex()
         if isinstance(value, tuple):
             return [plain(item) for item in value]
+        if isinstance(value, Body):  # an offline operation's own body
+            return {"op": value.KIND, **body_to_json(value)}
         return value
     optional = {name for name, _check in body.SCHEMA[len(body.SCHEMA) - body.OPTIONAL_TAIL:]}
     return {name: plain(getattr(body, name)) for name, _check in body.SCHEMA
@@ -145,6 +147,11 @@ _SENTENCES: dict[str, Callable[[Any], str]] = {
     "place_policy": lambda b: ("require an operator card (one of the place's primary cards) on sales, refunds "
                                "and voids" if b.require_operator else "stop requiring an operator card"),
     "register_cards": lambda b: f"register {len(b.cards)} new cards of the signing place",
+    "offline_bond": lambda b: f"lock {_amount(b.amount, 'FED')} of the signing place's float as its offline bond "
+                              "(it carries the risk of its offline sales)",
+    "offline_unbond": lambda b: f"give notice: {_amount(b.amount, 'FED')} of the signing place's offline bond goes "
+                                "back to its wallet after the notice period (it keeps covering offline sales until then)",
+    "offline": lambda b: f"forward operation {b.seq} of offline journal {b.journal.hex()}: {describe(b.operation)}",
 }
 
 

@@ -73,7 +73,7 @@ def block_totals(reader: StateReader, time_ms: int, txs: Sequence[Tx], results: 
             continue  # a user's own transaction (transfer, card link): no venue's books
         till = tills.get(tx.txid, "")
         for asset, amount in summary.lines:
-            key = totals_key(hour, summary.place, asset, tx.kind, till)
+            key = totals_key(hour, summary.place, asset, summary.kind, till)
             count, total = deltas.get(key, (0, 0))
             deltas[key] = (count + 1, total + amount)
     return deltas

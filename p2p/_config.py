@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from p2p._identity import SEED_BYTES
 
@@ -34,6 +35,8 @@ class P2PConfig:
     ban_seconds: float = 60.0
     score_recovery_per_second: int = 1
     dedup_capacity: int = 65_536
+    isolate_file: Path | None = None
+    """Tests only: while this file exists the node holds no connection (a partition on one box)."""
 
     def __post_init__(self) -> None:
         if len(self.seed) != SEED_BYTES:

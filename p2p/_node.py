@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import multiaddr
 import structlog
 import trio
@@ -37,6 +39,8 @@ class P2PNode:
     def __init__(self, config: P2PConfig) -> None:
         self._config = config
         self._host, self._listen = build_host(config.seed, config.listen_host, config.listen_port)
+        network = self._host.get_network()
+        network.connection_gate = _IsolationGate(network.connection_gate, lambda: self.isolated)
         self._static_peers = [_parse_peer(address) for address in config.static_peers]
         self._counters = Counters()
         self._scores = PeerScores(ScoringPolicy(config.ban_threshold, config.ban_seconds,
@@ -52,6 +56,11 @@ class P2PNode:
     def listen_addrs(self) -> list[str]:
         """Dialable ``.../p2p/<id>`` addresses, with the real port once listening."""
         return sorted(str(address) for address in self._host.get_addrs())
+
+    @property
+    def isolated(self) -> bool:
+        """Tests only: cut off from every peer while ``isolate_file`` exists (no dial in, none out)."""
+        return self._config.isolate_file is not None and self._config.isolate_file.exists()
 
     def connected_peers(self) -> list[str]:
         """Peer ids with an open connection, sorted."""
@@ -157,9 +166,9 @@ class P2PNode:
                 log.info("peer_unbanned", peer_id=peer_id)
             self._gossip.set_blacklist(self._scores.banned(now))
             connected = set(self.connected_peers())
-            for peer_id in self._scores.banned(now):
-                if peer_id in connected:
-                    await self._disconnect(peer_id)
+            cut = connected if self.isolated else set(self._scores.banned(now)) & connected
+            for peer_id in sorted(cut):
+                await self._disconnect(peer_id)
             await trio.sleep(HOUSEKEEPING_SECONDS)
 
     async def _disconnect(self, peer_id: str) -> None:
@@ -173,7 +182,7 @@ class P2PNode:
         peer_id = peer.peer_id.to_base58()
         delay = self._config.redial_initial_seconds
         while True:
-            if peer_id in self.connected_peers() or self._refusal(peer_id) is not None:
+            if peer_id in self.connected_peers() or self._refusal(peer_id) is not None or self.isolated:
                 delay = self._config.redial_initial_seconds
             else:
                 delay = await self._dial(peer, delay)
@@ -198,6 +207,21 @@ class P2PNode:
         negative_cache = getattr(self._host.get_network(), "_negative_peer_cache", None)
         if negative_cache is not None:
             negative_cache.evict(str(peer))
+
+
+class _IsolationGate:
+    """py-libp2p's connection gate (it judges every inbound connection and every dialled address),
+    refusing everything while the node is isolated (tests only), else asking the gate it wraps."""
+
+    def __init__(self, inner: object, isolated: Callable[[], bool]) -> None:
+        self._inner = inner
+        self._isolated = isolated
+
+    async def is_allowed(self, remote_addr: multiaddr.Multiaddr) -> bool:
+        return not self._isolated() and await self._inner.is_allowed(remote_addr)  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
 
 
 def _sole_p2p_error(group: BaseExceptionGroup) -> P2PError | None:

@@ -29,6 +29,9 @@ class Body:
     KEY_SET: ClassVar[str | None] = None
     """The key set whose threshold of signatures authorises this kind (a co-signed, version 2
     envelope), or None for a kind with one signer (version 1)."""
+    SEQUENCED: ClassVar[bool] = False
+    """Replay-protected by its own record on chain (a place's offline journal and sequence number,
+    kept for ever) instead of the txid window: it never expires (docs/offline.md)."""
 
     def to_list(self) -> list[Any]:
         items = [_to_wire(getattr(self, name)) for name, _check in self.SCHEMA]
@@ -50,6 +53,8 @@ class Body:
 def _to_wire(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_to_wire(item) for item in value]
+    if isinstance(value, Body):
+        return [value.KIND, value.to_list()]
     return value
 
 
@@ -443,3 +448,51 @@ class Stake(Body):
 class Unstake(Body):
     amount: int
     SCHEMA = (("amount", f.amount),)
+
+
+# -- offline: a venue cut off from the network keeps selling (docs/offline.md) --
+@_kind("offline_bond")
+@dataclass(frozen=True, slots=True)
+class OfflineBond(Body):
+    """A place locks FED of its own wallet as the bond that carries the risk of its offline sales."""
+
+    amount: int
+    SCHEMA = (("amount", f.amount),)
+
+
+@_kind("offline_unbond")
+@dataclass(frozen=True, slots=True)
+class OfflineUnbond(Body):
+    """A place gives notice: ``amount`` of its bond goes back to its wallet after the notice period."""
+
+    amount: int
+    SCHEMA = (("amount", f.amount),)
+
+
+def _operation(name: str, value: Any) -> Body:
+    """``[op, fields]``: a till operation done offline (a sale, a cash refill, a badge check-in) and its body."""
+    op, fields = f.row(("op", f.offline_op), ("body", f.any_array))(name, value)
+    return BODY_TYPES[op].from_list(list(fields))
+
+
+@_kind("offline")
+@dataclass(frozen=True, slots=True)
+class Offline(Body):
+    """A till operation done while the venue's node was cut off, signed by the place key then, numbered
+    in the node's offline journal, and forwarded when it reconnects.
+
+    ``(place, journal, seq)`` is recorded on chain for ever: it applies once, however late it comes.
+    """
+
+    journal: bytes
+    """The node's offline journal (16 random bytes chosen when the journal was created)."""
+    seq: int
+    """Its number in the journal, from 1."""
+    operation: Body
+    """The operation: a Sale, a CashRefill or a BadgeCheckIn, with the fields it has online."""
+    SCHEMA = (("journal", f.journal_id), ("seq", f.sequence), ("operation", _operation))
+    SEQUENCED = True
+
+    @property
+    def op(self) -> str:
+        return self.operation.KIND

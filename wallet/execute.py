@@ -1,7 +1,8 @@
 """Applying transactions and blocks: the one entry point that changes ledger state.
 
-Order inside a block: begin-block (a scheduled protocol upgrade takes effect, forget expired txids, release unbonded
-stake, charge due demurrage, slash committed evidence), the transactions in
+Order inside a block: begin-block (a scheduled protocol upgrade takes effect, forget expired txids,
+release unbonded stake and offline bonds whose notice is over, charge due demurrage, slash committed
+evidence), the transactions in
 order (each in its own child overlay), end-block (reward distribution, the
 validator set for height + 2, the money invariants). Everything is a function
 of the previous state and the block: no clock, no randomness, sorted scans.
@@ -21,6 +22,7 @@ from wallet.params import LedgerParams
 from wallet.records import Pointer
 from wallet.rules import RULES
 from wallet.rules.common import fed_asset, params as read_params, require_threshold
+from wallet.rules.offline import release_bonds
 from wallet.rules.staking import release_unbonded
 from wallet.state import Overlay, RecordCache, StateReader
 from wallet.tx import Tx
@@ -80,16 +82,12 @@ def apply_tx(overlay: Overlay, ctx: BlockContext, tx: Tx) -> TxResult:
     params = read_params(overlay)
     if tx.size > params.max_tx_bytes:
         raise Rejected("oversize", f"transaction of {tx.size} bytes exceeds max_tx_bytes {params.max_tx_bytes}")
-    if tx.expires_at < ctx.height:
-        raise Rejected("expired", f"field expires_at {tx.expires_at} is below the block height {ctx.height}")
-    ttl_name, ttl = ("cosigned_tx_ttl_blocks", params.cosigned_tx_ttl_blocks) if tx.cosigned \
-        else ("tx_ttl_blocks", params.tx_ttl_blocks)
-    if tx.expires_at > ctx.height + ttl:
-        raise Rejected("expiry_too_far", f"field expires_at {tx.expires_at} is more than {ttl_name} "
-                       f"({ttl}) above the block height {ctx.height}")
+    sequenced = tx.body.SEQUENCED  # its own record on chain guards it, for ever: no expiry window
     seen_key = layout.txid(tx.txid)
-    if overlay.has(seen_key):
-        raise Rejected("replay", f"transaction {tx.txid.hex()} was already applied")
+    if not sequenced:
+        _check_window(tx, ctx.height, params)
+        if overlay.has(seen_key):
+            raise Rejected("replay", f"transaction {tx.txid.hex()} was already applied")
     child = overlay.child()
     key_set = tx.body.KEY_SET
     if key_set is not None:
@@ -97,10 +95,22 @@ def apply_tx(overlay: Overlay, ctx: BlockContext, tx: Tx) -> TxResult:
     book = Book(child, ctx.time_ms, params, ctx.height)
     RULES[tx.kind](book, tx)
     book.flush()
-    child.put(seen_key, Pointer(tx.expires_at))
-    child.put_raw(layout.tx_expiry(tx.expires_at, tx.txid), EMPTY)
+    if not sequenced:
+        child.put(seen_key, Pointer(tx.expires_at))
+        child.put_raw(layout.tx_expiry(tx.expires_at, tx.txid), EMPTY)
     child.commit()
     return TxResult(tx.txid, tx.kind, book.touched_wallets(), tuple(book.moves))
+
+
+def _check_window(tx: Tx, height: int, params: LedgerParams) -> None:
+    """``height <= expires_at <= height + ttl`` (co-signed transactions have their own, longer ttl)."""
+    if tx.expires_at < height:
+        raise Rejected("expired", f"field expires_at {tx.expires_at} is below the block height {height}")
+    ttl_name, ttl = ("cosigned_tx_ttl_blocks", params.cosigned_tx_ttl_blocks) if tx.cosigned \
+        else ("tx_ttl_blocks", params.tx_ttl_blocks)
+    if tx.expires_at > height + ttl:
+        raise Rejected("expiry_too_far", f"field expires_at {tx.expires_at} is more than {ttl_name} "
+                       f"({ttl}) above the block height {height}")
 
 
 def _check_signature(tx: Tx, chain_id: str, verified: Container[bytes]) -> None:
@@ -115,6 +125,7 @@ def begin_block(overlay: Overlay, ctx: BlockContext) -> None:
     _forget_expired(overlay, ctx.height)
     book = Book(overlay, ctx.time_ms, params)
     release_unbonded(book)
+    release_bonds(book)
     charged = demurrage.charge_due(book)
     if ctx.slash:
         validators.slash(book, ctx.slash, fed_asset(overlay))

@@ -64,6 +64,7 @@ def bytes_of(*sizes: int) -> Check:
 
 
 key32 = bytes_of(32)
+journal_id = bytes_of(16)
 
 
 card_uid = bytes_of(4, 7)
@@ -103,12 +104,15 @@ def one_of(values: tuple[str, ...]) -> Check:
     return check
 
 
+OFFLINE_OPS = ("sale", "cash_refill", "badge")
+"""What a till does while its node is cut off, each forwarded later as an ``offline`` transaction."""
 FUNDS = ("common", "dev")
 KEY_SETS = ("authority", "treasury")
 """Names of the key sets whose thresholds authorise co-signed kinds."""
 category = one_of(CATEGORIES)
 period_unit = one_of(PERIOD_UNITS)
 fund_name = one_of(FUNDS)
+offline_op = one_of(OFFLINE_OPS)
 key_set_name = one_of(KEY_SETS)
 
 
@@ -123,6 +127,7 @@ def _int_between(low: int, high: int) -> Check:
 period_count = _int_between(1, MAX_PERIOD_COUNT)
 protocol_version = _int_between(2, 2**16)
 block_height = _int_between(1, 2**62)
+sequence = _int_between(1, 2**63 - 1)
 threshold = _int_between(1, MAX_COSIGNERS)
 
 
@@ -166,6 +171,13 @@ def wallet_or_place(name: str, value: Any) -> bytes | str:
     if isinstance(value, bytes):
         return key32(name, value)
     return place_id(name, value)
+
+
+def any_array(name: str, value: Any) -> tuple[Any, ...]:
+    """An array whose items another check judges (the body of a nested operation)."""
+    if not isinstance(value, list):
+        raise _bad(name, "must be an array")
+    return tuple(value)
 
 
 def array_of(item: Check, max_items: int, min_items: int = 1) -> Check:

@@ -1,10 +1,10 @@
 """Money invariants, checked after every block; a failure halts the node (InvariantBroken).
 
 1. Per asset: held == minted - burnt, where ``held`` (balances + locked stake +
-   unbonding + pools) is a running total kept by the book; every movement
+   unbonding + pools + FED holds + offline bonds) is a running total kept by the book; every movement
    updates it by its own delta, so a rule that credits without debiting shows.
 2. FED backing: the FED in circulation (balances + stake + unbonding + pools +
-   holds) equals what the treasury attested as received minus what it attested
+   holds + offline bonds) equals what the treasury attested as received minus what it attested
    as paid out (genesis FED counts as attested), and FED is minted and burnt only
    with that attestation: minted == attested_minted, burnt == attested_burnt.
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from wallet import layout
 from wallet.errors import InvariantBroken
-from wallet.records import HOLD_HELD, Amount, Balance, FedBacking, Hold, Pointer, Supply, Validator
+from wallet.records import HOLD_HELD, Amount, Balance, FedBacking, Hold, OfflineBondRecord, Pointer, Supply, Validator
 from wallet.state import StateReader, read_all, read_one
 
 
@@ -41,7 +41,7 @@ def check_block(reader: StateReader) -> None:
 
 
 def recount(reader: StateReader) -> dict[str, int]:
-    """Money held per asset, summed from every balance, stake, unbonding entry, pool and FED hold."""
+    """Money held per asset, summed from every balance, stake, unbonding entry, pool, FED hold and offline bond."""
     held: dict[str, int] = {}
     for key, balance in read_all(reader, layout.BALANCE, Balance):
         asset_id = layout.split_balance(key)[1]
@@ -56,6 +56,8 @@ def recount(reader: StateReader) -> dict[str, int]:
         for _key, hold in read_all(reader, layout.HOLD, Hold):
             if hold.state == HOLD_HELD:
                 held[fed.target] = held.get(fed.target, 0) + hold.amount
+        for _key, bond in read_all(reader, layout.OFFLINE_BOND, OfflineBondRecord):
+            held[fed.target] = held.get(fed.target, 0) + bond.total
     return dict(sorted(held.items()))
 
 

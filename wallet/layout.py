@@ -36,6 +36,9 @@ POOL = b"pool/"
 PAYMENT_REF = b"payref/"
 HOLD = b"hold/"
 ON_HOLD = b"onhold/"
+OFFLINE_BOND = b"obond/"
+OFFLINE_RELEASE = b"obondrel/"
+OFFLINE = b"offline/"
 TXID = b"tx/"
 TX_EXPIRY = b"txexp/"
 
@@ -167,6 +170,32 @@ def hold(reference: str) -> bytes:
 def on_hold(wallet_id: bytes) -> bytes:
     """What a wallet has on hold in total (absent when nothing)."""
     return ON_HOLD + wallet_id
+
+
+def offline_bond(place_wallet: bytes) -> bytes:
+    """A place's offline bond, by its wallet id (fixed size)."""
+    return OFFLINE_BOND + place_wallet
+
+
+def offline_release(release_ms: int, place_wallet: bytes) -> bytes:
+    """Index of bonds under notice, by the time they go back to the place."""
+    return OFFLINE_RELEASE + be8(release_ms) + place_wallet
+
+
+def offline_record(place_wallet: bytes, journal: bytes, seq: int) -> bytes:
+    """What one offline operation did, by place wallet, journal (16 bytes) and number: kept for ever."""
+    return OFFLINE + place_wallet + journal + be8(seq)
+
+
+def offline_records_of(place_wallet: bytes, journal: bytes = b"") -> bytes:
+    """Prefix of a place's offline records (of one journal when given), in journal then number order."""
+    return OFFLINE + place_wallet + journal
+
+
+def split_offline_record(key: bytes) -> tuple[bytes, bytes, int]:
+    """(place wallet, journal, seq) of an offline record key."""
+    start = len(OFFLINE)
+    return key[start:start + 32], key[start + 32:start + 48], int.from_bytes(key[start + 48:], "big")
 
 
 def txid(tx_id: bytes) -> bytes:

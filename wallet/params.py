@@ -52,6 +52,7 @@ class LedgerParams(Record):
     fed_demurrage_idle_ms: int
     fed_demurrage_period_ms: int
     cosigned_tx_ttl_blocks: int
+    offline_bond_notice_ms: int
 
     def melting_schedule(self, category: str) -> tuple[int, int, int]:
         """(rate_ppm, idle_ms, period_ms) of a melting asset: FED has its own, the others share one."""

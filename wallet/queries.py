@@ -14,8 +14,9 @@ from typing import TypeVar
 
 from wallet import layout, melting
 from wallet.params import LedgerParams
-from wallet.records import (WALLET_PLACE, Amount, Asset, Badge, Balance, Card, FedBacking, Federation, Hold, KeySet, Membership,
-                            Place, Pointer, Record, Supply, Validator, WalletInfo)
+from wallet.records import (WALLET_PLACE, Amount, Asset, Badge, Balance, Card, FedBacking, Federation, Hold, KeySet,
+                            Membership, OfflineBondRecord, OfflineRecord, Place, Pointer, Record, Supply, Validator,
+                            WalletInfo)
 from wallet.state import StateReader, read_all, read_one
 
 R = TypeVar("R", bound=Record)
@@ -25,7 +26,7 @@ __all__ = [
     "federations", "fed_backing", "hold", "key_sets", "membership", "on_hold", "memberships", "params", "place",
     "pools",
     "place_by_key", "places", "projected_amount", "supply", "validators",
-    "wallet_info", "demurrage_due",
+    "wallet_info", "demurrage_due", "offline_bond", "offline_record", "offline_records", "OfflineEntry",
 ]
 
 
@@ -186,4 +187,39 @@ def demurrage_due(reader: StateReader, limit: int) -> list[tuple[int, bytes, str
         if len(found) == limit:
             break
         found.append(layout.split_demurrage_due(key))
+    return found
+
+
+# -- offline (docs/offline.md) ---------------------------------------------------------
+def offline_bond(reader: StateReader, place_wallet: bytes) -> OfflineBondRecord | None:
+    """A place's offline bond (locked, under notice, release time), or None when it has none."""
+    return read_one(reader, layout.offline_bond(place_wallet), OfflineBondRecord)
+
+
+@dataclass(frozen=True, slots=True)
+class OfflineEntry:
+    """One forwarded offline operation of a place: its journal, number and what it did."""
+
+    journal: bytes
+    seq: int
+    record: OfflineRecord
+
+
+def offline_record(reader: StateReader, place_wallet: bytes, journal: bytes, seq: int) -> OfflineRecord | None:
+    """What the offline operation ``seq`` of ``journal`` did, once it is on chain (None before)."""
+    return read_one(reader, layout.offline_record(place_wallet, journal, seq), OfflineRecord)
+
+
+def offline_records(reader: StateReader, place_wallet: bytes, limit: int = 100,
+                    shortfalls_only: bool = False) -> list[OfflineEntry]:
+    """A place's offline operations applied on chain, by journal then number; ``shortfalls_only``:
+    the sales whose card could not pay it all (what the venue follows up)."""
+    found: list[OfflineEntry] = []
+    for key, record in read_all(reader, layout.offline_records_of(place_wallet), OfflineRecord):
+        if len(found) == limit:
+            break
+        if shortfalls_only and not (record.from_bond or record.uncovered):
+            continue
+        _wallet, journal, seq = layout.split_offline_record(key)
+        found.append(OfflineEntry(journal, seq, record))
     return found

@@ -232,3 +232,39 @@ class Amount(Record):
     """A bare amount: a pool, an unbonding entry."""
 
     value: int
+
+
+@dataclass(frozen=True, slots=True)
+class OfflineBondRecord(Record):
+    """A place's offline bond: FED it locked to carry the risk of its offline sales (docs/offline.md).
+
+    Counted in the FED in circulation (held, not spendable). ``unbonding`` is the part under notice:
+    it still covers shortfalls until it goes back to the place's wallet at ``release_ms``.
+    """
+
+    locked: int
+    unbonding: int
+    release_ms: int
+    """When ``unbonding`` goes back to the place's wallet (0 when nothing is under notice)."""
+
+    @property
+    def total(self) -> int:
+        return self.locked + self.unbonding
+
+
+@dataclass(frozen=True, slots=True)
+class OfflineRecord(Record):
+    """What an ``offline`` transaction did, under (place wallet, journal, seq), kept for ever.
+
+    It is the replay guard of offline operations (they never expire) and, for a sale, the record a
+    venue follows up: the card paid ``amount - from_bond - uncovered``; the shortfall came from the
+    place's bond (``from_bond``) and, past what the bond held, was not paid at all (``uncovered``).
+    """
+
+    txid: bytes
+    op: str
+    subject: bytes
+    """The card's uid (sale, badge) or the wallet refilled (cash_refill)."""
+    amount: int
+    from_bond: int
+    uncovered: int

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from wallet import layout, queries
+from wallet.bodies import Offline
 from wallet.records import Pointer
 from wallet.state import StateReader, read_one
 from wallet.tx import Tx
@@ -26,6 +27,8 @@ class TxSummary:
     """The place that did it (the signer's place, or the place a QR sale paid); None for a user's own tx."""
     lines: tuple[tuple[str, int], ...]
     """(asset id, amount) moved; ("", 0) when the transaction moves no amount (cards, governance)."""
+    kind: str
+    """What the books call it: the transaction's kind; ``offline_<op>`` for an operation done offline."""
 
     @property
     def assets(self) -> tuple[str, ...]:
@@ -57,7 +60,9 @@ class Summariser:
         return self._fed
 
     def summarise(self, tx: Tx, moves: Sequence[tuple[bytes, str, int]] = ()) -> TxSummary:
-        body = tx.body
+        body, kind = tx.body, tx.kind
+        if isinstance(body, Offline):
+            body, kind = body.operation, f"offline_{body.op}"  # the sale, refill or badge it forwards
         if tx.kind == "void_card":
             debits: dict[str, int] = {}
             for _wallet, asset_id, delta in moves:
@@ -71,7 +76,7 @@ class Summariser:
                 asset = self.fed()  # FED refills, refunds, bank deposits, stake
             lines = ((asset or "", amount or 0),)
         place = str(body.place_id) if tx.kind == "qr_sale" else self.place_of(tx.signer)  # type: ignore[attr-defined]
-        return TxSummary(place, lines)
+        return TxSummary(place, lines, kind)
 
 
 def summarise(reader: StateReader, tx: Tx, moves: Sequence[tuple[bytes, str, int]] = ()) -> TxSummary:

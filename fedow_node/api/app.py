@@ -10,8 +10,8 @@ from aiohttp import web
 
 from config import ApiSection, ConfigError
 from config.errors import Problem
-from fedow_node.api import (admin, backup_routes, chain, directory, events, listings, pos, reader_routes, submit,
-                            totals_routes, ui_routes, wallets)
+from fedow_node.api import (admin, backup_routes, chain, directory, events, listings, offline_answers, pos,
+                            reader_routes, submit, totals_routes, ui_routes, wallets)
 from fedow_node.api.answers import json_errors
 from fedow_node.api.context import CONTEXT, ApiContext, StreamSlots, json_response, require_access, wall_clock_ms
 from fedow_node.api.facade import NodeFacade
@@ -43,6 +43,7 @@ ROUTES: tuple[Route, ...] = (
           response={"type": "object"}),
     *chain.ROUTES, *wallets.ROUTES, *listings.ROUTES, *directory.ROUTES, *submit.ROUTES, *pos.ROUTES, *events.ROUTES,
     *reader_routes.ROUTES, *totals_routes.ROUTES, *admin.ROUTES, *backup_routes.ROUTES, *ui_routes.ROUTES,
+    *offline_answers.ROUTES,
 )
 
 

@@ -31,7 +31,11 @@ STATUS_SCHEMA = s.shape({
                  "{threshold, keys}: threshold of the keys must co-sign each of their transactions"},
     "treasury": {"type": "object", "description": "how FED is minted and burnt: single_key (true on a 1-of-1 "
                  "test chain: one key can mint) and a note saying it in words"},
-    "node": {"type": "object", "description": "peers, mempool, validator... as the node reports them"}},
+    "node": {"type": "object", "description": "peers, mempool, validator... as the node reports them"},
+    "offline": {"type": ["object", "null"], "description": "is the node cut off from the network (state online/"
+                "offline, reason no_quorum/stalled, since_ms), and, when its tills sell offline ([offline] enabled): "
+                "its journal (pending, committed, refused), exposure and exposure_cap, the place's bond, the limits "
+                "(docs/offline.md)"}},
     required=("chain_id", "height", "state_hash"))
 BLOCK_SCHEMA = s.shape({
     "height": s.INT, "hash": s.HEX32, "chain_id": s.TEXT, "time_ms": s.INT, "time": s.ISO_TIME,
@@ -71,6 +75,7 @@ async def status(request: web.Request) -> web.Response:
                      for name, keys in key_sets.items()},
         "treasury": _treasury_view(key_sets.get("treasury")),
         "node": dict(node.status()),
+        "offline": None if node.offline is None else node.offline.status(),
     })
 
 

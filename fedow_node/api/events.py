@@ -5,6 +5,9 @@ match (none: every transaction). Each event is ``event: tx`` with
 ``id: <height>:<position>`` and the transaction as JSON; a comment line every
 ``KEEPALIVE_S`` keeps proxies from closing an idle stream. The stream starts
 at the next commit: to catch up after a reconnection, read the wallet history.
+Every stream also gets ``event: network`` when the node is cut off from the
+network or back online (the ``offline`` object of ``/v1/status``, docs/offline.md),
+whatever its filters: a till shows it.
 """
 
 from __future__ import annotations
@@ -92,17 +95,34 @@ async def _stream(request: web.Request, chosen: EventFilter, node: NodeFacade,
     await response.prepare(request)
     stream = aiter(node.subscribe_commits())
     upcoming: asyncio.Future[CommittedTx] | None = None
+    network: asyncio.Queue[dict[str, object]] = asyncio.Queue(16)
+    listeners = [] if node.offline is None else node.offline.listeners
+
+    def listener(change: dict[str, object]) -> None:
+        if not network.full():  # a client that lags 16 changes behind has the gist of them
+            network.put_nowait(change)
+    listeners.append(listener)
+    changed: asyncio.Future[dict[str, object]] | None = None
     try:
         await response.write(b": connected\n\n")
         while True:
             if upcoming is None:
                 upcoming = asyncio.ensure_future(anext(stream))
-            done, _ = await asyncio.wait({upcoming, end}, timeout=KEEPALIVE_S, return_when=asyncio.FIRST_COMPLETED)
+            if changed is None:
+                changed = asyncio.ensure_future(network.get())
+            done, _ = await asyncio.wait({upcoming, changed, end}, timeout=KEEPALIVE_S,
+                                         return_when=asyncio.FIRST_COMPLETED)
             if end.done():
                 break  # the client left, or the server stops
             if not done:
                 await response.write(b": keepalive\n\n")  # also finds out when the client is gone
                 continue
+            if changed.done():
+                data = json.dumps(changed.result(), separators=(",", ":"))
+                changed = None
+                await response.write(f"event: network\ndata: {data}\n\n".encode())
+                if not upcoming.done():
+                    continue
             finished, upcoming = upcoming, None
             try:
                 event = finished.result()
@@ -114,9 +134,11 @@ async def _stream(request: web.Request, chosen: EventFilter, node: NodeFacade,
     except ConnectionResetError:
         pass  # the client went away
     finally:
-        if upcoming is not None:
-            upcoming.cancel()
-            await asyncio.gather(upcoming, return_exceptions=True)
+        listeners.remove(listener)
+        for pending in (upcoming, changed):
+            if pending is not None:
+                pending.cancel()
+                await asyncio.gather(pending, return_exceptions=True)
         close = getattr(stream, "aclose", None)
         if close is not None:
             await close()

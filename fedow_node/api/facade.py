@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, AsyncIterator, Mapping, Protocol
 
 from consensus.errors import Rejected as ConsensusRejected
+from fedow_node.offline import OfflineService
 from storage import Store, TxLocation
 from wallet.errors import Rejected as LedgerRejected
 from wallet.keys import SigningKey
@@ -80,6 +81,8 @@ class NodeFacade(Protocol):
     """The venue key POS requests are signed with; None: only client-signed transactions."""
     api_tokens_path: Path
     """File of the POS API tokens (``fedow_node.api.tokens``); may not exist yet (no token)."""
+    offline: OfflineService | None
+    """Whether the node is cut off, and its offline till and journal (docs/offline.md); None: not watched."""
 
     def status(self) -> Mapping[str, Any]:
         """JSON-able facts about the node: peers, mempool size, validator or not, sync state...

@@ -23,15 +23,17 @@ from aiohttp import web
 
 from fedow_node.api import idempotency, ids, schema as s
 from fedow_node.api.idempotency import Remembered
+from fedow_node.api.offline_answers import OfflineAction, answer_offline, offline_entry, offline_retry
 from fedow_node.api.context import POS_TOKEN_ID, context, json_response, read_json
 from fedow_node.api.errors import ApiError
 from fedow_node.api.routes import Param, Route
 from fedow_node.api.submit import RESULT_SCHEMA, WAIT_PARAMS, outcome, outcome_again, submit, wait_ms
 from fedow_node.api.views import wallet_view
+from fedow_node.offline import Origin
 from fedow_node.api.wallets import WALLET_SCHEMA
 from wallet import queries
-from wallet.bodies import (BadgeCheckIn, Body, CashRefill, GrantMembership, LostCard, Mint, RegisterCards, Refund,
-                           Sale, SetPrimaryCard, Settlement, VoidCard)
+from wallet.bodies import (BadgeCheckIn, Body, CashRefill, GrantMembership, LostCard, Mint, OfflineBond,
+                           OfflineUnbond, RegisterCards, Refund, Sale, SetPrimaryCard, Settlement, VoidCard)
 from wallet.fields import MAX_CARDS_PER_TX, MAX_PERIOD_COUNT, PERIOD_UNITS
 from wallet.state import StateReader
 from wallet.tx import NONCE_BYTES, sign_tx, unsigned_bytes
@@ -51,6 +53,8 @@ class PosAction:
     build: Callable[[Payload, StateReader], Body]
     receipt: Callable[[Payload, StateReader], bytes] | None = None
     """The wallet whose balances a committed answer shows (the card's, for a receipt); None: no receipt."""
+    offline: OfflineAction | None = None
+    """What the node's offline till does for it while the node is cut off; None: it waits for the network."""
 
 
 def _target_wallet(payload: Payload, reader: StateReader) -> bytes:
@@ -85,10 +89,12 @@ def _operator(payload: Payload) -> bytes | None:
 
 ACTIONS = (
     PosAction("sales", "Sale: a card pays the place", s.obj(_PAYMENT, _OPERATOR),
-              lambda p, r: Sale(_uid(p), p["asset"], p["amount"], _operator(p)), _card_wallet),
+              lambda p, r: Sale(_uid(p), p["asset"], p["amount"], _operator(p)), _card_wallet,
+              lambda p, r, till, origin: till.sell(_uid(p), p["asset"], p["amount"], _operator(p), origin)),
     PosAction("refills", "Cash refill of a card or wallet: FED from the place's float, or its own asset",
               s.obj({"asset": s.ASSET_ID, "amount": s.AMOUNT}, _TARGET, _ONE_TARGET),
-              lambda p, r: CashRefill(_target_wallet(p, r), p["asset"], p["amount"]), _target_wallet),
+              lambda p, r: CashRefill(_target_wallet(p, r), p["asset"], p["amount"]), _target_wallet,
+              lambda p, r, till, origin: till.refill(_target_wallet(p, r), p["asset"], p["amount"], origin)),
     PosAction("refunds", "Refund part of a card's balance in cash (FED goes to the place's float, its own "
               "tokens are burnt)", s.obj(_PAYMENT, _OPERATOR),
               lambda p, r: Refund(_uid(p), p["asset"], p["amount"], _operator(p)), _card_wallet),
@@ -108,12 +114,18 @@ ACTIONS = (
                      "count": s.integer(1, MAX_PERIOD_COUNT)}, _TARGET, _ONE_TARGET),
               lambda p, r: GrantMembership(_target_wallet(p, r), p["asset"], p["unit"], p["count"])),
     PosAction("badges", "Badge check-in of a card (BDG asset)", s.obj({"uid": s.UID, "asset": s.ASSET_ID}),
-              lambda p, r: BadgeCheckIn(_uid(p), p["asset"])),
+              lambda p, r: BadgeCheckIn(_uid(p), p["asset"]),
+              offline=lambda p, r, till, origin: till.badge(_uid(p), p["asset"], origin)),
     PosAction("settlements", "Place-to-place transfer", s.obj(
               {"to_place": s.PLACE_ID, "asset": s.ASSET_ID, "amount": s.AMOUNT}),
               lambda p, r: Settlement(p["to_place"], p["asset"], p["amount"])),
     PosAction("mints", "Issue the place's own local asset into its wallet",
               s.obj({"asset": s.ASSET_ID, "amount": s.AMOUNT}), lambda p, r: Mint(p["asset"], p["amount"])),
+    PosAction("offline-bonds", "Lock FED of the place's float as its offline bond (it carries the risk of its "
+              "offline sales, docs/offline.md)", s.obj({"amount": s.AMOUNT}), lambda p, r: OfflineBond(p["amount"])),
+    PosAction("offline-unbonds", "Give notice on part of the offline bond: it goes back to the place's wallet "
+              "after the chain's offline_bond_notice_ms", s.obj({"amount": s.AMOUNT}),
+              lambda p, r: OfflineUnbond(p["amount"])),
 )
 
 
@@ -129,6 +141,12 @@ def _handler(action: PosAction) -> Callable[[web.Request], Any]:
             known = ctx.idempotency.recall(token_id, retry_key, request_fingerprint)
             if known is not None:
                 return _with_receipt(request, action, payload, *await _resumed(request, known))
+            journalled = offline_retry(request, token_id, retry_key, request_fingerprint)
+            if journalled is not None:
+                return journalled
+        if node.offline is not None and node.offline.selling_offline:
+            return answer_offline(request, action.name, action.offline, payload,
+                                  Origin(token_id, retry_key, request_fingerprint))
         key = node.place_key
         assert key is not None, "the route's access check (Route.access 'pos') checked the place key"
         body = action.build(payload, node.reader)
@@ -157,6 +175,9 @@ async def _resumed(request: web.Request, known: Remembered) -> tuple[dict[str, A
     and committing it. The same signed bytes can be committed once at most.
     """
     node = context(request).node
+    journalled = offline_entry(request, known.txid)
+    if journalled is not None:
+        return journalled
     if node.store.tx_location(known.txid) is None and not node.is_pending(known.txid) \
             and node.dropped(known.txid) is None:
         log.info("pos_request_resubmitted", txid=known.txid.hex())

@@ -17,6 +17,7 @@ from fedow_node.api import ids, schema as s
 from fedow_node.api.chain import committed_block
 from fedow_node.api.context import context, json_response, may_read, read_json
 from fedow_node.api.numbers import query_int
+from fedow_node.api.offline_answers import OFFLINE_RESULT, offline_tx_status
 from fedow_node.api.errors import ApiError
 from fedow_node.api.facade import REFUSALS, refusal_of
 from fedow_node.api.routes import Param, Route
@@ -37,10 +38,13 @@ WAIT_PARAMS = (
           s.integer(1, MAX_WAIT_MS)),
 )
 RESULT_SCHEMA = s.shape({
-    "txid": s.HEX32, "status": {"type": "string", "enum": ["pending", "committed"]}, "status_url": s.TEXT,
-    "height": s.INT, "position": s.INT, "block_hash": s.HEX32}, required=("txid", "status", "status_url"))
+    "txid": s.HEX32, "status": {"type": "string", "enum": ["pending", "committed", "offline"],
+                                "description": "offline: the node is cut off, the operation is in its offline "
+                                "journal and will be forwarded (docs/offline.md)"},
+    "status_url": s.TEXT, "height": s.INT, "position": s.INT, "block_hash": s.HEX32, **OFFLINE_RESULT},
+    required=("txid", "status", "status_url"))
 TX_STATUS_SCHEMA = s.shape({**RESULT_SCHEMA["properties"],
-                            "status": {"type": "string", "enum": ["pending", "committed", "dropped"]},
+                            "status": {"type": "string", "enum": ["pending", "committed", "dropped", "offline"]},
                             "error": {"type": "string", "description": "dropped: why (e.g. overdraft)"},
                             "detail": {"type": "string", "description": "dropped: the sentence"},
                             "tx": {"type": "object", "description": "the decoded transaction (with a token, or "
@@ -165,6 +169,9 @@ async def get_tx(request: web.Request) -> web.Response:
         if dropped is not None:
             return json_response({"txid": txid.hex(), "status": "dropped", "error": dropped.code,
                                   "detail": dropped.detail})
+        journalled = offline_tx_status(request, txid)
+        if journalled is not None:
+            return json_response(journalled)
         raise ApiError("unknown_tx", f"transaction {txid.hex()} is neither committed nor pending on this node")
     if not may_read(request):  # the status is public; what the transaction says (cards, amounts) is not
         return json_response(_committed(request, txid, location))

@@ -11,6 +11,7 @@ from typing import Any
 
 from fedow_node.iso_time import iso_time
 from wallet import queries
+from wallet.bodies import Body
 from wallet.block import Block
 from wallet.keys import encode_address
 from wallet.records import Card, Membership, Place, Validator
@@ -24,11 +25,13 @@ Json = dict[str, Any]
 
 
 def jsonable(value: Any) -> Any:
-    """Bytes to hex, tuples and lists to lists, recursively; other JSON values unchanged."""
+    """Bytes to hex, tuples and lists to lists, a nested body to an object, recursively; other JSON values unchanged."""
     if isinstance(value, bytes):
         return value.hex()
     if isinstance(value, (tuple, list)):
         return [jsonable(item) for item in value]
+    if isinstance(value, Body):  # an offline operation's own body
+        return {"op": value.KIND, **{name: jsonable(getattr(value, name)) for name, _check in value.SCHEMA}}
     return value
 
 

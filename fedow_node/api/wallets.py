@@ -11,6 +11,7 @@ from aiohttp import web
 from fedow_node.api import ids, schema as s
 from fedow_node.api.context import context, json_response
 from fedow_node.api.numbers import query_int
+from fedow_node.api.offline_answers import CARD_OFFLINE_SCHEMA, card_offline_view
 from fedow_node.api.errors import ApiError
 from fedow_node.api.routes import Param, Route
 from fedow_node.iso_time import iso_time
@@ -32,13 +33,18 @@ WALLET_SCHEMA = s.shape({
 CARD_SCHEMA = s.shape({
     "uid": s.UID, "number": s.CARD_NUMBER, "qr_id": s.TEXT, "origin_place": s.PLACE_ID,
     "primary_places": s.list_of(s.PLACE_ID), "state": {"type": "string", "enum": ["active", "lost", "voided"]},
-    "owner": s.NULLABLE_TEXT, "card_wallet": s.HEX32, "paying_wallet": WALLET_SCHEMA},
+    "owner": s.NULLABLE_TEXT, "card_wallet": s.HEX32, "paying_wallet": WALLET_SCHEMA,
+    "offline": {**CARD_OFFLINE_SCHEMA, "description": "on a node with an offline journal: FED this venue sold to "
+                "and refilled into the paying wallet offline that is not on chain yet, and the balance that "
+                "leaves (last committed balance less those sales, plus those refills)"}},
     required=("uid", "number", "qr_id", "state", "paying_wallet"))
 def _card_reply(request: web.Request, card: Card | None, named: str) -> web.Response:
     if card is None:
         raise ApiError("unknown_card", f"no card is registered with {named}")
     ctx = context(request)
-    return json_response(card_view(ctx.node.reader, card, ctx.clock()))
+    view = card_view(ctx.node.reader, card, ctx.clock())
+    offline = card_offline_view(request, card.paying_wallet)
+    return json_response(view if offline is None else {**view, "offline": offline})
 
 
 async def card_by_uid(request: web.Request) -> web.Response:

@@ -26,8 +26,8 @@ import aiohttp
 
 from fedow_node.bench.hops import TracedSale, hop_medians
 from fedow_node.bench.machine import CpuMeter, MachineLoad, Profiler
-from fedow_node.bench.network import (BenchNet, CommitWatcher, chain_params, offer_sales, percentile,
-                                      set_up_cards)
+from fedow_node.bench.network import (CARD_REFILL, CARDS_PER_VENUE, BenchNet, CommitWatcher, chain_params,
+                                      offer_sales, percentile, set_up_cards)
 from fedow_node.devnet import Devnet, NodeHome, free_ports, prepare_devnet
 from wallet.keys import read_key_file
 
@@ -104,7 +104,7 @@ def run_pos_bench(*, validators: int = 4, tills: int = 8, seconds: float = 30.0,
                   profile: Path | None = None, trace: bool = False) -> PosBenchResult:
     root = Path(tempfile.mkdtemp(prefix="fedow-bench-pos-")) if data is None else data
     homes = prepare_devnet(root / "devnet", validators, free_ports(validators), fed_melts=False,
-                           params=chain_params(params))
+                           venue_float=CARDS_PER_VENUE * CARD_REFILL, params=chain_params(params))
     try:
         with Devnet(homes, extra_env={"FEDOW_LOG_LEVEL": "debug"} if trace else None) as devnet:
             devnet.start_all()

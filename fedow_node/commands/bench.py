@@ -27,10 +27,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     network.add_argument("--rate", type=float, default=500.0, help="offered sales per second (default 500)")
     _devnet_options(network)
     network.set_defaults(func=run_network)
-    pos = kinds.add_parser("pos", help="sale latency at the tills (wait=commit) under background load")
+    pos = kinds.add_parser("pos", help="sale latency at the tills (wait=commit) under background load; --offline: "
+                                       "offline sales at a venue cut off, then their forwarding")
     pos.add_argument("--validators", type=int, default=4)
-    pos.add_argument("--tills", type=int, default=8,
-                     help="tills in all, spread over the venues in turn (default 8; 1: one till alone)")
+    pos.add_argument("--tills", type=int, default=None,
+                     help="tills in all, spread over the venues in turn (default 8; 1: one till alone); "
+                          "--offline: tills of the cut-off venue (default 1)")
+    pos.add_argument("--offline", action="store_true",
+                     help="cut the venue's own node off the devnet, sell --sales offline, heal, time the forwarding "
+                          "(docs/offline.md)")
+    pos.add_argument("--sales", type=int, default=1_000, help="--offline: offline sales in all (default 1,000)")
     pos.add_argument("--seconds", type=float, default=30.0)
     pos.add_argument("--background-rate", type=float, default=500.0, help="background sales/s (default 500)")
     pos.add_argument("--trace", action="store_true",
@@ -88,7 +94,9 @@ def run_network(args: argparse.Namespace) -> int:
 def run_pos(args: argparse.Namespace) -> int:
     from fedow_node.bench.pos import run_pos_bench
 
-    result = run_pos_bench(validators=args.validators, tills=args.tills, seconds=args.seconds,
+    if args.offline:
+        return run_pos_offline(args)
+    result = run_pos_bench(validators=args.validators, tills=args.tills or 8, seconds=args.seconds,
                            background_rate=args.background_rate, params=args.params, data=args.data,
                            cleanup=args.cleanup, profile=args.profile, trace=args.trace)
     return _report(result, args.json, [
@@ -99,6 +107,24 @@ def run_pos(args: argparse.Namespace) -> int:
         *_load_lines(result),
         *(["  hops (median ms): " + ", ".join(f"{name} {value}" for name, value in result.hops_ms_p50.items())]
           if result.hops_ms_p50 else []),
+    ])
+
+
+def run_pos_offline(args: argparse.Namespace) -> int:
+    from fedow_node.bench.offline import run_offline_bench
+
+    result = run_offline_bench(validators=args.validators, tills=args.tills or 1, sales=args.sales,
+                               params=args.params, data=args.data, cleanup=args.cleanup)
+    return _report(result, args.json, [
+        f"offline pos bench: the venue's own node cut off from {result.validators} validators ({result.params} "
+        f"parameters), {result.tills} till(s) selling offline",
+        f"  offline sales: {result.offline_sales} ({result.offline_sales_per_s} /s, {result.offline_refused} refused); "
+        f"latency at the till p50 {result.offline_sale_ms_p50} ms, p99 {result.offline_sale_ms_p99} ms "
+        "(signed, journalled, fsynced)",
+        f"  cut off noticed in {result.cut_off_s} s; after the heal: back online in {result.reconnect_s} s, all "
+        f"{result.offline_sales} forwarded and committed in {result.forward_commit_s} s ({result.forwarded_per_s} /s)",
+        f"  machine: {result.load.cores} cores {result.load.box_busy:.0%} busy from the cut to the last commit, the "
+        f"nodes {result.load.nodes_cpu:.0%} of the box; {result.load.verify_per_s:,.0f} Ed25519 verify/s per core here",
     ])
 
 

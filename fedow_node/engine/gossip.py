@@ -7,8 +7,9 @@ subscriber, so a signature is never checked twice.
 
 Transactions travel in batches (``[tx, tx, ...]``): libp2p's cost is per message,
 not per byte (notes/libp2p.md). A transaction from this node's API leaves at
-once when the topic is idle (a till waits for nobody); while a publish is under
-way the next ones gather and leave together in the next message.
+after ``GATHER_SECONDS`` (5 ms, long enough for a batch submitted over HTTP to
+arrive whole) when the topic is idle; while a publish is under way the next ones
+gather and leave together in the next message.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ log = structlog.get_logger(__name__)
 PEER_FAULTS = frozenset({"malformed", "non_canonical", "oversize", "bad_signature", "bad_envelope", "bad_version",
                          "bad_body", "bad_field", "bad_amount", "unknown_kind"})
 """Rejection codes that only a faulty or malicious peer causes (an overdraft can be an honest race)."""
+
+
+GATHER_SECONDS = 0.005
+"""After the first transaction, wait this long for the rest of its batch before publishing."""
 
 
 def consensus_topic(chain_id: str) -> str:
@@ -144,10 +149,15 @@ class TxGossip:
         token, the one way into trio that also wakes it when it waits on I/O.
         """
         info = self.mempool.add(tx)
+        self.resend(tx)
+        return info.txid
+
+    def resend(self, tx: bytes) -> None:
+        """Gossip ``tx`` (again): one published while no peer listened reached nobody (a node that was
+        cut off forwards its offline journal this way until the chain has it)."""
         self._outbox.append(tx)
         if len(self._outbox) == 1 and self._token is not None:
             self._token.run_sync_soon(lambda: self._outbox_ready.set())
-        return info.txid
 
     def validate(self, data: bytes, peer_id: str) -> Verdict:
         """Admit a peer's batch; REJECT only for faults an honest peer cannot cause."""
@@ -178,6 +188,7 @@ class TxGossip:
             nursery.start_soon(self._drain)
             while True:
                 await self._outbox_ready.wait()
+                await trio.sleep(GATHER_SECONDS)  # a batch submitted over HTTP arrives one await at a time
                 self._outbox_ready = trio.Event()
                 while self._outbox:
                     batch, self._outbox = self._outbox[:self.max_batch], self._outbox[self.max_batch:]

@@ -18,6 +18,7 @@ import wallet
 from config import ChainParams, GenesisDoc, parse_genesis
 from consensus import Certificate, VoteType, encode_certificate, sign_vote
 from fedow_node.api import CommitFeed, CommittedTx, SubmitRefused, tokens_path
+from fedow_node.offline import OfflineService
 from fedow_node.totals import TillAttribution, block_totals
 from storage import CommitBatch, Store, TxLocation, genesis_state_hash, next_state_hash
 from wallet import queries
@@ -91,6 +92,7 @@ class SoloNode:
         self._last_certificate: bytes | None = None
         self.feed = CommitFeed(self.store.tx_location)
         self.tills = TillAttribution()
+        self.offline: OfflineService | None = None
 
     def close(self) -> None:
         self.store.close()
@@ -100,6 +102,10 @@ class SoloNode:
         return {"validator": True, "peers": 0, "mempool_txs": len(self.pending)}
 
     async def submit(self, tx: bytes) -> bytes:
+        return self.admit(tx)
+
+    def admit(self, tx: bytes) -> bytes:
+        """:meth:`submit`, synchronously (what the node's mempool does: tests of the offline forwarder)."""
         decoded = wallet.decode_tx(tx, self._params().max_tx_bytes)
         if not decoded.verify_signature(self.chain_id):
             raise SubmitRefused("bad_signature", f"signature of transaction {decoded.txid.hex()} does not verify")

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from config import ChainParams, ConfigError, load_genesis, parse_genesis
 from genesis_samples import KEYS, sample_genesis
 
-GOLDEN_SHA256 = "3bab4d46a614402b5a3780cf4abaf27598e685936d8628d24901788613607f48"
-"""Changed deliberately with the genesis format (last: the chain parameters gained heartbeat_ms)."""
+GOLDEN_SHA256 = "8e39619269dbc6be748d9ca3fab877db39deb87128da365f4a1e3f9c1b66bd8e"
+"""Changed deliberately with the genesis format (last: the chain parameters gained offline_bond_notice_ms)."""
 SMALL_ORDER_POINT = "01" + "00" * 31
 """The identity point: 32 bytes that PyNaCl's VerifyKey takes but libsodium's point check refuses."""
 

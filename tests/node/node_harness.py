@@ -74,12 +74,14 @@ class Net:
 
 def start_net(root: Path, validators: int, *, full_nodes: int = 0, params: ChainParams | None = None,
               start: bool = True, stakes: list[int] | None = None, fed_melts: bool = False,
-              stripe: StripeSection | None = None) -> Net:
-    """A devnet in ``root``; FED does not melt unless asked (tests count exact cents over minutes)."""
+              stripe: StripeSection | None = None, **devnet_options: Any) -> Net:
+    """A devnet in ``root``; FED does not melt unless asked (tests count exact cents over minutes).
+
+    ``devnet_options`` go to :func:`prepare_devnet` (``full_node_venues``, ``offline``...)."""
     count = validators + full_nodes
     ports = free_ports(count)
     homes = prepare_devnet(root, validators, ports, params=params, full_nodes=full_nodes, stakes=stakes,
-                           fed_melts=fed_melts, stripe=stripe)
+                           fed_melts=fed_melts, stripe=stripe, **devnet_options)
     devnet = Devnet(homes, extra_env={"FEDOW_LOG_LEVEL": os.environ.get("NODE_TEST_LOG_LEVEL", "info")})
     if start:
         for index in range(validators):

@@ -54,7 +54,7 @@ def params(**changes: int) -> SimpleNamespace:
         demurrage_share_dev_ppm=0, demurrage_share_validators_ppm=333_334, unbonding_ms=21 * DAY,
         evidence_max_age_blocks=100_000, slash_fraction_ppm=50_000, min_validator_stake=1,
         fed_demurrage_rate_ppm=10_000, fed_demurrage_idle_ms=365 * DAY, fed_demurrage_period_ms=30 * DAY,
-        cosigned_tx_ttl_blocks=10_000)
+        cosigned_tx_ttl_blocks=10_000, offline_bond_notice_ms=7 * DAY)
     values.update(changes)
     return SimpleNamespace(**values)
 

@@ -55,6 +55,10 @@ actions = st.one_of(
     st.tuples(st.just("fund_payout"), st.just(AUTHORITY), st.sampled_from(USERS), assets, amounts),
     st.tuples(st.just("badge"), st.just(BAR), card),
     st.tuples(st.just("archive_place"), st.just(AUTHORITY), st.sampled_from(["bar", "cafe"]), st.booleans()),
+    st.tuples(st.just("offline_bond"), st.sampled_from(PLACES), amounts),
+    st.tuples(st.just("offline_unbond"), st.sampled_from(PLACES), amounts),
+    st.tuples(st.just("offline"), st.sampled_from(PLACES), st.integers(1, 6), card, amounts,
+              st.sampled_from(["sale", "cash_refill", "badge"])),
 )
 blocks = st.lists(st.tuples(st.lists(actions, max_size=8), st.sampled_from([1000, 40 * DAY, 130 * DAY]),
                             st.booleans()), min_size=1, max_size=6)
@@ -105,7 +109,7 @@ def to_tx(chain_: Chain, action: tuple[Any, ...], serial: int) -> Any:
         return chain.tx(None, kind, f"hold-{action[1]}", f"tr-{serial}", action[2])
     if kind == "fed_release":
         return chain.tx(None, kind, f"hold-{action[1]}")
-    if kind in ("stake", "unstake"):
+    if kind in ("stake", "unstake", "offline_bond", "offline_unbond"):
         return chain.tx(action[1], kind, action[2])
     if kind == "lost_card":
         return chain.tx(action[1], kind, card_uid(action[2]))
@@ -119,6 +123,11 @@ def to_tx(chain_: Chain, action: tuple[Any, ...], serial: int) -> Any:
         return chain.tx(action[1], kind, "common", action[3], action[2].public_key, action[4])
     if kind == "badge":
         return chain.tx(action[1], kind, card_uid(action[2]), "BADGE")
+    if kind == "offline":
+        operation = {"sale": ["sale", [card_uid(action[3]), "FED", action[4]]],
+                     "cash_refill": ["cash_refill", [card_wallet(action[3]), "FED", action[4]]],
+                     "badge": ["badge", [card_uid(action[3]), "BADGE"]]}[action[5]]
+        return chain.tx(action[1], kind, bytes(16), action[2], operation)   # numbers repeat: replays
     if kind == "primary":
         return chain.tx(action[1], "set_primary_card", card_uid(action[2]), True)
     return chain.tx(action[1], kind, action[2], action[3])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Callable
 
 from wallet.book import Book
-from wallet.rules import cards, governance, passes, payments, staking, treasury
+from wallet.rules import cards, governance, offline, passes, payments, staking, treasury
 from wallet.tx import Tx
 
 Rule = Callable[[Book, Tx], None]
@@ -54,6 +54,9 @@ RULES: dict[str, Rule] = {
     "badge": passes.badge,
     "stake": staking.stake,
     "unstake": staking.unstake,
+    "offline_bond": offline.offline_bond,
+    "offline_unbond": offline.offline_unbond,
+    "offline": offline.offline,
 }
 
 __all__ = ["RULES", "Rule"]

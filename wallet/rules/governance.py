@@ -18,8 +18,8 @@ from wallet.bodies import (AdmitValidator, ArchiveAsset, ArchivePlace, CreateAss
                            ScheduleUpgrade, SetPlacePolicy, ReplacePlaceKey, RotatePlaceKey, SetKeys, SetParams)
 from wallet.book import Book
 from wallet.errors import Rejected
-from wallet.records import (WALLET_PLACE, Amount, Asset, Federation, Place, PlacePolicy, Pointer, Supply, Validator,
-                            WalletInfo)
+from wallet.records import (WALLET_PLACE, Amount, Asset, Federation, OfflineBondRecord, Place, PlacePolicy, Pointer,
+                            Supply, Validator, WalletInfo)
 from wallet.rules.common import (checked_key_set, find_asset, find_place, place_of_signer, require_asset,
                                  require_money, require_place, require_receiving_wallet, require_validator)
 from wallet.rules.staking import start_unbonding
@@ -59,6 +59,10 @@ def archive_place(book: Book, tx: Tx) -> None:
     if on_hold is not None:
         raise Rejected("funds_on_hold", f"place {place.id!r} has {on_hold.value} FED on hold for a payout: "
                        "the treasury must burn or release it before the place is archived")
+    bond = overlay.record(layout.offline_bond(place.wallet), OfflineBondRecord)
+    if bond is not None:
+        raise Rejected("offline_bond", f"place {place.id!r} has an offline bond of {bond.total} FED: it must "
+                       "give notice (offline_unbond) and wait for its release before the place is archived")
     destinations = dict(body.destinations)
     if len(destinations) != len(body.destinations):
         raise Rejected("bad_field", "field destinations names an asset more than once")

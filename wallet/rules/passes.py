@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from wallet import layout
 from wallet.bodies import BadgeCheckIn, GrantMembership
 from wallet.book import Book
-from wallet.records import Badge, Membership
+from wallet.records import Badge, Membership, Place
 from wallet.rules.common import (place_of_signer, require_accepts, require_active_card, require_asset,
                                  require_category)
 from wallet.tx import Tx
@@ -61,9 +61,12 @@ def membership(book: Book, tx: Tx) -> None:
 
 
 def badge(book: Book, tx: Tx) -> None:
-    body: BadgeCheckIn = tx.body  # type: ignore[assignment]
+    check_in(book, place_of_signer(book.overlay, tx.signer), tx.body)  # type: ignore[arg-type]
+
+
+def check_in(book: Book, place: Place, body: BadgeCheckIn) -> None:
+    """A card's passage at ``place`` (also what an offline one does when it is forwarded)."""
     overlay = book.overlay
-    place = place_of_signer(overlay, tx.signer)
     asset = require_category(require_asset(overlay, body.asset_id), "BDG")
     require_accepts(overlay, place, asset)
     card = require_active_card(overlay, body.uid)

@@ -25,9 +25,12 @@ def is_fed(asset: Asset) -> bool:
 
 def cash_refill(book: Book, tx: Tx) -> None:
     """Cash paid at a place: FED from the place's float, or the place's own local asset minted."""
-    body: CashRefill = tx.body  # type: ignore[assignment]
+    refill(book, place_of_signer(book.overlay, tx.signer), tx.body)  # type: ignore[arg-type]
+
+
+def refill(book: Book, place: Place, body: CashRefill) -> None:
+    """A cash refill by ``place`` (also what an offline one does when it is forwarded)."""
     overlay = book.overlay
-    place = place_of_signer(overlay, tx.signer)
     asset = require_money(overlay, body.asset_id)
     if not is_fed(asset) and asset.origin_place != place.id:
         raise Rejected("not_origin", f"place {place.id!r} can sell FED or its own assets for cash, "

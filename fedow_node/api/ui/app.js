@@ -25,7 +25,9 @@ function h(tag, attrs, ...children) {
 }
 const KINDS = { cash_refill: "cash refill", fed_refill: "online refill", register_cards: "cards", void_card: "void",
   qr_sale: "QR sale", bank_deposit: "bank deposit", lost_card: "lost card", link_card: "card link",
-  set_primary_card: "primary card", fed_refund: "card refund" };
+  set_primary_card: "primary card", fed_refund: "card refund", offline_sale: "sale (offline)",
+  offline_cash_refill: "cash refill (offline)", offline_badge: "badge (offline)", offline_bond: "offline bond",
+  offline_unbond: "offline bond notice" };
 const kindName = (kind) => KINDS[kind] || kind.replace(/_/g, " ");
 const money = (cents) => (cents / 100).toLocaleString("en-GB", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const short = (hex) => (hex && hex.length > 16 ? `${hex.slice(0, 8)}…${hex.slice(-6)}` : hex || "");
@@ -118,7 +120,7 @@ PAGES.health = async () => {
     tile("Last block", when(status.time_ms), "block_time"), tile("Peers", node.peers ?? "–", "peers"),
     tile("Mempool", node.mempool_txs ?? "–", "mempool"), tile("Place", status.place || "none", "place"),
     tile("Consensus", node.validator ? (inConsensus ? `validating (round ${node.round})` : "syncing") : "full node", "sync"),
-    tile("Offline sales", node.offline ? node.offline.state : "not in use", "offline"),
+    tile("Network", offlineState(status.offline), "offline"),
     tile("Stripe", node.stripe || "–", "stripe"));
   const rows = validators.validators.map((v) => h("tr", {},
     h("td", {}, v.place), h("td", { class: "mono hide-narrow" }, short(v.public_key)),
@@ -135,7 +137,19 @@ PAGES.health = async () => {
         rewards === null ? "" : h("span", { "data-figure": "rewards:validators", "data-value": rewards }, `${money(rewards)} FED`))),
     panel("Federated euro (FED)", table([["", ""], ["FED", "num"]], Object.entries(fed).map(([name, value]) =>
       h("tr", {}, h("td", {}, name), num(value, `fed:${name}`, money(value)))))),
-    panel("Key sets (co-signatures needed)", table([["Set"], ["Threshold", "num"]], keySets, "No key set.")))];
+    panel("Key sets (co-signatures needed)", table([["Set"], ["Threshold", "num"]], keySets, "No key set.")),
+    offlinePanel(status.offline))];
+  if (state.role && status.offline && status.offline.enabled) {
+    try {
+      const refused = (await api("/v1/offline/journal?state=refused&limit=20")).entries;
+      parts.push(h("div", { class: "grid" }, panel("Offline operations the ledger refused (settle them with the customer)",
+        table([["No.", "num"], ["Till"], ["Operation"], ["Wallet", "hide-narrow"], ["Amount", "num"], ["Why"]],
+          refused.map((e) => h("tr", {}, num(e.seq, `refused:${e.seq}:seq`), h("td", {}, e.till),
+            h("td", {}, kindName(e.op)), h("td", { class: "mono hide-narrow" }, short(e.wallet)),
+            num(e.amount, `refused:${e.seq}:amount`, money(e.amount)), h("td", {}, `${e.code}: ${e.detail}`))),
+          "None: every offline operation forwarded so far is on chain."))));
+    } catch (_) { /* a read-only token may see the journal too; nothing to show otherwise */ }
+  }
   if (state.role) {
     try {
       const reader = await api("/v1/reader/status");
@@ -147,12 +161,39 @@ PAGES.health = async () => {
   return parts;
 };
 
+function offlineState(offline) {
+  if (!offline) return "–";
+  if (offline.state === "online") return "online";
+  return `cut off (${offline.reason === "stalled" ? "chain stalled" : "too few validators"})${offline.selling ? ", selling offline" : ""}`;
+}
+
+function offlinePanel(offline) {
+  if (!offline) return null;
+  const since = h("p", { class: offline.state === "online" ? "muted" : "bad" },
+    offline.state === "online" ? `Online since ${when(offline.since_ms)}.`
+      : `Cut off from the network since ${when(offline.since_ms)}: ${offline.selling ? "the tills sell offline within the limits below."
+        : "offline sales are not enabled ([offline] enabled), sales wait for the network."}`);
+  if (!offline.enabled) return panel("Offline sales", since, h("p", { class: "muted" }, "Not in use on this node (docs/offline.md)."));
+  const row = (label, value, figure, formatted) => h("tr", {}, h("td", {}, label), num(value, `offline:${figure}`, formatted));
+  return panel("Offline sales", since, table([["", ""], ["", "num"]], [
+    row("Waiting to reach the chain", offline.pending, "pending"),
+    row("Exposure (FED sold offline, not on chain yet)", offline.exposure, "exposure", money(offline.exposure)),
+    row("Exposure cap (smaller of the limit and the bond)", offline.exposure_cap, "exposure_cap", money(offline.exposure_cap)),
+    row("Bond locked", offline.bond.locked, "bond_locked", money(offline.bond.locked)),
+    row("Bond under notice", offline.bond.unbonding, "bond_unbonding", money(offline.bond.unbonding)),
+    row("Forwarded and on chain", offline.committed, "committed"),
+    row("Refused by the ledger", offline.refused, "refused"),
+    row("Limit per sale", offline.limits.max_sale, "max_sale", money(offline.limits.max_sale)),
+    row("Limit per card", offline.limits.max_per_card, "max_per_card", money(offline.limits.max_per_card))]),
+    offline.bond.unbonding ? h("p", { class: "muted" }, `Notice given: back to the float on ${when(offline.bond.release_ms)}.`) : null);
+}
+
 function chart(hours) {
   const byHour = new Map();
   for (const row of hours) {
     const entry = byHour.get(row.hour_ms) || { hour: row.hour, sale: 0, refill: 0 };
-    if (row.kind === "sale" || row.kind === "qr_sale") entry.sale += row.amount;
-    if (row.kind === "cash_refill" || row.kind === "fed_refill") entry.refill += row.amount;
+    if (row.kind === "sale" || row.kind === "qr_sale" || row.kind === "offline_sale") entry.sale += row.amount;
+    if (row.kind === "cash_refill" || row.kind === "fed_refill" || row.kind === "offline_cash_refill") entry.refill += row.amount;
     byHour.set(row.hour_ms, entry);
   }
   const entries = [...byHour.entries()].sort((a, b) => a[0] - b[0]);
