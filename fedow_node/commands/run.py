@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import structlog
 
 from fedow_node import daemon
 from fedow_node.api import tls_context
-from fedow_node.api.answers import fatal_fault
+from fedow_node.api.answers import fatal_fault, find_fault
 from fedow_node.logs import configure_logging
 from fedow_node.node import FedowNode
+from fedow_node.protocol import UPGRADE_EXIT_CODE, UpgradeRequired
 
 log = structlog.get_logger(__name__)
 
@@ -31,10 +33,17 @@ def run(args: argparse.Namespace) -> int:
     # The node's own [log] section applies, except for a format chosen on the command line.
     configure_logging(node.config.log.format if args.log_format == "auto" else args.log_format, node.config.log.level)
     ssl_context = tls_context(node.config.api)  # a bad certificate or key stops here, before anything runs
-    node.open()
+    try:
+        node.open()
+    except UpgradeRequired as upgrade:
+        node.close()
+        return _stop_for_upgrade(upgrade)
     try:
         halted = daemon.run(node, ssl_context)
     except BaseException as error:  # noqa: B902 - a fatal fault is reported, anything else re-raised
+        upgrade = find_fault(error, (UpgradeRequired,))
+        if upgrade is not None:
+            return _stop_for_upgrade(upgrade)
         fatal = fatal_fault(error)
         if fatal is None:
             raise
@@ -46,3 +55,10 @@ def run(args: argparse.Namespace) -> int:
         log.critical("node.halted", reason=halted)
         return HALTED_EXIT_CODE
     return 0
+
+
+def _stop_for_upgrade(upgrade: UpgradeRequired) -> int:
+    """A clean stop at the upgrade height: the message goes to the log and to the operator's terminal."""
+    log.critical("node.upgrade_required", version=upgrade.version, height=upgrade.height, detail=str(upgrade))
+    print(f"fedow-node stopped: {upgrade}", file=sys.stderr)
+    return UPGRADE_EXIT_CODE
