@@ -39,6 +39,7 @@ from fedow_node.treasury import protocol_id as treasury_protocol_id
 from p2p import P2PConfig, P2PNode
 from storage import GenesisMismatch, Store, genesis_state_hash
 from wallet.keys import SigningKey, read_key_file
+from wallet.protocol import protocol_state
 
 log = structlog.get_logger(__name__)
 
@@ -160,8 +161,16 @@ class FedowNode:
             "peers": len(self.network.connected_peers()) if self.network else 0,
             "peer_id": self.network.peer_id if self.network else None,
             "stripe": "configured" if self.config.stripe.secret_key and self.config.stripe.webhook_secret else "off",
+            **self._protocol_status(),
             "treasury_key": None if self.treasury_key is None else self.treasury_key.public_key.hex(),
         }
+
+    def _protocol_status(self) -> dict[str, object]:
+        assert self.store is not None and self.app is not None
+        protocol = protocol_state(self.store)
+        upgrade = {"version": protocol.next_version, "height": protocol.next_height} if protocol.next_height else None
+        return {"protocol_version": protocol.version, "upgrade": upgrade,
+                "software_protocol_versions": sorted(self.app.known_versions)}
 
     def open(self) -> None:
         """Open the store (writing genesis on first start) and build the application and mempool.
@@ -172,6 +181,7 @@ class FedowNode:
         self.store = open_store(self.files, self.genesis)
         self.app = LedgerApplication(self.store, self.chain_id, self.genesis.genesis_time_ms)
         self.app.commit_listeners.append(self._on_commit)
+        self.app.protocol_version(self.store.height + 1)  # a release too old for this chain stops before it starts
         if self.config.keys.validator:
             self.probation = Probation.load(self.files.data_dir, self.files.last_sign, self.node_key.public_key)
         self.mempool = Mempool(self.app.check_tx, self.config.mempool.max_txs, self.config.mempool.max_bytes,

@@ -2,7 +2,9 @@
 
 Encoded as the canonical array ``[header, txs, last_commit, evidence]`` with
 ``header = [chain_id, height, time_ms, prev_block_hash, proposer, txs_root,
-state_hash, last_commit_hash, evidence_hash]``. Validators vote on
+state_hash, last_commit_hash, evidence_hash]`` under protocol version 1 (the bytes
+every chain began with), and the protocol version appended as a tenth field from
+version 2 on (wallet/protocol.py says which version a height has). Validators vote on
 ``block_id = sha256(encoded block)``. ``state_hash`` is the state *after* this
 block, so a commit certificate certifies the state as well as the chain.
 
@@ -47,10 +49,13 @@ class Header:
     state_hash: bytes
     last_commit_hash: bytes
     evidence_hash: bytes
+    version: int = 1
+    """The protocol version the block follows; written in the header only from version 2 on."""
 
     def to_list(self) -> list[Any]:
-        return [self.chain_id, self.height, self.time_ms, self.prev_block_hash, self.proposer,
-                self.txs_root, self.state_hash, self.last_commit_hash, self.evidence_hash]
+        fields = [self.chain_id, self.height, self.time_ms, self.prev_block_hash, self.proposer,
+                  self.txs_root, self.state_hash, self.last_commit_hash, self.evidence_hash]
+        return fields if self.version == 1 else [*fields, self.version]
 
 
 @dataclass(frozen=True)
@@ -75,10 +80,10 @@ def block_id(encoded: bytes) -> bytes:
 
 def make_block(*, chain_id: str, height: int, time_ms: int, prev_block_hash: bytes, proposer: bytes,
                txs: list[bytes], state_hash: bytes, last_commit: bytes | None,
-               evidence: list[bytes]) -> Block:
+               evidence: list[bytes], version: int = 1) -> Block:
     """Build a block whose header hashes match its body."""
     header = Header(chain_id, height, time_ms, prev_block_hash, proposer, list_root(txs), state_hash,
-                    optional_hash(last_commit), list_root(evidence))
+                    optional_hash(last_commit), list_root(evidence), version)
     return Block(header, tuple(txs), last_commit, tuple(evidence))
 
 
@@ -96,8 +101,12 @@ def decode_block(data: bytes, *, chain_id: str, max_bytes: int) -> Block:
     obj = unpack(data, max_bytes)
     _expect(isinstance(obj, list) and len(obj) == 4, "a block is [header, txs, last_commit, evidence]")
     raw_header, txs, last_commit, evidence = obj
-    _expect(isinstance(raw_header, list) and len(raw_header) == 9, "the header has 9 fields")
-    cid, height, time_ms, prev, proposer, txs_root, state_hash, commit_hash, evidence_hash = raw_header
+    _expect(isinstance(raw_header, list) and len(raw_header) in (9, 10),
+            "the header has 9 fields (protocol version 1) or 10 (the version last)")
+    cid, height, time_ms, prev, proposer, txs_root, state_hash, commit_hash, evidence_hash = raw_header[:9]
+    version = raw_header[9] if len(raw_header) == 10 else 1
+    _expect(len(raw_header) == 9 or (type(version) is int and version >= 2),
+            "a tenth header field is a protocol version >= 2 (version 1 headers have 9 fields)")
     _expect(cid == chain_id, f"chain id {cid!r} is not {chain_id!r}")
     _expect(isinstance(height, int) and not isinstance(height, bool) and height >= 1, "height must be an int >= 1")
     _expect(isinstance(time_ms, int) and not isinstance(time_ms, bool) and time_ms >= 0, "time_ms must be an int >= 0")
@@ -110,5 +119,5 @@ def decode_block(data: bytes, *, chain_id: str, max_bytes: int) -> Block:
     _expect(list_root(txs) == txs_root, "txs_root does not match the transactions")
     _expect(optional_hash(last_commit) == commit_hash, "last_commit_hash does not match the certificate")
     _expect(list_root(evidence) == evidence_hash, "evidence_hash does not match the evidence")
-    header = Header(cid, height, time_ms, prev, proposer, txs_root, state_hash, commit_hash, evidence_hash)
+    header = Header(cid, height, time_ms, prev, proposer, txs_root, state_hash, commit_hash, evidence_hash, version)
     return Block(header, tuple(txs), last_commit, tuple(evidence))

@@ -192,6 +192,16 @@ class SetParams(Body):
                                      f.MAX_PARAM_CHANGES)),)
 
 
+@_kind("schedule_upgrade", AUTHORITY)
+@dataclass(frozen=True, slots=True)
+class ScheduleUpgrade(Body):
+    """From ``height`` on, blocks follow protocol ``version`` (wallet/protocol.py); replaces a pending plan."""
+
+    version: int
+    height: int
+    SCHEMA = (("version", f.protocol_version), ("height", f.block_height))
+
+
 @_kind("fund_payout", AUTHORITY)
 @dataclass(frozen=True, slots=True)
 class FundPayout(Body):

@@ -22,10 +22,12 @@ EMPTY = b"\x90"
 class Book:
     """Money movements on one overlay at one block time."""
 
-    def __init__(self, overlay: Overlay, time_ms: int, params: LedgerParams) -> None:
+    def __init__(self, overlay: Overlay, time_ms: int, params: LedgerParams, height: int = 0) -> None:
         self.overlay = overlay
         self.time_ms = time_ms
         self.params = params
+        self.height = height
+        """The block's height (0 at genesis)."""
         self.touched: list[bytes] = []
         self.moves: list[tuple[bytes, str, int]] = []
         """(wallet, asset id, signed delta) of every balance change, in order: what a receipt or a total shows."""

@@ -1,7 +1,8 @@
 """Applying transactions and blocks: the one entry point that changes ledger state.
 
-Order inside a block: begin-block (forget expired txids, release unbonded
-stake and offline bonds whose notice is over, charge due demurrage, slash committed evidence), the transactions in
+Order inside a block: begin-block (a scheduled protocol upgrade takes effect, forget expired txids,
+release unbonded stake and offline bonds whose notice is over, charge due demurrage, slash committed
+evidence), the transactions in
 order (each in its own child overlay), end-block (reward distribution, the
 validator set for height + 2, the money invariants). Everything is a function
 of the previous state and the block: no clock, no randomness, sorted scans.
@@ -14,7 +15,7 @@ from typing import Container, Iterable, Sequence
 
 import structlog
 
-from wallet import demurrage, invariants, layout, validators
+from wallet import demurrage, invariants, layout, protocol, validators
 from wallet.book import EMPTY, Book
 from wallet.errors import BlockTxRejected, Rejected
 from wallet.params import LedgerParams
@@ -91,7 +92,7 @@ def apply_tx(overlay: Overlay, ctx: BlockContext, tx: Tx) -> TxResult:
     key_set = tx.body.KEY_SET
     if key_set is not None:
         require_threshold(child, key_set, tx)
-    book = Book(child, ctx.time_ms, params)
+    book = Book(child, ctx.time_ms, params, ctx.height)
     RULES[tx.kind](book, tx)
     book.flush()
     if not sequenced:
@@ -119,6 +120,7 @@ def _check_signature(tx: Tx, chain_id: str, verified: Container[bytes]) -> None:
 
 
 def begin_block(overlay: Overlay, ctx: BlockContext) -> None:
+    protocol.switch_if_due(overlay, ctx.height)
     params = read_params(overlay)
     _forget_expired(overlay, ctx.height)
     book = Book(overlay, ctx.time_ms, params)

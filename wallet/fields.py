@@ -125,6 +125,8 @@ def _int_between(low: int, high: int) -> Check:
 
 
 period_count = _int_between(1, MAX_PERIOD_COUNT)
+protocol_version = _int_between(2, 2**16)
+block_height = _int_between(1, 2**62)
 sequence = _int_between(1, 2**63 - 1)
 threshold = _int_between(1, MAX_COSIGNERS)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 
 PARAMS = b"params"
+PROTOCOL = b"protocol"
 FED_BACKING = b"fedbacking"
 
 KEY_SET = b"keyset/"

@@ -155,6 +155,15 @@ class ValidatorSet(Record):
 
 
 @dataclass(frozen=True, slots=True)
+class ProtocolState(Record):
+    """The protocol version in force, and the upgrade governance scheduled (``next_height`` 0: none)."""
+
+    version: int
+    next_version: int
+    next_height: int
+
+
+@dataclass(frozen=True, slots=True)
 class Membership(Record):
     start_ms: int
     expiry_ms: int

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, TypeVar
 
 import structlog
 from aiohttp import web
@@ -33,26 +33,32 @@ from fedow_node.api.errors import ApiError
 from storage import StoreCorrupted
 from wallet.errors import InvariantBroken
 
-__all__ = ["FATAL_FAULTS", "ON_FATAL", "ClientMistakeLog", "error_response", "fatal_fault", "json_errors",
+__all__ = ["FATAL_FAULTS", "ON_FATAL", "ClientMistakeLog", "error_response", "fatal_fault", "find_fault", "json_errors",
            "parser_refusal"]
 
 FATAL_FAULTS: tuple[type[Exception], ...] = (StoreCorrupted, InvariantBroken)
 """Faults after which the node must not go on serving: its data cannot be trusted."""
+E = TypeVar("E", bound=BaseException)
 ON_FATAL: web.AppKey[Callable[[str], None]] = web.AppKey("fedow_api_on_fatal", Callable[[str], None])  # type: ignore[arg-type]
 """Called with the reason when a request meets a fatal fault (``fedow-node run`` stops the node)."""
 
 
 def fatal_fault(error: BaseException) -> Exception | None:
     """The first of :data:`FATAL_FAULTS` in ``error`` (exception groups searched), if any."""
-    if isinstance(error, FATAL_FAULTS):
+    return find_fault(error, FATAL_FAULTS)
+
+
+def find_fault(error: BaseException, kinds: tuple[type[E], ...]) -> E | None:
+    """The first exception of ``kinds`` in ``error``, its exception groups and its cause or context."""
+    if isinstance(error, kinds):
         return error
     if isinstance(error, BaseExceptionGroup):
         for inner in error.exceptions:
-            found = fatal_fault(inner)
+            found = find_fault(inner, kinds)
             if found is not None:
                 return found
     cause = error.__cause__ or error.__context__
-    return None if cause is None else fatal_fault(cause)
+    return None if cause is None else find_fault(cause, kinds)
 
 log = structlog.get_logger(__name__)
 

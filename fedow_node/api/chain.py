@@ -42,6 +42,7 @@ BLOCK_SCHEMA = s.shape({
     "prev_block_hash": s.HEX32,
     "proposer": s.HEX32, "txs_root": s.HEX32, "state_hash": s.HEX32, "last_commit_hash": s.HEX32,
     "evidence_hash": s.HEX32, "txids": s.list_of(s.HEX32), "evidence": s.INT,
+    "version": {"type": "integer", "description": "the protocol version the block follows (docs/contracts.md)"},
     "certificate": {"type": ["string", "null"], "description": "commit certificate, hex"}},
     required=("height", "hash", "txids"))
 

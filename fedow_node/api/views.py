@@ -110,4 +110,5 @@ def block_view(block: Block, block_hash: bytes, txids: list[str]) -> Json:
         "proposer": header.proposer.hex(), "txs_root": header.txs_root.hex(),
         "state_hash": header.state_hash.hex(), "last_commit_hash": header.last_commit_hash.hex(),
         "evidence_hash": header.evidence_hash.hex(), "txids": txids, "evidence": len(block.evidence),
+        "version": header.version,
     }

@@ -38,7 +38,9 @@ from consensus import Certificate, ValidatorSet, block_id_of, block_time_ms, dec
 from consensus.errors import Rejected
 from consensus.evidence import Evidence, verify_evidence
 from storage import ChangeSet, CommitBatch, Store, StoredBlock, genesis_state_hash, next_state_hash, state_digest
+from fedow_node.protocol import UpgradeRequired, known_versions
 from wallet.block import EMPTY_HASH, Block, decode_block
+from wallet.protocol import version_at
 from wallet.codec import unpack
 
 from ._errors import AuditFailed
@@ -129,6 +131,7 @@ class _Replayer:
         params = wallet.current_params(self.target)
         block_id = block_id_of(stored.block)
         self._check_links(stored, block, height, block_id)
+        self._check_version(block, height)
         last_certificate = self._check_last_commit(block, height)
         expected_time = (self.genesis_time_ms if last_certificate is None
                          else block_time_ms(last_certificate, self.validator_set(height - 1), self.genesis_time_ms))
@@ -169,6 +172,15 @@ class _Replayer:
         if self.trail is not None:
             self.trail.add_block(height, txs)
         return len(txs)
+
+    def _check_version(self, block: Block, height: int) -> None:
+        """The header's protocol version is the one the replayed state gives, and this auditor implements it."""
+        version = version_at(self.target, height)
+        if block.header.version != version:
+            raise AuditFailed("wrong_version", f"block {height} says protocol version {block.header.version}, "
+                                               f"the chain's is {version}", height)
+        if version not in known_versions():
+            raise AuditFailed("unknown_version", str(UpgradeRequired(version, height, known_versions())), height)
 
     def _check_links(self, stored: StoredBlock, block: Block, height: int, block_id: bytes) -> None:
         if block.header.height != height:

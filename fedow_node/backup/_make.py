@@ -4,8 +4,9 @@ The chain comes from one LevelDB snapshot. A stopped node's store is opened here
 running node holds its store's lock, so the snapshot is asked of the node itself over
 its local API (an operator route), with a token minted for the occasion in the home's
 token file and revoked right after: whoever may read the home's keys may back it up,
-and no standing token is needed. The last-sign state and the POS API's idempotency keys
-are read after the snapshot, so they are never older than the chain they travel with. Keys are included only when a passphrase
+and no standing token is needed. The last-sign state and the SQLite files beside the chain
+(idempotency keys, offline journal) are read after the snapshot, so they are never older
+than the chain they travel with. Keys are included only when a passphrase
 seals them.
 """
 
@@ -38,7 +39,13 @@ CONFIG_FILE = "config.toml"
 GENESIS_FILE = "genesis.json"
 TOKENS_FILE = "api-tokens.json"
 LAST_SIGN_FILE = "last_sign_state"
-IDEMPOTENCY_FILE = "idempotency.sqlite"
+
+
+def sqlite_files(data: NodeFiles) -> dict[str, Path]:
+    """The SQLite databases beside the chain, by the name they travel under: the POS API's idempotency keys
+    (a till retrying a sale after the restore gets the same answer) and the offline journal (sales made
+    while cut off, not yet on chain)."""
+    return {"idempotency.sqlite": data.idempotency, "offline.sqlite": data.offline_journal}
 NODE_KEY_FILE = "node.key"
 PLACE_KEY_FILE = "place.key"
 _READ_TIMEOUT_S = 120.0
@@ -104,13 +111,10 @@ def _key_files(config: NodeConfig) -> bytes:
 
 
 def _after_snapshot(data: NodeFiles) -> dict[str, bytes]:
-    """Read once the chain is copied, so never older than it: the last-sign state, and the POS API's
-    idempotency keys (a till retrying a sale after the restore gets the same answer, not a second sale)."""
-    files = {}
+    """Read once the chain is copied, so never older than it: the last-sign state and the SQLite files."""
+    files = {name: _sqlite_copy(path) for name, path in sqlite_files(data).items() if path.exists()}
     if data.last_sign.exists():
         files[LAST_SIGN_FILE] = data.last_sign.read_bytes()
-    if data.idempotency.exists():
-        files[IDEMPOTENCY_FILE] = _sqlite_copy(data.idempotency)
     return files
 
 

@@ -24,8 +24,8 @@ from config import ConfigError, load_genesis, parse_node_config, write_atomicall
 from fedow_node.backup._errors import BackupError
 from fedow_node.backup._format import BackupReader, Trailer
 from fedow_node.restore_guard import RestoreGuard
-from fedow_node.backup._make import (CONFIG_FILE, GENESIS_FILE, IDEMPOTENCY_FILE, LAST_SIGN_FILE, NODE_KEY_FILE,
-                                     PLACE_KEY_FILE, TOKENS_FILE)
+from fedow_node.backup._make import (CONFIG_FILE, GENESIS_FILE, LAST_SIGN_FILE, NODE_KEY_FILE, PLACE_KEY_FILE,
+                                     TOKENS_FILE, sqlite_files)
 from fedow_node.backup._seal import Sealed, unseal
 from fedow_node.node import NodeFiles
 from storage import StorageError, Store
@@ -72,8 +72,9 @@ def restore_backup(backup: Path, home: Path, passphrase: str | None) -> Restored
             data = NodeFiles(staging / DATA_DIR)
             if LAST_SIGN_FILE in trailer.files:
                 write_atomically(data.last_sign, trailer.files[LAST_SIGN_FILE], mode=0o600)
-            if IDEMPOTENCY_FILE in trailer.files:
-                write_atomically(data.idempotency, trailer.files[IDEMPOTENCY_FILE], mode=0o600)
+            for name, path in sqlite_files(data).items():
+                if name in trailer.files:
+                    write_atomically(path, trailer.files[name], mode=0o600)
             if reader.manifest["validator"]:
                 RestoreGuard.place(data.data_dir, time.time_ns() // 1_000_000)
             summary = _summary(reader, home, keys)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from pathlib import Path
 from typing import Awaitable, Callable
 
@@ -11,7 +12,7 @@ import structlog
 import trio
 
 from fedow_node.api import build_app, start_server, tls_context
-from fedow_node.api.answers import ON_FATAL, fatal_fault
+from fedow_node.api.answers import ON_FATAL, fatal_fault, find_fault
 from fedow_node.api.idempotency import IdempotencyKeys
 from fedow_node.api.stripe_routes import stripe_routes
 from fedow_node.guest import TrioBridge, run_guest
@@ -19,6 +20,7 @@ from fedow_node.logs import configure_logging
 from fedow_node.node import FedowNode
 from fedow_node.node_api import NodeApi
 from fedow_node.payments import node_bridge
+from fedow_node.protocol import UPGRADE_EXIT_CODE, UpgradeRequired
 
 log = structlog.get_logger(__name__)
 
@@ -50,7 +52,11 @@ def run(args: argparse.Namespace) -> int:
     # The node's own [log] section applies, except for a format chosen on the command line.
     configure_logging(node.config.log.format if args.log_format == "auto" else args.log_format, node.config.log.level)
     ssl_context = tls_context(node.config.api)  # a bad certificate or key stops here, before anything runs
-    node.open()
+    try:
+        node.open()
+    except UpgradeRequired as upgrade:
+        node.close()
+        return _stop_for_upgrade(upgrade)
     shared: dict[str, TrioBridge] = {}
     idempotency = IdempotencyKeys.open(node.files.idempotency)
 
@@ -98,6 +104,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         run_guest(trio_main, start_http)
     except BaseException as error:  # noqa: B902 - a fatal fault is reported, anything else re-raised
+        upgrade = find_fault(error, (UpgradeRequired,))
+        if upgrade is not None:
+            return _stop_for_upgrade(upgrade)
         fatal = fatal_fault(error)
         if fatal is None:
             raise
@@ -110,3 +119,10 @@ def run(args: argparse.Namespace) -> int:
         log.critical("node.halted", reason=halted[0])
         return HALTED_EXIT_CODE
     return 0
+
+
+def _stop_for_upgrade(upgrade: UpgradeRequired) -> int:
+    """A clean stop at the upgrade height: the message goes to the log and to the operator's terminal."""
+    log.critical("node.upgrade_required", version=upgrade.version, height=upgrade.height, detail=str(upgrade))
+    print(f"fedow-node stopped: {upgrade}", file=sys.stderr)
+    return UPGRADE_EXIT_CODE

@@ -25,11 +25,13 @@ from consensus import (BlockContext, BuiltBlock, Certificate, ChainTip, CommitRe
                        verify_certificate)
 from consensus.errors import Rejected, TxRejected
 from consensus.evidence import verify_evidence
+from fedow_node.protocol import UpgradeRequired, known_versions as protocol_versions
 from fedow_node.totals import TillAttribution, block_totals
 from storage import ChangeSet, CommitBatch, Store, next_state_hash
 from wallet.block import EMPTY_HASH, Block, decode_block, make_block
 from wallet.codec import pack, unpack
 from wallet.params import LedgerParams
+from wallet.protocol import version_at
 
 log = structlog.get_logger(__name__)
 
@@ -73,10 +75,13 @@ def _translate(exc: wallet.Rejected) -> Rejected:
 class LedgerApplication:
     """consensus.Application backed by wallet rules and a Store; one instance per node."""
 
-    def __init__(self, store: Store, chain_id: str, genesis_time_ms: int) -> None:
+    def __init__(self, store: Store, chain_id: str, genesis_time_ms: int,
+                 known_versions: frozenset[int] | None = None) -> None:
         self.store = store
         self.chain_id = chain_id
         self.genesis_time_ms = genesis_time_ms
+        self.known_versions = protocol_versions() if known_versions is None else known_versions
+        """The protocol versions this software runs (fedow_node/protocol.py)."""
         self._verified: OrderedDict[bytes, wallet.Tx] = OrderedDict()
         self._executed: OrderedDict[bytes, _Executed] = OrderedDict()
         self._tip_header = self._read_tip_header()
@@ -126,6 +131,13 @@ class LedgerApplication:
         if raw is None or raw_cert is None:
             return None
         return raw, decode_certificate(raw_cert)
+
+    def protocol_version(self, height: int) -> int:
+        """The version of block ``height`` (the next one or later); UpgradeRequired if this software lacks it."""
+        version = version_at(self.store, height)
+        if version not in self.known_versions:
+            raise UpgradeRequired(version, height, self.known_versions)
+        return version
 
     # --- transactions -----------------------------------------------------------------
 
@@ -204,7 +216,8 @@ class LedgerApplication:
                            prev_block_hash=self._tip_header[0], proposer=context.proposer,
                            txs=[raw_by_txid[tx.txid] for tx in built.txs], state_hash=state_hash,
                            last_commit=encode_certificate(last_certificate) if last_certificate else None,
-                           evidence=[pack(ev.to_wire()) for ev in evidence])
+                           evidence=[pack(ev.to_wire()) for ev in evidence],
+                           version=self.protocol_version(context.height))
         encoded = block.encode()
         executed = _Executed(block, built.outcome, changes, state_hash, tuple(evidence), built.txs)
         self._keep(block_id_of(encoded), executed)
@@ -231,6 +244,10 @@ class LedgerApplication:
         height = self.store.height + 1
         if header.height != height:
             raise Rejected("wrong_height", f"block height {header.height} does not follow the tip {height - 1}")
+        version = self.protocol_version(height)
+        if header.version != version:
+            raise Rejected("wrong_version", f"block {height} says protocol version {header.version}, "
+                                            f"the chain's is {version}")
         if header.prev_block_hash != self._tip_header[0]:
             raise Rejected("wrong_parent", f"block {height} does not link to the tip's hash")
         # A block re-proposed in a later round (its value is locked) keeps the proposer that built it:
@@ -319,5 +336,6 @@ class LedgerApplication:
         committed = Committed(height, key, executed.block.header.time_ms, results, executed.txs, executed.block.txs)
         for listener in self.commit_listeners:
             listener(committed)
+        self.protocol_version(height + 1)  # an upgrade this software cannot follow stops the node here
         return CommitResult(executed.state_hash, tuple(result.txid for result in results),
                             tuple(ev.hash for ev in executed.evidence))

@@ -40,8 +40,9 @@ def build_home(home: Path) -> Home:
     write_atomically(home / "config.toml", dump_node_config(config), mode=0o644)
     create_token(tokens_path(home), "bar", 1, "pos", "till 1")
     FileLastSignStore(home / "data" / "last_sign_state").save(LastSign(3, 0, 3, b"body", b"signature"))
-    with closing(sqlite3.connect(home / "data" / "idempotency.sqlite")) as db:  # what the POS API keeps
-        db.execute("CREATE TABLE keys (key TEXT PRIMARY KEY, txid BLOB)")
-        db.execute("INSERT INTO keys VALUES ('sale-1', x'01')")
-        db.commit()
+    for name in ("idempotency.sqlite", "offline.sqlite"):  # what the POS API and the offline journal keep
+        with closing(sqlite3.connect(home / "data" / name)) as db:
+            db.execute("CREATE TABLE keys (key TEXT PRIMARY KEY, txid BLOB)")
+            db.execute("INSERT INTO keys VALUES (?, x'01')", (name,))
+            db.commit()
     return Home(home, sample, place_key)

@@ -48,8 +48,9 @@ def test_a_restored_home_holds_the_same_chain_keys_and_settings(home: Home, tmp_
     assert load_genesis(config.node.genesis) == home.sample.genesis
     for name in ("api-tokens.json", "data/last_sign_state"):
         assert (restored_home / name).read_bytes() == (home.path / name).read_bytes(), name
-    with closing(sqlite3.connect(restored_home / "data" / "idempotency.sqlite")) as db:
-        assert db.execute("SELECT key, txid FROM keys").fetchall() == [("sale-1", b"\x01")]
+    for name in ("idempotency.sqlite", "offline.sqlite"):
+        with closing(sqlite3.connect(restored_home / "data" / name)) as db:
+            assert db.execute("SELECT key, txid FROM keys").fetchall() == [(name, b"\x01")]
     guard = RestoreGuard.load(restored_home / "data")
     assert guard is not None and guard.restored_ms > restored.created_ms
     assert sorted(p.name for p in restored_home.iterdir()) == ["api-tokens.json", "config.toml", "data",

@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from fedow_node.commands.run import HALTED_EXIT_CODE
+from fedow_node.protocol import UPGRADE_EXIT_CODE
+
 UNIT = Path(__file__).resolve().parents[2] / "deploy" / "fedow-node.service"
 INSTALLED_NODE = "/opt/fedow-node/bin/fedow-node"
 MAX_EXPOSURE = 20
@@ -60,3 +63,7 @@ def test_own_user_read_only_system_data_under_var_lib() -> None:
                        ("PrivateDevices", "yes"), ("CapabilityBoundingSet", "")):
         assert unit[key] == [value], key
     assert "ReadWritePaths" not in unit  # nothing writable but the state directory
+
+
+def test_no_restart_after_a_halt_or_an_upgrade_this_release_cannot_follow() -> None:
+    assert settings()["RestartPreventExitStatus"] == [f"{HALTED_EXIT_CODE} {UPGRADE_EXIT_CODE}"]

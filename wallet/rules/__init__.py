@@ -31,6 +31,7 @@ RULES: dict[str, Rule] = {
     "admit_validator": governance.admit_validator,
     "remove_validator": governance.remove_validator,
     "set_params": governance.set_params,
+    "schedule_upgrade": governance.schedule_upgrade,
     "fund_payout": governance.fund_payout,
     "register_cards": cards.register_cards,
     "link_card": cards.link_card,

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from wallet import layout
+from wallet import layout, protocol
 from wallet.bodies import (AdmitValidator, ArchiveAsset, ArchivePlace, CreateAsset, CreateFederation,
                            CreatePlace, FederationAsset, FederationPlace, FundPayout, RemoveValidator,
-                           SetPlacePolicy, ReplacePlaceKey, RotatePlaceKey, SetKeys, SetParams)
+                           ScheduleUpgrade, SetPlacePolicy, ReplacePlaceKey, RotatePlaceKey, SetKeys, SetParams)
 from wallet.book import Book
 from wallet.errors import Rejected
 from wallet.records import (WALLET_PLACE, Amount, Asset, Federation, OfflineBondRecord, Place, PlacePolicy, Pointer,
@@ -249,6 +249,11 @@ def fund_payout(book: Book, tx: Tx) -> None:
         raise Rejected("overdraft", f"the {body.fund} fund holds {available} {asset.id}, {body.amount} requested")
     book.add_to_pool(_FUND_POOLS[body.fund], asset.id, -body.amount)
     book.credit(body.to_wallet, asset, body.amount)
+
+
+def schedule_upgrade(book: Book, tx: Tx) -> None:
+    body: ScheduleUpgrade = tx.body  # type: ignore[assignment]
+    protocol.schedule(book.overlay, book.height, body.version, body.height)
 
 
 def set_params(book: Book, tx: Tx) -> None:
