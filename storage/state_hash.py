@@ -36,7 +36,7 @@ def _digest_sorted(entries: Iterable[tuple[bytes, bytes | None]]) -> bytes:
 
 
 def _changes_digest(changes: Mapping[bytes, bytes | None]) -> bytes:
-    return _digest_sorted((key, changes[key]) for key in sorted(changes))
+    return _digest_sorted(sorted(changes.items()))  # keys are distinct: tuples sort by key
 
 
 class ChangeSet(Mapping[bytes, "bytes | None"]):
@@ -59,8 +59,14 @@ class ChangeSet(Mapping[bytes, "bytes | None"]):
         return len(self._changes)
 
     def items(self):  # type: ignore[no-untyped-def, override]
-        """The dict's own view: commits iterate every change, this keeps it at C speed."""
+        """The dict's own views: commits iterate every change, this keeps it at C speed."""
         return self._changes.items()
+
+    def keys(self):  # type: ignore[no-untyped-def, override]
+        return self._changes.keys()
+
+    def values(self):  # type: ignore[no-untyped-def, override]
+        return self._changes.values()
 
 
 def next_state_hash(prev: bytes, height: int, changes: Mapping[bytes, bytes | None]) -> bytes:

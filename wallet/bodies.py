@@ -41,13 +41,17 @@ class Body:
 
     @classmethod
     def from_list(cls: type[B], items: Any) -> B:
-        required = len(cls.SCHEMA) - cls.OPTIONAL_TAIL
-        if not isinstance(items, list) or not required <= len(items) <= len(cls.SCHEMA):
-            count = str(required) if not cls.OPTIONAL_TAIL else f"{required} to {len(cls.SCHEMA)}"
+        schema = cls.SCHEMA
+        size = len(schema)
+        if type(items) is not list or not size - cls.OPTIONAL_TAIL <= len(items) <= size:
+            required = size - cls.OPTIONAL_TAIL
+            count = str(required) if not cls.OPTIONAL_TAIL else f"{required} to {size}"
             raise Rejected("bad_body", f"{cls.KIND} body must be an array of {count} fields "
-                           f"({', '.join(name for name, _ in cls.SCHEMA)})")
-        absent = [None] * (len(cls.SCHEMA) - len(items))
-        return cls(*[check(name, value) for (name, check), value in zip(cls.SCHEMA, items)], *absent)
+                           f"({', '.join(name for name, _ in schema)})")
+        values = [check(name, value) for (name, check), value in zip(schema, items)]
+        if len(values) < size:
+            values += [None] * (size - len(values))
+        return cls(*values)
 
 
 def _to_wire(value: Any) -> Any:

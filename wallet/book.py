@@ -200,12 +200,16 @@ class Book:
 
     def flush(self) -> None:
         """Write the net change of held money per asset into the running totals."""
-        changed = [(asset_id, delta) for asset_id, delta in self._held_delta.items() if delta]
-        for asset_id, delta in sorted(changed) if changed else ():
-            key = layout.supply(asset_id)
-            supply = self.overlay.record(key, Supply) or Supply(0, 0, 0)
-            self.overlay.put(key, Supply(supply.minted, supply.burnt, supply.held + delta))
-        self._held_delta.clear()
+        held = self._held_delta
+        if not any(held.values()):  # a sale or a transfer: what one wallet lost another gained
+            held.clear()
+            return
+        for asset_id, delta in sorted(held.items()):
+            if delta:
+                key = layout.supply(asset_id)
+                supply = self.overlay.record(key, Supply) or Supply(0, 0, 0)
+                self.overlay.put(key, Supply(supply.minted, supply.burnt, supply.held + delta))
+        held.clear()
 
     def touched_wallets(self) -> tuple[bytes, ...]:
         """Wallets whose balances changed, first-touch order, each once."""

@@ -16,6 +16,7 @@ anything on another chain.
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable
 
 import msgpack
@@ -26,11 +27,24 @@ MAX_OBJECT_BYTES = 4 * 1024 * 1024
 """Hard upper bound for one decoded object (a block); callers pass smaller limits."""
 
 _LEAF_TYPES = (int, bytes, str, bool, type(None))
+_ARRAY_ITEM_TYPES = frozenset((*_LEAF_TYPES, list))
+"""Exact types msgpack decodes to that an array may hold (it never makes subclasses)."""
+
+
+class _ThreadPacker(threading.local):
+    """One msgpack Packer per thread: ``msgpack.packb`` builds a new Packer at every call, and packing
+    is on every transaction's path several times (decoding's canonicity check, signing bytes, state values)."""
+
+    def __init__(self) -> None:
+        self.pack = msgpack.Packer(use_bin_type=True).pack
+
+
+_packer = _ThreadPacker()
 
 
 def pack(obj: Any) -> bytes:
     """Encode ``obj`` (nested lists/tuples of ints, bytes, str, bool, None) canonically."""
-    return msgpack.packb(obj, use_bin_type=True)
+    return _packer.pack(obj)
 
 
 def _refuse_map(_pairs: Any) -> Any:
@@ -43,7 +57,7 @@ def _refuse_ext(code: int, _data: bytes) -> Any:
 
 def _check_array(items: list[Any]) -> list[Any]:
     for item in items:
-        if not isinstance(item, _LEAF_TYPES) and not isinstance(item, list):
+        if type(item) not in _ARRAY_ITEM_TYPES:
             raise Rejected("non_canonical", f"value of type {type(item).__name__} is not allowed (no floats)")
     return items
 

@@ -19,7 +19,7 @@ from wallet import demurrage, invariants, layout, protocol, validators
 from wallet.book import EMPTY, Book
 from wallet.errors import BlockTxRejected, Rejected
 from wallet.params import LedgerParams
-from wallet.records import Pointer
+from wallet.codec import pack
 from wallet.rules import RULES
 from wallet.rules.common import fed_asset, params as read_params, require_threshold
 from wallet.rules.offline import release_bonds
@@ -96,7 +96,7 @@ def apply_tx(overlay: Overlay, ctx: BlockContext, tx: Tx) -> TxResult:
     RULES[tx.kind](book, tx)
     book.flush()
     if not sequenced:
-        child.put(seen_key, Pointer(tx.expires_at))
+        child.put_raw(seen_key, pack([tx.expires_at]))  # Pointer(expires_at), encoded once here
         child.put_raw(layout.tx_expiry(tx.expires_at, tx.txid), EMPTY)
     child.commit()
     return TxResult(tx.txid, tx.kind, book.touched_wallets(), tuple(book.moves))

@@ -68,7 +68,13 @@ class Tx:
 
     def verify_signature(self, chain_id: str) -> bool:
         """True when every listed key signed this transaction for ``chain_id``."""
-        return all(verify(key, TX_DOMAIN, chain_id, self.unsigned, signature) for key, signature in self.signatures)
+        return signatures_verify(chain_id, self.unsigned, self.signatures)
+
+
+def signatures_verify(chain_id: str, unsigned: bytes, signatures: Iterable[Signature]) -> bool:
+    """True when every (key, signature) pair signs ``unsigned`` for ``chain_id`` (what an audit's
+    workers check, given only these bytes)."""
+    return all(verify(key, TX_DOMAIN, chain_id, unsigned, signature) for key, signature in signatures)
 
 
 @dataclass(frozen=True, slots=True)

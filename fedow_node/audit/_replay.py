@@ -25,7 +25,7 @@ import json
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable, Container, Iterator
+from collections.abc import Callable, Container, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,10 +104,13 @@ def _sha256(data: bytes) -> bytes:
 
 @dataclass(frozen=True)
 class _Pending:
-    """A block read from the source, decoded, with its signatures being verified."""
+    """A block read from the source, decoded with its transactions, their signatures being verified."""
 
     stored: StoredBlock
     block: Block | AuditFailed
+    txs: tuple[wallet.Tx | wallet.Rejected, ...]
+    """Each transaction decoded (within the block's own bound), or why it does not decode; each height's
+    ``max_tx_bytes`` is checked when the block is applied."""
     signatures: tuple[Future[list[bytes]], ...]
 
 
@@ -125,7 +128,8 @@ class _Replayer:
     def validator_set(self, height: int) -> ValidatorSet:
         return ValidatorSet.from_powers(dict(wallet.validator_set(self.target, height)))
 
-    def apply(self, stored: StoredBlock, block: Block, verified: Container[bytes]) -> int:
+    def apply(self, stored: StoredBlock, block: Block, decoded: Sequence[wallet.Tx | wallet.Rejected],
+              verified: Container[bytes]) -> int:
         """Check everything about ``stored`` at the next height and commit it; returns its tx count."""
         height = self.target.height + 1
         params = wallet.current_params(self.target)
@@ -149,7 +153,7 @@ class _Replayer:
                                                  f"{sum(map(len, block.txs))} bytes, above max_block_txs "
                                                  f"{params.max_block_txs} or max_block_bytes {params.max_block_bytes}",
                               height)
-        txs = self._decode_txs(block, height, params.max_tx_bytes)
+        txs = self._decoded_txs(block, decoded, height, params.max_tx_bytes)
         ctx = wallet.BlockContext(self.chain_id, height, block.header.time_ms, block.header.proposer,
                                   tuple(item.validator for item in evidence))
         try:
@@ -236,15 +240,30 @@ class _Replayer:
             items.append(item)
         return tuple(items)
 
-    def _decode_txs(self, block: Block, height: int, max_tx_bytes: int) -> list[wallet.Tx]:
+    @staticmethod
+    def _decoded_txs(block: Block, decoded: Sequence[wallet.Tx | wallet.Rejected], height: int,
+                     max_tx_bytes: int) -> list[wallet.Tx]:
+        """The block's transactions, decoded ahead; the first that does not decode within the
+        chain's ``max_tx_bytes`` of this height fails the audit, as decoding it here would."""
         txs = []
-        for index, raw in enumerate(block.txs):
-            try:
-                txs.append(wallet.decode_tx(raw, max_tx_bytes))
-            except wallet.Rejected as exc:
-                raise AuditFailed(exc.code, f"transaction {index} of block {height} does not decode: {exc.detail}",
-                                  height) from None
+        for index, (raw, tx) in enumerate(zip(block.txs, decoded)):
+            if len(raw) > max_tx_bytes:
+                tx = wallet.Rejected("oversize", f"{len(raw)} bytes exceeds the limit of {max_tx_bytes}")
+            if isinstance(tx, wallet.Rejected):
+                raise AuditFailed(tx.code, f"transaction {index} of block {height} does not decode: {tx.detail}",
+                                  height)
+            txs.append(tx)
         return txs
+
+
+def _decode_all(raw_txs: Sequence[bytes]) -> tuple[wallet.Tx | wallet.Rejected, ...]:
+    decoded: list[wallet.Tx | wallet.Rejected] = []
+    for raw in raw_txs:
+        try:
+            decoded.append(wallet.decode_tx(raw, MAX_DECODED_BLOCK_BYTES))
+        except wallet.Rejected as exc:
+            decoded.append(exc)
+    return tuple(decoded)
 
 
 def _read_ahead(source: ChainSource, last_height: int, chain_id: str,
@@ -254,15 +273,16 @@ def _read_ahead(source: ChainSource, last_height: int, chain_id: str,
         for stored in source.blocks(start, min(last_height, start + READ_BLOCKS - 1)):
             if stored.block is None:
                 yield _Pending(stored, AuditFailed("missing_block", f"no block is stored at height {stored.height}",
-                                                   stored.height), ())
+                                                   stored.height), (), ())
                 continue
             try:
                 block: Block | AuditFailed = decode_block(stored.block, chain_id=chain_id,
                                                           max_bytes=MAX_DECODED_BLOCK_BYTES)
             except wallet.Rejected as exc:
                 block = AuditFailed(exc.code, f"block {stored.height} is malformed: {exc.detail}", stored.height)
-            futures = pool.submit(block.txs) if pool is not None and isinstance(block, Block) else []
-            yield _Pending(stored, block, tuple(futures))
+            txs = _decode_all(block.txs) if isinstance(block, Block) else ()
+            futures = pool.submit([tx for tx in txs if isinstance(tx, wallet.Tx)]) if pool is not None else []
+            yield _Pending(stored, block, txs, tuple(futures))
 
 
 def _pipelined(pending: Iterator[_Pending], ahead: int) -> Iterator[_Pending]:
@@ -304,7 +324,7 @@ def audit_chain(source: ChainSource, *, jobs: int = 1, workdir: Path | None = No
                 if isinstance(item.block, AuditFailed):
                     raise item.block
                 verified = SignaturePool.collect(item.signatures) if item.signatures else frozenset()
-                txs += replayer.apply(item.stored, item.block, verified)
+                txs += replayer.apply(item.stored, item.block, item.txs, verified)
                 if progress is not None:
                     progress(target.height, txs)
             seconds = time.perf_counter() - started

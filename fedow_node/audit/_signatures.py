@@ -1,9 +1,11 @@
 """Transaction signatures verified ahead of the replay, on every core.
 
 Ed25519 verification is most of an audit's cost and needs no state, so it runs
-in a process pool while the main process applies earlier blocks. Workers get
-raw transaction bytes in large chunks (cheap to pickle) and answer with the
-txids whose signature verifies; the ledger then skips those and verifies any
+in a process pool while the main process applies earlier blocks. The main
+process decodes each transaction once (it needs the decoded transaction to
+apply it anyway); workers get only what a signature check reads (txid, signed
+bytes, (key, signature) pairs) in large chunks, cheap to pickle, and answer
+with the txids whose signatures verify. The ledger skips those and verifies any
 other itself, so a bad signature fails the block exactly as without the pool.
 """
 
@@ -13,24 +15,18 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 
 import wallet
+from wallet.tx import Signature, signatures_verify
 
 CHUNK_TXS = 500
 """Transactions per job: large enough that pickling and scheduling cost little."""
-MAX_TX_BYTES = 1024 * 1024
-"""Decoding bound in workers only; the replay enforces the chain's max_tx_bytes itself."""
+
+SignedTx = tuple[bytes, bytes, tuple[Signature, ...]]
+"""(txid, the unsigned bytes every signature covers, (public key, signature) pairs)."""
 
 
-def verified_txids(chain_id: str, raw_txs: Sequence[bytes]) -> list[bytes]:
-    """The txids among ``raw_txs`` whose signature verifies for ``chain_id`` (undecodable ones are left out)."""
-    good = []
-    for raw in raw_txs:
-        try:
-            tx = wallet.decode_tx(raw, MAX_TX_BYTES)
-        except wallet.Rejected:
-            continue
-        if tx.verify_signature(chain_id):
-            good.append(tx.txid)
-    return good
+def verified_txids(chain_id: str, txs: Sequence[SignedTx]) -> list[bytes]:
+    """The txids among ``txs`` whose every signature verifies for ``chain_id``."""
+    return [txid for txid, unsigned, signatures in txs if signatures_verify(chain_id, unsigned, signatures)]
 
 
 class SignaturePool:
@@ -40,10 +36,11 @@ class SignaturePool:
         self.chain_id = chain_id
         self._executor = ProcessPoolExecutor(max_workers=jobs)
 
-    def submit(self, raw_txs: Sequence[bytes]) -> list[Future[list[bytes]]]:
-        """Start verifying one block's transactions; the futures answer :func:`verified_txids`."""
-        return [self._executor.submit(verified_txids, self.chain_id, list(raw_txs[start:start + CHUNK_TXS]))
-                for start in range(0, len(raw_txs), CHUNK_TXS)]
+    def submit(self, txs: Sequence[wallet.Tx]) -> list[Future[list[bytes]]]:
+        """Start verifying one block's decoded transactions; the futures answer :func:`verified_txids`."""
+        signed = [(tx.txid, tx.unsigned, tx.signatures) for tx in txs]
+        return [self._executor.submit(verified_txids, self.chain_id, signed[start:start + CHUNK_TXS])
+                for start in range(0, len(signed), CHUNK_TXS)]
 
     @staticmethod
     def collect(futures: Sequence[Future[list[bytes]]]) -> frozenset[bytes]:
