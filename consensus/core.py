@@ -10,6 +10,13 @@ After every input the "upon" rules are re-evaluated until none fires, so the
 order in which messages arrive does not matter, only which have arrived.
 Rules that fire "for the first time" remember it in ``fired``.
 
+The host never judges a block itself: a proposal enters as :class:`ProposalSeen`, the
+core asks once per block for the Application's verdict (:class:`VerifyBlock`) and the
+verdict comes back as :class:`BlockVerified`. A block the others decided while we
+missed the round (catch-up) enters as :class:`DecidedBlockSeen`; once the host has
+checked its certificate and the block (:class:`VerifyDecidedBlock`) it comes back as
+:class:`DecidedBlockVerified` and is committed (:class:`CaughtUp`).
+
 Blocks only when there is work: a height may begin IDLE (the host found no
 transaction, no evidence and no heartbeat due). It stays so, silent and without
 timers, until the host reports work (:class:`WorkReady`) or a message or timeout
@@ -54,6 +61,22 @@ class WorkReady:
 
 
 @dataclass(frozen=True)
+class ProposalSeen:
+    """A proposal whose signature was checked, its block not judged yet: the core asks for a verdict."""
+
+    proposal: Proposal
+
+
+@dataclass(frozen=True)
+class BlockVerified:
+    """The Application's verdict on a block the core asked about (:class:`VerifyBlock`): valid(v), its time."""
+
+    block_id: bytes
+    valid: bool
+    time_ms: int = 0
+
+
+@dataclass(frozen=True)
 class ProposalReceived:
     """A proposal whose signature was checked; ``valid`` is the Application's verdict (valid(v))."""
 
@@ -77,7 +100,25 @@ class TimeoutElapsed:
     step: Step
 
 
-Input = Union[NewHeight, WorkReady, ProposalReceived, VoteReceived, TimeoutElapsed]
+@dataclass(frozen=True)
+class DecidedBlockSeen:
+    """Catch-up: a block of this height with the certificate of the others' decision (we missed the round)."""
+
+    block: bytes
+    certificate: Certificate
+
+
+@dataclass(frozen=True)
+class DecidedBlockVerified:
+    """The host found the certificate (>2/3 of this height's power) and the block valid: commit it."""
+
+    block: bytes
+    certificate: Certificate
+    time_ms: int
+
+
+Input = Union[NewHeight, WorkReady, ProposalSeen, BlockVerified, ProposalReceived, VoteReceived, TimeoutElapsed,
+              DecidedBlockSeen, DecidedBlockVerified]
 
 
 # --- effects -----------------------------------------------------------------------------------
@@ -112,11 +153,38 @@ class ScheduleTimeout:
 
 
 @dataclass(frozen=True)
+class VerifyBlock:
+    """Ask the Application whether ``proposal``'s block is valid; the answer comes back as :class:`BlockVerified`."""
+
+    proposal: Proposal
+
+
+@dataclass(frozen=True)
 class Decide:
     """L49-L51: ``proposal`` is decided; ``certificate`` holds the >2/3 precommits for it."""
 
     proposal: Proposal
     certificate: Certificate
+    time_ms: int = 0
+    """Consensus time of the decided block (the Application's verdict gave it)."""
+
+
+@dataclass(frozen=True)
+class VerifyDecidedBlock:
+    """Check a catch-up block's certificate against this height's set and the block itself; the answer comes
+    back as :class:`DecidedBlockVerified` (nothing comes back when either is wrong)."""
+
+    block: bytes
+    certificate: Certificate
+
+
+@dataclass(frozen=True)
+class CaughtUp:
+    """Commit a block the others decided (its certificate and the block were verified)."""
+
+    block: bytes
+    certificate: Certificate
+    time_ms: int
 
 
 @dataclass(frozen=True)
@@ -132,7 +200,8 @@ class Dropped:
     detail: str
 
 
-Effect = Union[Propose, CastVote, ScheduleTimeout, Decide, FoundEvidence, Dropped]
+Effect = Union[Propose, CastVote, ScheduleTimeout, VerifyBlock, Decide, VerifyDecidedBlock, CaughtUp, FoundEvidence,
+               Dropped]
 
 
 class Transition(NamedTuple):
@@ -166,6 +235,8 @@ class ConsensusState:
     valid_record: ProposalRecord | None = None
     decided: bool = False
     proposals: Mapping[int, tuple[ProposalRecord, ...]] = field(default_factory=dict)
+    awaiting: tuple[Proposal, ...] = ()
+    """Proposals seen whose block waits for the Application's verdict (asked once per block)."""
     votes: VoteKeeper = field(default_factory=VoteKeeper)
     fired: frozenset[tuple[int, int]] = frozenset()
     """(line, round) of the "for the first time" rules (L34, L36, L47) that already fired."""
@@ -179,6 +250,11 @@ class ConsensusState:
 
     def record(self, round_: int, block_id: bytes) -> ProposalRecord | None:
         return next((rec for rec in self.proposals.get(round_, ()) if rec.proposal.block_id == block_id), None)
+
+    def judged(self, block_id: bytes) -> ProposalRecord | None:
+        """A proposal of any round carrying ``block_id`` whose verdict is known (a re-proposed validValue)."""
+        return next((rec for records in self.proposals.values() for rec in records
+                     if rec.proposal.block_id == block_id), None)
 
 
 def new_height(params: ConsensusParams, our_key: bytes | None, height: int,
@@ -198,17 +274,25 @@ def step(state: ConsensusState, input_: Input) -> Transition:
         return new_height(state.params, state.our_key, input_.height, input_.validators, input_.wait_for_work)
     effects: list[Effect] = []
     if isinstance(input_, WorkReady):
-        if (input_.height, state.step) != (state.height, Step.IDLE):
-            return Transition(state, [])  # stale: the height already started, or is over
+        if (input_.height, state.step) != (state.height, Step.IDLE) or state.decided:
+            return Transition(state, [])  # stale: the height already started, or is over (caught up while idle)
         # The work (a transaction) reached us up to one gossip delay before it reached the round's proposer:
         # give the proposer that long again before prevoting nil (L21, L57).
         state = _start_round(state, 0, effects, state.params.timeout_propose_ms)
+    elif isinstance(input_, (DecidedBlockSeen, DecidedBlockVerified)):
+        return Transition(_catch_up(state, input_, effects), effects)  # nothing to join: the height is over
+    elif isinstance(input_, ProposalSeen):
+        state = _see_proposal(state, input_.proposal, effects)
+    elif isinstance(input_, BlockVerified):
+        state = _judge(state, input_, effects)
     elif isinstance(input_, ProposalReceived):
         state = _add_proposal(state, input_, effects)
     elif isinstance(input_, VoteReceived):
         state = _add_vote(state, input_.vote, effects)
     else:
-        if state.step is Step.IDLE and input_.height == state.height:
+        if (input_.height, input_.round) != (state.height, state.round) or state.decided:
+            return Transition(state, [])  # stale: dropped by (height, round), like CometBFT; an idle height stays so
+        if state.step is Step.IDLE:
             state = _start_round(state, 0, effects)  # only a started height has timeouts (WAL replay)
         state = _on_timeout(state, input_, effects)
     if any(isinstance(effect, Dropped) for effect in effects):
@@ -237,6 +321,55 @@ def _check_place(state: ConsensusState, kind: str, height: int, round_: int, eff
         _drop(state, effects, "height_decided", f"height {state.height} is already decided")
         return False
     return True
+
+
+def _see_proposal(state: ConsensusState, proposal: Proposal, effects: list[Effect]) -> ConsensusState:
+    """Ask for the verdict on a new block (once per block); a block already judged (validValue re-proposed in a
+    later round) keeps its verdict."""
+    if not _check_place(state, "proposal", proposal.height, proposal.round, effects):
+        return state
+    if proposal.proposer != state.proposer(proposal.round):
+        return _drop(state, effects, "not_proposer",
+                     f"proposal signer {proposal.proposer.hex()} is not the proposer of round {proposal.round}")
+    if any(p.round == proposal.round and p.block_id == proposal.block_id for p in state.awaiting):
+        return _drop(state, effects, "duplicate", f"proposal of round {proposal.round} already waits for its verdict")
+    judged = state.judged(proposal.block_id)
+    if judged is not None:
+        return _add_proposal(state, ProposalReceived(proposal, judged.valid, judged.time_ms), effects)
+    waiting = sum(p.round == proposal.round for p in state.awaiting) + len(state.proposals.get(proposal.round, ()))
+    if waiting >= MAX_PROPOSALS_PER_ROUND:
+        return _drop(state, effects, "proposal_flood", f"round {proposal.round} already has {waiting} proposals")
+    if not any(p.block_id == proposal.block_id for p in state.awaiting):
+        effects.append(VerifyBlock(proposal))
+    return replace(state, awaiting=state.awaiting + (proposal,))
+
+
+def _judge(state: ConsensusState, verdict: BlockVerified, effects: list[Effect]) -> ConsensusState:
+    """The verdict on a block: every proposal waiting for it enters the log (L22, L28 read valid(v))."""
+    waiting = [p for p in state.awaiting if p.block_id == verdict.block_id]
+    if not waiting:
+        return _drop(state, effects, "not_awaited", f"no proposal of height {state.height} waits for block "
+                                                    f"{verdict.block_id.hex()}")
+    state = replace(state, awaiting=tuple(p for p in state.awaiting if p.block_id != verdict.block_id))
+    for proposal in waiting:
+        state = _add_proposal(state, ProposalReceived(proposal, verdict.valid, verdict.time_ms), effects)
+    return state
+
+
+def _catch_up(state: ConsensusState, input_: DecidedBlockSeen | DecidedBlockVerified,
+              effects: list[Effect]) -> ConsensusState:
+    """A block the others decided: have it verified, then commit it (L49 decided elsewhere; we missed the votes)."""
+    height = input_.certificate.height
+    if height != state.height:
+        return _drop(state, effects, "wrong_height", f"decided block is for height {height}, this node is at "
+                                                     f"{state.height}")
+    if state.decided:
+        return _drop(state, effects, "height_decided", f"height {state.height} is already decided")
+    if isinstance(input_, DecidedBlockSeen):
+        effects.append(VerifyDecidedBlock(input_.block, input_.certificate))
+        return state
+    effects.append(CaughtUp(input_.block, input_.certificate, input_.time_ms))
+    return replace(state, decided=True)
 
 
 def _add_proposal(state: ConsensusState, received: ProposalReceived, effects: list[Effect]) -> ConsensusState:
@@ -275,8 +408,7 @@ def _add_vote(state: ConsensusState, vote: Vote, effects: list[Effect]) -> Conse
 
 
 def _on_timeout(state: ConsensusState, timeout: TimeoutElapsed, effects: list[Effect]) -> ConsensusState:
-    if (timeout.height, timeout.round) != (state.height, state.round) or state.decided:
-        return state  # stale timeout: dropped by (height, round), like CometBFT
+    """A timeout of the round in progress (``step`` dropped stale ones)."""
     if timeout.step is Step.PROPOSE and state.step is Step.PROPOSE:  # L57-L60
         return _vote(state, VoteType.PREVOTE, None, Step.PREVOTE, effects)
     if timeout.step is Step.PREVOTE and state.step is Step.PREVOTE:  # L61-L64
@@ -329,7 +461,7 @@ def _try_decide(state: ConsensusState, effects: list[Effect]) -> ConsensusState 
             if record.valid and _quorum_for(state, round_, VoteType.PRECOMMIT, block_id):
                 precommits = state.votes.tally(round_, VoteType.PRECOMMIT).votes_for(block_id)
                 certificate = Certificate.from_precommits(state.height, round_, block_id, precommits)
-                effects.append(Decide(record.proposal, certificate))
+                effects.append(Decide(record.proposal, certificate, record.time_ms))
                 return replace(state, decided=True)
     return None
 

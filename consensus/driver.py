@@ -2,54 +2,40 @@
 
 Peer messages (delivered by the Transport after :func:`decode_message`), timers
 that fired, and the wake-up of an idle height when the mempool admits a
-transaction enter through ``inbox``; the task hands each to the :class:`Node` and
+transaction enter through ``inbox``. The task hands each, one at a time, to
+:meth:`Node.handle` (write-ahead log, the core's ``step``, its effects) and
 performs what comes out: broadcasts through the Transport, timers as child tasks
-that post back into the inbox. Timer lengths are trio time, so
-tests can run on ``trio.testing.MockClock``. The Application is called inline:
-it is synchronous and the consensus task must wait for it anyway.
+that post back into the inbox. Nothing polls: every wait is on the channel or a
+timer. Timer lengths are trio time, so tests can run on
+``trio.testing.MockClock``. The Application is called inline: it is synchronous
+and the consensus task must wait for it anyway (moving execution and fsyncs off
+this loop needs reads from a consistent snapshot first: issue 14, item 4).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Union
-
 import structlog
 import trio
 
-from consensus.encoding import Message
 from consensus.interfaces import Transport
-from consensus.node import Broadcast, Node, Outgoing, StartTimer, TimerEvent
+from consensus.node import Broadcast, Node, NodeInput, Outgoing, StartTimer, WorkAvailable
 
 log = structlog.get_logger(__name__)
 
 INBOX_SIZE = 1024
 
 
-@dataclass(frozen=True)
-class TimerFired:
-    event: TimerEvent
-
-
-@dataclass(frozen=True)
-class TxsAvailable:
-    """The mempool admitted transactions while the height was idle."""
-
-
-InboxItem = Union[Message, TimerFired, TxsAvailable]
-
-
 class Driver:
     def __init__(self, node: Node, transport: Transport, inbox_size: int = INBOX_SIZE) -> None:
         self.node = node
         self.transport = transport
-        self._send, self._receive = trio.open_memory_channel[InboxItem](inbox_size)
+        self._send, self._receive = trio.open_memory_channel[NodeInput](inbox_size)
         self._token: trio.lowlevel.TrioToken | None = None
         self._wake = trio.Event()
         self._wake_sent = False
 
     @property
-    def inbox(self) -> trio.MemorySendChannel[InboxItem]:
+    def inbox(self) -> trio.MemorySendChannel[NodeInput]:
         """Where the Transport delivers checked peer messages (``await inbox.send(message)``)."""
         return self._send
 
@@ -63,13 +49,7 @@ class Driver:
                 nursery.start_soon(self._forward_wakes)
                 task_status.started()
                 async for item in self._receive:
-                    if isinstance(item, TimerFired):
-                        outgoing = self.node.on_timer(item.event)
-                    elif isinstance(item, TxsAvailable):
-                        outgoing = self.node.on_work()
-                    else:
-                        outgoing = self.node.on_message(item)
-                    await self._perform(outgoing, nursery)
+                    await self._perform(self.node.handle(item), nursery)
         finally:
             self.node.mempool.on_added = None
 
@@ -86,7 +66,7 @@ class Driver:
     async def _forward_wakes(self) -> None:
         while True:
             await self._wake.wait()
-            await self._send.send(TxsAvailable())
+            await self._send.send(WorkAvailable())
             self._wake = trio.Event()
             self._wake_sent = False
 
@@ -99,4 +79,4 @@ class Driver:
 
     async def _timer(self, action: StartTimer) -> None:
         await trio.sleep(action.delay_ms / 1000)
-        await self._send.send(TimerFired(action.event))
+        await self._send.send(action.event)

@@ -1,29 +1,31 @@
-"""The host of the pure core: performs its effects and feeds it inputs, with no I/O of its own.
+"""The host of the pure core: an effect interpreter that takes one input at a time.
 
 One :class:`Node` per validator (or follower). It is synchronous and knows no
-clock or network: its methods take an input (a message from a peer, a timer that
-fired) and return :class:`Outgoing` actions (broadcast a message, start a timer)
-for its driver to perform, the trio :mod:`consensus.driver` in the daemon or the
-virtual-time :mod:`consensus.simulation` in tests.
+clock or network: :meth:`Node.handle` takes one item (a peer's message, a timer
+that fired, the news that the mempool has work) and returns :class:`Outgoing`
+actions (broadcast a message, start a timer) for its driver to perform, the trio
+:mod:`consensus.driver` in the daemon or the virtual-time :mod:`consensus.simulation`
+in tests. Like CometBFT's consensus state and Malachite's host:
 
-Order of duties, as in CometBFT's consensus state and Malachite's host:
-* every input of the height in progress goes to the write-ahead log before it is handled;
-* our own proposals and votes are signed by the :class:`Signer` (durable before
-  released), logged, broadcast, then handled like any peer's message;
-* a decision is committed by the Application with its certificate; the next height
-  starts ``timeout_commit_ms`` later, with the validator set the Application gives
-  for it and CometBFT's proposer priorities carried over;
+* every input is handled to the end before the next: written to the write-ahead log,
+  then given to the core's ``step``, then the core's effects are performed; an effect
+  whose result is a new input (our own signed vote, the verdict on a block) queues it,
+  and the queue is drained before :meth:`Node.handle` returns;
+* the effects, each in one place: sign a vote or a proposal (:class:`Signer`, durable
+  before released; the message is logged durably before it is broadcast), verify a
+  proposed block or a catch-up block with its certificate (the Application), commit a
+  decision (the Application, one synced batch), schedule a timeout, gossip evidence;
+* the host makes none of the core's checks (heights, rounds, proposers, duplicates,
+  decided heights: the core drops what does not fit); it only routes a message of
+  another height: buffered if ahead, answered with the decided blocks its sender
+  misses if behind;
 * a height with nothing to do waits IDLE (no timers, no messages): it starts when the
-  mempool admits a transaction (:meth:`Node.on_work`), evidence arrives, another
-  validator's message of the height arrives, or the heartbeat is due
-  (``heartbeat_ms`` of consensus time after the last decision), so time-driven
-  ledger rules still advance on an idle chain;
-* messages of the next few heights are buffered; a vote of a past height means its
-  sender fell behind, so we send it the decided blocks it misses;
+  mempool has work (:class:`WorkAvailable`), evidence arrives, another validator's message of
+  the height arrives, or the heartbeat is due (``heartbeat_ms`` of consensus time after
+  the last decision), so time-driven ledger rules still advance on an idle chain;
 * our own messages of the round in progress are gossiped again every
-  ``regossip_interval_ms`` while the height is under way (lost messages must not stall
-  a round; older rounds' messages cannot move anyone, and resending them all made the
-  traffic grow with every round); an idle or decided height sets no timer at all.
+  ``regossip_interval_ms`` while the height is under way; an idle or decided height sets
+  no timer at all.
 
 Signatures of incoming messages are *not* checked here: the transport delivers only
 messages that passed :func:`decode_message` (checked once, before relay).
@@ -32,7 +34,7 @@ messages that passed :func:`decode_message` (checked once, before relay).
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Union
 
 import structlog
@@ -49,7 +51,7 @@ from consensus.messages import Evidence, Proposal, Vote, VoteType, block_id_of
 from consensus.params import ConsensusParams, Step
 from consensus.signer import Signer
 from consensus.validators import ValidatorSet
-from consensus.wal import Wal, WalMessage, WalTimeout, WalWork
+from consensus.wal import Wal, WalEntry, WalMessage, WalTimeout, WalWork
 
 log = structlog.get_logger(__name__)
 
@@ -78,6 +80,15 @@ class RegossipTick:
 
 
 TimerEvent = Union[core.TimeoutElapsed, CommitElapsed, HeartbeatDue, RegossipTick]
+
+
+@dataclass(frozen=True)
+class WorkAvailable:
+    """The mempool admitted transactions (while the height was idle)."""
+
+
+NodeInput = Union[Message, TimerEvent, WorkAvailable]
+"""What a driver hands to :meth:`Node.handle`."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +125,9 @@ class CommittedBlock:
     state_hash: bytes
 
 
+_TIMERS = (core.TimeoutElapsed, CommitElapsed, HeartbeatDue, RegossipTick)
+
+
 class Node:
     def __init__(self, config: NodeConfig, app: Application, clock: Clock, wal: Wal, mempool: Mempool,
                  evidence_pool: EvidencePool, signer: Signer | None = None) -> None:
@@ -132,11 +146,11 @@ class Node:
         self._tip_time_ms = 0
         self._decided_time_ms: int | None = None
         """Certified time of the last decision (None before block 1): the heartbeat counts from it."""
-        self._known_valid: dict[bytes, int] = {}
         self._own_proposals: dict[tuple[int, int], Proposal] = {}
         self._future: list[Message] = []
         self._served: set[int] = set()
-        self._inputs: deque[core.Input] = deque()
+        self._inputs: deque[tuple[core.Input, WalEntry | None]] = deque()
+        self._stepping = False
         self._out: list[Outgoing] = []
         self._replaying = False
         self._regossip_due = False
@@ -146,13 +160,12 @@ class Node:
 
     @property
     def height(self) -> int:
-        assert self.state is not None, "start() first"
-        return self.state.height
+        return self._state.height
 
     @property
     def waiting_for_work(self) -> bool:
-        """The height in progress is IDLE: a transaction or evidence would start it."""
-        return self.state is not None and self.state.step is Step.IDLE
+        """The height in progress is IDLE (and not caught up meanwhile): a transaction or evidence would start it."""
+        return self.state is not None and self.state.step is Step.IDLE and not self.state.decided
 
     def start(self) -> list[Outgoing]:
         """Resume after the last committed block: refuse an unsafe signer, rebuild the proposer schedule,
@@ -180,52 +193,52 @@ class Node:
         self._enter_height(height)
         for item in replayed:  # already in the log: not logged again
             if isinstance(item, WalTimeout):
-                self._handle_timer(core.TimeoutElapsed(item.height, item.round, item.step), log=False)
+                self._input(core.TimeoutElapsed(item.height, item.round, item.step))
             elif isinstance(item, WalWork):
-                self._feed(core.WorkReady(item.height))
+                self._input(core.WorkReady(item.height))
             else:
-                self._handle_message(item, log=False)
+                self._on_message(item, logged=True)
         self._replaying = False
         log.info("consensus_started", height=height, replayed=len(entries), validator=bool(self.signer))
         return self._flush()
 
-    def on_message(self, message: Message) -> list[Outgoing]:
-        """A message from a peer that passed :func:`decode_message`."""
-        self._handle_message(message)
+    def handle(self, item: NodeInput) -> list[Outgoing]:
+        """One item from the driver (a checked peer message, a timer, work), handled to the end."""
+        if isinstance(item, _TIMERS):
+            self._on_timer(item)
+        elif isinstance(item, WorkAvailable):
+            if len(self.mempool):
+                self._start_work()
+        else:
+            self._on_message(item)
         return self._flush()
 
-    def on_timer(self, event: TimerEvent) -> list[Outgoing]:
-        self._handle_timer(event)
-        return self._flush()
+    # --- routing what comes in ------------------------------------------------------------------
 
-    def on_work(self) -> list[Outgoing]:
-        """The mempool admitted transactions: an idle height starts at once."""
-        if self.waiting_for_work and len(self.mempool):
-            self._start_work()
-        return self._flush()
-
-    # --- inputs ---------------------------------------------------------------------------------
-
-    def _handle_message(self, message: Message, log: bool = True) -> None:
+    def _on_message(self, message: Message, logged: bool = False) -> None:
         if isinstance(message, Evidence):
             self._add_evidence(message, gossip=False)
-        elif isinstance(message, DecidedBlock):
-            self._on_decided_block(message)
-        else:
-            self._on_round_message(message, log)
-
-    def _handle_timer(self, event: TimerEvent, log: bool = True) -> None:
+            return
         state = self._state
+        height = message.certificate.height if isinstance(message, DecidedBlock) else message.height
+        if height > state.height:
+            self._buffer(message)
+        elif isinstance(message, DecidedBlock):
+            if height == state.height:  # not logged: a decided height leaves the log with its commit
+                self._input(core.DecidedBlockSeen(message.block, message.certificate))
+        elif height < state.height:
+            self._serve_catch_up(height)
+        else:
+            entry = None if logged else WalMessage(encode_message(message))
+            self._input(core.VoteReceived(message) if isinstance(message, Vote) else core.ProposalSeen(message), entry)
+
+    def _on_timer(self, event: TimerEvent) -> None:
         if isinstance(event, core.TimeoutElapsed):
-            if (event.height, event.round) == (state.height, state.round) and not state.decided:
-                if log:
-                    self.wal.append(WalTimeout(event.height, event.round, event.step), durable=False)
-                self._feed(event)
+            self._input(event, WalTimeout(event.height, event.round, event.step))
         elif isinstance(event, CommitElapsed):
-            if event.height == state.height + 1 and state.decided:
-                self._start_height(event.height)
+            self._start_height(event.height)
         elif isinstance(event, HeartbeatDue):
-            if event.height == state.height and state.step is Step.IDLE:
+            if event.height == self._state.height and self.waiting_for_work:
                 delay = self._heartbeat_delay_ms()
                 if delay:  # the wall clock lags the timer: wait the rest
                     self._out.append(StartTimer(event, delay))
@@ -235,74 +248,21 @@ class Node:
             self._regossip_due = False
             self._regossip()
 
-    @property
-    def _state(self) -> core.ConsensusState:
-        assert self.state is not None, "start() first"
-        return self.state
-
-    def _on_round_message(self, message: Proposal | Vote, log: bool = True) -> None:
-        state = self._state
-        if message.height < state.height:
-            self._serve_catch_up(message.height)
-        elif message.height > state.height:
-            self._buffer(message)
-        elif not state.decided:
-            if log:
-                self.wal.append(WalMessage(encode_message(message)), durable=False)
-            if isinstance(message, Vote):
-                self._feed(core.VoteReceived(message))
-            else:
-                self._receive_proposal(message)
-
-    def _receive_proposal(self, proposal: Proposal) -> None:
-        state = self._state
-        worth_checking = (proposal.proposer == state.proposer(proposal.round)
-                          and state.record(proposal.round, proposal.block_id) is None)
-        valid, time_ms = False, 0
-        if worth_checking:
-            valid, time_ms = self._verify_block(proposal.height, proposal.round, proposal.block)
-        self._feed(core.ProposalReceived(proposal, valid, time_ms))
-
-    def _verify_block(self, height: int, round_: int, block: bytes) -> tuple[bool, int]:
-        block_id = block_id_of(block)
-        if block_id in self._known_valid:
-            return True, self._known_valid[block_id]
-        context = BlockContext(height, round_, self._state.proposer(round_))
-        try:
-            time_ms = self.app.verify_block(context, block)
-        except Rejected as exc:
-            log.warning("invalid_block", height=height, round=round_, code=exc.code, detail=exc.detail)
-            return False, 0
-        self._known_valid[block_id] = time_ms
-        return True, time_ms
-
     def _buffer(self, message: Message) -> None:
         height = message.certificate.height if isinstance(message, DecidedBlock) else message.height
         if height <= self._state.height + self.config.future_heights and len(self._future) < self.config.max_buffered:
             self._future.append(message)
 
-    def _on_decided_block(self, decided: DecidedBlock) -> None:
-        state = self._state
-        certificate = decided.certificate
-        if certificate.height > state.height:
-            self._buffer(decided)
+    def _serve_catch_up(self, height: int) -> None:
+        """A vote or proposal of a past height: its sender is behind; send the blocks it misses (rate-limited)."""
+        if height in self._served:
             return
-        if certificate.height < state.height or state.decided:
-            return
-        try:
-            verify_certificate(certificate, state.validators, self.config.chain_id, height=state.height,
-                               block_id=block_id_of(decided.block))
-        except Rejected as exc:
-            log.warning("bad_decided_block", height=certificate.height, code=exc.code, detail=exc.detail)
-            return
-        valid, _ = self._verify_block(state.height, certificate.round, decided.block)
-        if not valid:
-            log.error("certified_block_invalid", height=state.height,
-                      detail="more than 2/3 of the stake certified a block this node finds invalid")
-            return
-        log.info("caught_up", height=state.height, round=certificate.round)
-        self.state = replace(state, decided=True)
-        self._commit(decided.block, certificate)
+        self._served.add(height)
+        last = min(height + self.config.catch_up_blocks, self._state.height)
+        for past in range(height, last):
+            found = self.app.decided_block(past)
+            if found is not None:
+                self._out.append(Broadcast(DecidedBlock(*found)))
 
     def _add_evidence(self, evidence: Evidence, gossip: bool) -> None:
         height = self._state.height
@@ -323,46 +283,63 @@ class Node:
             if self.waiting_for_work:
                 self._start_work()
 
-    def _serve_catch_up(self, height: int) -> None:
-        """A vote or proposal of a past height: its sender is behind; send the blocks it misses (rate-limited)."""
-        if height in self._served:
+    # --- one input at a time: log, step, effects ------------------------------------------------
+
+    @property
+    def _state(self) -> core.ConsensusState:
+        assert self.state is not None, "start() first"
+        return self.state
+
+    def _input(self, input_: core.Input, entry: WalEntry | None = None) -> None:
+        """Queue an input (with what to log first, if anything); drain the queue unless already draining.
+
+        Inputs that effects produce (our own signed messages, verdicts) join the same queue,
+        so each input's effects are all performed before the next input is stepped.
+        """
+        self._inputs.append((input_, entry))
+        if self._stepping:
             return
-        self._served.add(height)
-        last = min(height + self.config.catch_up_blocks, self._state.height)
-        for past in range(height, last):
-            found = self.app.decided_block(past)
-            if found is not None:
-                self._out.append(Broadcast(DecidedBlock(*found)))
-
-    # --- the core and its effects ---------------------------------------------------------------
-
-    def _feed(self, input_: core.Input) -> None:
-        """Queue an input; handle the queue unless already handling it (our own messages re-enter here)."""
-        self._inputs.append(input_)
-        if len(self._inputs) == 1:
+        self._stepping = True
+        try:
             while self._inputs:
-                self._process(core.step(self._state, self._inputs[0]))
-                self._inputs.popleft()
+                input_, entry = self._inputs.popleft()
+                if entry is not None:
+                    self.wal.append(entry, durable=False)
+                self._apply(core.step(self._state, input_))
+        finally:
+            self._stepping = False
 
-    def _process(self, transition: core.Transition) -> None:
+    def _apply(self, transition: core.Transition) -> None:
         before, self.state = self.state, transition.state
         if transition.state.step is not Step.IDLE and (
                 before is None or before.height != transition.state.height or before.step is Step.IDLE):
             log.debug("height_started", height=transition.state.height, round=transition.state.round)
         for effect in transition.effects:
-            if isinstance(effect, core.CastVote):
-                self._cast_vote(effect)
-            elif isinstance(effect, core.Propose):
-                self._propose(effect)
-            elif isinstance(effect, core.ScheduleTimeout):
-                event = core.TimeoutElapsed(effect.height, effect.round, effect.step)
-                self._out.append(StartTimer(event, effect.delay_ms))
-            elif isinstance(effect, core.Decide):
-                self._commit(effect.proposal.block, effect.certificate)
-            elif isinstance(effect, core.FoundEvidence):
-                self._add_evidence(effect.evidence, gossip=True)
-            else:
-                log.debug("input_dropped", code=effect.code, detail=effect.detail)
+            self._perform(effect)
+
+    def _perform(self, effect: core.Effect) -> None:
+        if isinstance(effect, core.CastVote):
+            self._cast_vote(effect)
+        elif isinstance(effect, core.Propose):
+            self._propose(effect)
+        elif isinstance(effect, core.ScheduleTimeout):
+            self._out.append(StartTimer(core.TimeoutElapsed(effect.height, effect.round, effect.step),
+                                        effect.delay_ms))
+        elif isinstance(effect, core.VerifyBlock):
+            self._verify_block(effect.proposal)
+        elif isinstance(effect, core.VerifyDecidedBlock):
+            self._verify_decided_block(effect.block, effect.certificate)
+        elif isinstance(effect, core.Decide):
+            self._commit(effect.proposal.block, effect.certificate, effect.time_ms)
+        elif isinstance(effect, core.CaughtUp):
+            log.info("caught_up", height=effect.certificate.height, round=effect.certificate.round)
+            self._commit(effect.block, effect.certificate, effect.time_ms)
+        elif isinstance(effect, core.FoundEvidence):
+            self._add_evidence(effect.evidence, gossip=True)
+        else:
+            log.debug("input_dropped", code=effect.code, detail=effect.detail)
+
+    # --- the effects ----------------------------------------------------------------------------
 
     def _propose(self, effect: core.Propose) -> None:
         if self.signer is None:
@@ -374,9 +351,7 @@ class Node:
                 context = BlockContext(effect.height, effect.round, self.signer.public_key)
                 evidence = self.evidence_pool.pending(effect.height)
                 txs = self.mempool.select(self.config.params.max_block_txs, self._tx_bytes_budget(evidence))
-                built = self.app.build_block(context, self._last_certificate, txs, evidence)
-                block = built.block
-                self._known_valid[block_id_of(block)] = built.time_ms
+                block = self.app.build_block(context, self._last_certificate, txs, evidence).block
             try:
                 proposal = self.signer.sign_proposal(effect.height, effect.round, effect.pol_round, block)
             except SignerRefused as exc:
@@ -405,23 +380,49 @@ class Node:
         self._send_own(vote)
 
     def _send_own(self, message: Proposal | Vote) -> None:
-        """Log (durably), broadcast, then handle our own message like a peer's."""
+        """Log (durably), broadcast, then take our own message as an input like a peer's."""
         self.wal.append(WalMessage(encode_message(message)), durable=True)
         kind = message.type.name.lower() if isinstance(message, Vote) else "proposal"
         log.debug("own_message", kind=kind, height=message.height, round=message.round)
         self._out.append(Broadcast(message))
-        if isinstance(message, Vote):
-            self._feed(core.VoteReceived(message))
-        else:
-            self._receive_proposal(message)
+        self._input(core.VoteReceived(message) if isinstance(message, Vote) else core.ProposalSeen(message))
 
-    def _commit(self, block: bytes, certificate: Certificate) -> None:
+    def _verify_block(self, proposal: Proposal) -> None:
+        """valid(v): the Application executes the block (a block this node built is known to it)."""
+        try:
+            time_ms = self.app.verify_block(BlockContext(proposal.height, proposal.round, proposal.proposer),
+                                            proposal.block)
+        except Rejected as exc:
+            log.warning("invalid_block", height=proposal.height, round=proposal.round, code=exc.code,
+                        detail=exc.detail)
+            self._input(core.BlockVerified(proposal.block_id, False))
+            return
+        self._input(core.BlockVerified(proposal.block_id, True, time_ms))
+
+    def _verify_decided_block(self, block: bytes, certificate: Certificate) -> None:
+        state = self._state
+        try:
+            verify_certificate(certificate, state.validators, self.config.chain_id, height=state.height,
+                               block_id=block_id_of(block))
+        except Rejected as exc:
+            log.warning("bad_decided_block", height=certificate.height, code=exc.code, detail=exc.detail)
+            return
+        try:
+            time_ms = self.app.verify_block(BlockContext(state.height, certificate.round,
+                                                         state.proposer(certificate.round)), block)
+        except Rejected as exc:
+            log.error("certified_block_invalid", height=state.height, code=exc.code,
+                      detail=f"more than 2/3 of the stake certified a block this node finds invalid: {exc.detail}")
+            return
+        self._input(core.DecidedBlockVerified(block, certificate, time_ms))
+
+    def _commit(self, block: bytes, certificate: Certificate, time_ms: int) -> None:
         height = certificate.height
         log.debug("decided", height=height, round=certificate.round)
         result = self.app.commit_block(block, certificate)
         self._last_certificate = certificate
-        self._tip_time_ms = self._known_valid[certificate.block_id]
-        self._decided_time_ms = block_time_ms(certificate, self._state.validators, self._tip_time_ms)
+        self._tip_time_ms = time_ms
+        self._decided_time_ms = block_time_ms(certificate, self._state.validators, time_ms)
         self.mempool.update(result.txids)
         self.evidence_pool.mark_committed(result.evidence, height)
         self.evidence_pool.prune(height)
@@ -430,28 +431,24 @@ class Node:
                  evidence=len(result.evidence), state_hash=result.state_hash.hex())
         self._out.append(StartTimer(CommitElapsed(height + 1), self.config.params.timeout_commit_ms))
 
+    # --- heights --------------------------------------------------------------------------------
+
     def _start_height(self, height: int) -> None:
-        assert self._validators is not None
+        assert self._validators is not None and height == self._state.height + 1, "one CommitElapsed per decision"
         self._validators = self._validators.next_height(self.app.validator_powers(height))
         self.wal.start_height(height)
-        self._known_valid = {}
         self._own_proposals = {}
         self._enter_height(height)
         buffered, self._future = self._future, []
         for message in buffered:
-            if isinstance(message, DecidedBlock):
-                self._on_decided_block(message)
-            elif isinstance(message, Evidence):
-                self._add_evidence(message, gossip=False)
-            else:
-                self._on_round_message(message)
+            self._on_message(message)
 
     def _enter_height(self, height: int) -> None:
         """New height: start round 0 at once if there is work already (every node has it: no longer
         timeout) or the heartbeat is due, else wait IDLE."""
         assert self._validators is not None
         busy = bool(len(self.mempool) or self.evidence_pool.pending(height) or self._heartbeat_delay_ms() == 0)
-        self._process(core.new_height(self.config.params, self.our_key, height, self._validators, not busy))
+        self._apply(core.new_height(self.config.params, self.our_key, height, self._validators, not busy))
         if not busy:
             self._out.append(StartTimer(HeartbeatDue(height), self._heartbeat_delay_ms()))
 
@@ -462,10 +459,9 @@ class Node:
         return max(0, self._decided_time_ms + self.config.params.heartbeat_ms - self.clock.now_ms())
 
     def _start_work(self) -> None:
-        """Start the idle height: log why first, so a replay after a crash starts it too."""
+        """Start the idle height (the core ignores it otherwise), logged so that a replay starts it too."""
         height = self._state.height
-        self.wal.append(WalWork(height), durable=False)
-        self._feed(core.WorkReady(height))
+        self._input(core.WorkReady(height), WalWork(height))
 
     def _regossip(self) -> None:
         state = self._state

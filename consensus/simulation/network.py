@@ -28,7 +28,7 @@ from consensus.errors import ConsensusError, TxRejected
 from consensus.evidence import EvidencePool
 from consensus.mempool import Mempool
 from consensus.messages import block_id_of
-from consensus.node import Broadcast, Node, NodeConfig, Outgoing, StartTimer, TimerEvent
+from consensus.node import Broadcast, Node, NodeConfig, Outgoing, StartTimer, TimerEvent, WorkAvailable
 from consensus.signer import MemoryLastSignStore, Signer
 from consensus.simulation.app import SimApplication, pay_tx, stake_tx
 from consensus.simulation.byzantine import Behaviour, distort
@@ -213,12 +213,12 @@ class Simulation:
     def _on_deliver(self, target: int, message: Message) -> None:
         sim_node = self.nodes[target]
         if sim_node.node is not None:
-            self._perform(sim_node, sim_node.node.on_message(message))
+            self._perform(sim_node, sim_node.node.handle(message))
 
     def _on_timer(self, target: int, epoch: int, event: TimerEvent) -> None:
         sim_node = self.nodes[target]
         if sim_node.node is not None and sim_node.epoch == epoch:
-            self._perform(sim_node, sim_node.node.on_timer(event))
+            self._perform(sim_node, sim_node.node.handle(event))
 
     def _on_crash(self, index: int) -> None:
         self.nodes[index].node = None
@@ -253,7 +253,7 @@ class Simulation:
                     sim_node.node.mempool.add(tx)
                 except TxRejected:
                     continue
-                self._perform(sim_node, sim_node.node.on_work())
+                self._perform(sim_node, sim_node.node.handle(WorkAvailable()))
 
     # --- checks ---------------------------------------------------------------------------------
 

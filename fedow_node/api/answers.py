@@ -49,16 +49,26 @@ def fatal_fault(error: BaseException) -> Exception | None:
 
 
 def find_fault(error: BaseException, kinds: tuple[type[E], ...]) -> E | None:
-    """The first exception of ``kinds`` in ``error``, its exception groups and its cause or context."""
-    if isinstance(error, kinds):
-        return error
-    if isinstance(error, BaseExceptionGroup):
-        for inner in error.exceptions:
-            found = find_fault(inner, kinds)
-            if found is not None:
-                return found
-    cause = error.__cause__ or error.__context__
-    return None if cause is None else find_fault(cause, kinds)
+    """The first exception of ``kinds`` in ``error``, its exception groups and its cause or context.
+
+    Each exception is looked at once: a context chain can loop (an exception raised while handling
+    one that is already in its own context), which recursed without end.
+    """
+    seen: set[int] = set()
+    todo: list[BaseException] = [error]
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, kinds):
+            return current
+        cause = current.__cause__ or current.__context__
+        if cause is not None:
+            todo.append(cause)
+        if isinstance(current, BaseExceptionGroup):
+            todo.extend(reversed(current.exceptions))  # the group's members first, in order, then its cause
+    return None
 
 log = structlog.get_logger(__name__)
 

@@ -113,6 +113,19 @@ def test_a_certified_block_with_a_bad_transaction_signature_fails(capsys, sample
     assert "transaction 3" in error
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+@pytest.mark.parametrize("kind, code", [("undecodable", "bad_version"), ("oversize", "oversize")])
+def test_a_certified_block_with_a_transaction_that_does_not_decode_fails(capsys, sample, tmp_path, kind: str,
+                                                                          code: str, jobs: str) -> None:
+    """Transactions are decoded ahead of the replay, the chain's max_tx_bytes checked when the block is applied."""
+    data = copy_data(sample, tmp_path / "data")
+    too_big = pack([1, "sale", b"\x00" * sample.genesis.params.max_tx_bytes])
+    bad = pack(["not a version"]) if kind == "undecodable" else too_big
+    recertify_last_block(data, sample, lambda block: replace(block, txs=block.txs[:5] + (bad,) + block.txs[6:]))
+    error = assert_fails(capsys, data, sample.height, code, jobs=jobs)
+    assert "transaction 5" in error and "does not decode" in error
+
+
 def test_an_edited_balance_in_the_stored_state_fails_the_state_digest(capsys, sample, tmp_path) -> None:
     data = copy_data(sample, tmp_path / "data")
     with raw_db(data) as db:

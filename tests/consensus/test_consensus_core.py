@@ -8,18 +8,26 @@ import pytest
 from consensus_testkit import PARAMS, make_keys, make_set, precommit, prevote, proposal
 
 from consensus import Step, VoteType, block_id_of
+from consensus.certificate import Certificate
 from consensus.core import (
+    BlockVerified,
     CastVote,
+    CaughtUp,
     ConsensusState,
     Decide,
+    DecidedBlockSeen,
+    DecidedBlockVerified,
     Dropped,
     Effect,
     FoundEvidence,
     Input,
     Propose,
     ProposalReceived,
+    ProposalSeen,
     ScheduleTimeout,
     TimeoutElapsed,
+    VerifyBlock,
+    VerifyDecidedBlock,
     VoteReceived,
     WorkReady,
     new_height,
@@ -284,4 +292,143 @@ def test_a_logged_timeout_of_an_idle_height_replays_as_started() -> None:
     run_table(idle(), [
         Row("L57 after the implicit start", TimeoutElapsed(H, 0, Step.PROPOSE),
             [ScheduleTimeout(H, 0, Step.PROPOSE, 300), CastVote(VoteType.PREVOTE, H, 0, None, 0)], 0, Step.PREVOTE),
+    ])
+
+
+def test_a_stale_timeout_does_not_start_an_idle_height() -> None:
+    """A timer of the last height may fire while the next one waits for work: it must not start it."""
+    run_table(idle(), [
+        Row("a timeout of the previous height", TimeoutElapsed(H - 1, 3, Step.PRECOMMIT), [], 0, Step.IDLE),
+        Row("a timeout of a round not started", TimeoutElapsed(H, 2, Step.PROPOSE), [], 0, Step.IDLE),
+    ])
+
+
+# --- block verification and catch-up: effects whose answers come back as inputs -----------------
+
+def test_a_proposal_counts_once_the_application_judged_its_block() -> None:
+    p0 = proposal(PROPOSER[0], H, 0, V)
+    state = run_table(start(), [
+        Row("L22 reads valid(v): ask the Application, wait", ProposalSeen(p0), [VerifyBlock(p0)], 0, Step.PROPOSE),
+        Row("the same proposal while it is judged", ProposalSeen(p0),
+            [Dropped("duplicate", "proposal of round 0 already waits for its verdict")], 0, Step.PROPOSE),
+        Row("a verdict nobody asked for", BlockVerified(WID, True, 500),
+            [Dropped("not_awaited", f"no proposal of height 1 waits for block {WID.hex()}")], 0, Step.PROPOSE),
+        Row("valid: L22 prevotes it, stamped after the block's time", BlockVerified(VID, True, 500),
+            [CastVote(VoteType.PREVOTE, H, 0, VID, 501)], 0, Step.PREVOTE),
+        Row("the same proposal once judged", ProposalSeen(p0),
+            [Dropped("duplicate", "proposal of round 0 already received")], 0, Step.PREVOTE),
+    ])
+    assert state.awaiting == () and state.record(0, VID) is not None
+    state = run_table(state, [Row("", pv(k, 0, VID), []) for k in (ME, OTHERS[0])])
+    state = run_table(state, [Row("", pv(OTHERS[1], 0, VID), [CastVote(VoteType.PRECOMMIT, H, 0, VID, 501)])])
+    state = run_table(state, [Row("", pc(k, 0, VID), []) for k in (ME, OTHERS[0])])
+    _, effects = step(state, pc(OTHERS[1], 0, VID))
+    assert [type(e) for e in effects] == [Decide] and effects[0].time_ms == 500, "the verdict's time is the block's"
+
+
+def test_an_invalid_verdict_gets_a_nil_prevote() -> None:
+    p0 = proposal(PROPOSER[0], H, 0, V)
+    run_table(start(), [
+        Row("ask", ProposalSeen(p0), [VerifyBlock(p0)]),
+        Row("L26: invalid", BlockVerified(VID, False), [CastVote(VoteType.PREVOTE, H, 0, None, 0)], 0, Step.PREVOTE),
+    ])
+
+
+@pytest.mark.parametrize("what, input_, code", [
+    ("proposal of another height", ProposalSeen(proposal(PROPOSER[0], 5, 0, V)), "wrong_height"),
+    ("proposal far in the future", ProposalSeen(proposal(PROPOSER[0], H, 5000, V)), "round_too_far"),
+    ("proposal from someone else than the round's proposer", ProposalSeen(proposal(ME, H, 0, V)), "not_proposer"),
+])
+def test_a_proposal_that_does_not_fit_is_refused_before_any_verification(what: str, input_: Input, code: str) -> None:
+    state = start()
+    after, effects = step(state, input_)
+    assert [type(e) for e in effects] == [Dropped] and effects[0].code == code, what
+    assert after == state, what
+
+
+def test_an_idle_height_joins_on_a_proposal_and_asks_for_its_verdict() -> None:
+    p0 = proposal(PROPOSER[0], H, 0, V)
+    run_table(idle(), [
+        Row("join round 0 (L10) and ask", ProposalSeen(p0), [VerifyBlock(p0), ScheduleTimeout(H, 0, Step.PROPOSE, 300)],
+            0, Step.PROPOSE),
+        Row("L22", BlockVerified(VID, True, 500), [CastVote(VoteType.PREVOTE, H, 0, VID, 501)], 0, Step.PREVOTE),
+    ])
+
+
+def test_an_equivocating_proposer_gets_two_blocks_judged_and_no_third() -> None:
+    a, b = proposal(PROPOSER[0], H, 0, V), proposal(PROPOSER[0], H, 0, W)
+    run_table(start(), [
+        Row("first block", ProposalSeen(a), [VerifyBlock(a)]),
+        Row("a second block for the round: judged too (either may be decided)", ProposalSeen(b), [VerifyBlock(b)]),
+        Row("a third: refused before any work", ProposalSeen(proposal(PROPOSER[0], H, 0, b"value-x")),
+            [Dropped("proposal_flood", "round 0 already has 2 proposals")]),
+    ])
+
+
+def test_one_verdict_per_block_for_every_round_that_proposes_it() -> None:
+    """A block waiting for its verdict in one round and proposed again in another is judged once."""
+    p0, p1 = proposal(PROPOSER[0], H, 0, V), proposal(PROPOSER[1], H, 1, V, 0)
+    state = run_table(start(), [
+        Row("ask", ProposalSeen(p0), [VerifyBlock(p0)]),
+        Row("the same block in round 1: already asked", ProposalSeen(p1), []),
+        Row("the verdict serves both; L22 for round 0", BlockVerified(VID, True, 500),
+            [CastVote(VoteType.PREVOTE, H, 0, VID, 501)], 0, Step.PREVOTE),
+    ])
+    assert state.record(1, VID) is not None and state.record(1, VID).valid and state.awaiting == ()
+
+
+def test_a_re_proposed_valid_value_keeps_its_verdict() -> None:
+    """L28: round 1 re-proposes v (proof-of-lock in round 0); the Application is not asked again."""
+    p0 = proposal(PROPOSER[0], H, 0, V)
+    state = run_table(start(), [
+        Row("ask", ProposalSeen(p0), [VerifyBlock(p0)]),
+        Row("", BlockVerified(VID, True, 500), [CastVote(VoteType.PREVOTE, H, 0, VID, 501)]),
+        Row("", pv(ME, 0, VID), []),
+        Row("", pv(OTHERS[0], 0, VID), []),
+        Row("L36: lock", pv(OTHERS[1], 0, VID), [CastVote(VoteType.PRECOMMIT, H, 0, VID, 501)]),
+        Row("", pc(ME, 0, VID), []),
+        Row("", pc(OTHERS[0], 0, None), []),
+        Row("L47", pc(OTHERS[1], 0, None), [ScheduleTimeout(H, 0, Step.PRECOMMIT, 100)]),
+        Row("L65", TimeoutElapsed(H, 0, Step.PRECOMMIT), [ScheduleTimeout(H, 1, Step.PROPOSE, 350)], 1, Step.PROPOSE),
+        Row("L28: the re-proposal enters with the known verdict and is prevoted at once",
+            ProposalSeen(proposal(PROPOSER[1], H, 1, V, 0)), [CastVote(VoteType.PREVOTE, H, 1, VID, 501)],
+            1, Step.PREVOTE),
+    ])
+    assert state.awaiting == ()
+
+
+def certificate_for(height: int, block_id: bytes) -> Certificate:
+    return Certificate.from_precommits(height, 0, block_id, [precommit(k, height, 0, block_id) for k in OTHERS])
+
+
+def test_a_block_the_others_decided_is_verified_then_committed() -> None:
+    cert = certificate_for(H, VID)
+    state = run_table(start(), [
+        Row("a decided block of another height", DecidedBlockSeen(V, certificate_for(H + 1, VID)),
+            [Dropped("wrong_height", "decided block is for height 2, this node is at 1")], 0, Step.PROPOSE),
+        Row("the host is asked to check the certificate and the block", DecidedBlockSeen(V, cert),
+            [VerifyDecidedBlock(V, cert)], 0, Step.PROPOSE),
+        Row("verified: commit it; no round rule runs on it", DecidedBlockVerified(V, cert, 500),
+            [CaughtUp(V, cert, 500)], 0, Step.PROPOSE),
+    ])
+    assert state.decided
+    decided = Dropped("height_decided", "height 1 is already decided")
+    run_table(state, [
+        Row("a second copy", DecidedBlockSeen(V, cert), [decided]),
+        Row("a second verdict cannot commit twice", DecidedBlockVerified(V, cert, 500), [decided]),
+        Row("a late vote", pc(OTHERS[2], 0, VID), [decided]),
+        Row("a late proposal", ProposalSeen(proposal(PROPOSER[0], H, 0, V)), [decided]),
+        Row("a late timeout", TimeoutElapsed(H, 0, Step.PROPOSE), [], 0, Step.PROPOSE),
+    ])
+
+
+def test_an_idle_height_caught_up_stays_silent() -> None:
+    """Caught up while idle: neither work nor the heartbeat may start a round of a decided height."""
+    cert = certificate_for(H, VID)
+    run_table(idle(), [
+        Row("nothing to join: the height is over once verified", DecidedBlockSeen(V, cert),
+            [VerifyDecidedBlock(V, cert)], 0, Step.IDLE),
+        Row("", DecidedBlockVerified(V, cert, 500), [CaughtUp(V, cert, 500)], 0, Step.IDLE),
+        Row("work after the decision: nothing to start", WorkReady(H), [], 0, Step.IDLE),
+        Row("a logged timeout: nothing", TimeoutElapsed(H, 0, Step.PROPOSE), [], 0, Step.IDLE),
     ])

@@ -104,4 +104,3 @@ async def test_an_idle_network_makes_only_heartbeat_blocks_and_a_transaction_sta
     assert all(pay_tx(1, 0) not in SimBlock.decode(blocks[h][0]).txs for h in range(1, height + 1))
     assert pay_tx(1, 0) in SimBlock.decode(blocks[height + 1][0]).txs
     assert started_by_tx < PARAMS.heartbeat_ms / 1000 / 2, started_by_tx
-

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from structlog.testing import capture_logs
 from consensus_testkit import CHAIN, PARAMS, make_keys, precommit, prevote, proposal
 
 from consensus import BlockContext, Certificate, DecidedBlock, Step, UnsafeStart, VoteType, block_id_of
@@ -50,10 +51,10 @@ def test_crash_mid_height_resumes_the_same_state_from_the_wal() -> None:
     bid = block_id_of(block)
     app, wal, store = new_app(), MemoryWal(), MemoryLastSignStore()
     node, _ = boot(app, wal, store, me)
-    out = node.on_message(proposal(KEYS[proposer], 1, 0, block))
+    out = node.handle(proposal(KEYS[proposer], 1, 0, block))
     assert [a.message.block_id for a in out if isinstance(a, Broadcast)] == [bid]  # our prevote
-    node.on_message(prevote(KEYS[others[0]], 1, 0, bid))
-    out = node.on_message(prevote(KEYS[others[1]], 1, 0, bid))
+    node.handle(prevote(KEYS[others[0]], 1, 0, bid))
+    out = node.handle(prevote(KEYS[others[1]], 1, 0, bid))
     assert any(isinstance(a, Broadcast) and a.message.type is VoteType.PRECOMMIT for a in out)
     before = node.state
     assert before is not None and before.locked_block_id == bid and before.step is Step.PRECOMMIT
@@ -61,8 +62,8 @@ def test_crash_mid_height_resumes_the_same_state_from_the_wal() -> None:
     restarted, _ = boot(app, wal, store, me)  # crash: memory gone, WAL and signer state kept
     assert restarted.state == before
 
-    restarted.on_message(precommit(KEYS[others[0]], 1, 0, bid))
-    restarted.on_message(precommit(KEYS[others[1]], 1, 0, bid))
+    restarted.handle(precommit(KEYS[others[0]], 1, 0, bid))
+    restarted.handle(precommit(KEYS[others[1]], 1, 0, bid))
     assert app.height == 1 and block_id_of(app.blocks[1][0]) == bid
 
 
@@ -71,10 +72,10 @@ def test_torn_wal_tail_resumes_from_the_last_whole_record() -> None:
     block = block_of(proposer)
     app, wal, store = new_app(), MemoryWal(), MemoryLastSignStore()
     node, _ = boot(app, wal, store, me)
-    node.on_message(proposal(KEYS[proposer], 1, 0, block))
+    node.handle(proposal(KEYS[proposer], 1, 0, block))
     after_proposal = node.state
     other = next(i for i in range(4) if i not in (me, proposer))
-    node.on_message(prevote(KEYS[other], 1, 0, block_id_of(block)))
+    node.handle(prevote(KEYS[other], 1, 0, block_id_of(block)))
     del wal.data[-5:]  # the last append (the other's prevote) was torn by the crash
     restarted, _ = boot(app, wal, store, me)
     assert restarted.state == after_proposal
@@ -95,10 +96,26 @@ def test_a_node_behind_catches_up_from_a_decided_block() -> None:
     app = new_app()
     node, _ = boot(app, MemoryWal(), MemoryLastSignStore(), me)
     short = Certificate(1, 0, bid, certificate.signatures[:2])
-    node.on_message(DecidedBlock(block, short))
+    node.handle(DecidedBlock(block, short))
     assert app.height == 0  # 20 of 40 is not a certificate
-    node.on_message(DecidedBlock(block, certificate))
+    node.handle(DecidedBlock(block, certificate))
     assert app.height == 1 and app.blocks[1][1] == certificate
+
+
+def test_a_certified_block_this_node_finds_invalid_is_never_committed() -> None:
+    """Catch-up verifies the block too, not only its certificate: >2/3 of the stake cannot make money out of
+    thin air on an honest node (it stays at its height and logs the fault)."""
+    _, me = proposer_and_me()
+    outsider = make_keys(9)[8].public_key
+    block = new_app().build_block(BlockContext(1, 0, outsider), None, [], []).block
+    bid = block_id_of(block)
+    certificate = Certificate.from_precommits(1, 0, bid, [precommit(KEYS[i], 1, 0, bid) for i in range(3)])
+    app = new_app()
+    node, _ = boot(app, MemoryWal(), MemoryLastSignStore(), me)
+    with capture_logs() as logs:
+        node.handle(DecidedBlock(block, certificate))
+    assert app.height == 0 and node.state is not None and not node.state.decided
+    assert [entry["code"] for entry in logs if entry["event"] == "certified_block_invalid"] == ["wrong_proposer"]
 
 
 def test_proposer_that_crashes_after_proposing_resumes_with_its_proposal() -> None:
