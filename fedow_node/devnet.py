@@ -65,9 +65,22 @@ class Ports:
     metrics: int = 9442
 
 
-def free_ports(nodes: int, start: int = 20000, stop: int = 60000) -> Ports:
-    """Base ports for ``nodes`` nodes whose 3 x ``nodes`` ports are all free on 127.0.0.1 right now."""
-    count = 3 * nodes
+def _ephemeral_low(default: int = 32768) -> int:
+    """First port of the range the kernel hands to outgoing connections (Linux: ip_local_port_range)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return default
+
+
+def free_port_range(count: int, start: int = 20000) -> int:
+    """First of ``count`` consecutive ports free on 127.0.0.1 right now, below the ephemeral range.
+
+    The ports are bound later by the nodes: a port of the ephemeral range could meanwhile be taken
+    by any outgoing connection on the box (nodes dial each other all the time), so they are chosen
+    below it; the start is spread by the clock so that concurrent runs rarely try the same range.
+    """
+    stop = max(_ephemeral_low(), start + 4096)  # an unusually low ephemeral range: overlap rather than fail
     base = start + (time.monotonic_ns() // 1000 * 7919) % (stop - start - count)
     for _attempt in range(200):
         sockets = []
@@ -76,13 +89,19 @@ def free_ports(nodes: int, start: int = 20000, stop: int = 60000) -> Ports:
                 sock = socket.socket()
                 sock.bind((HOST, port))
                 sockets.append(sock)
-            return Ports(p2p=base, api=base + nodes, metrics=base + 2 * nodes)
+            return base
         except OSError:
             base = start + (base + count * 3 - start) % (stop - start - count)
         finally:
             for sock in sockets:
                 sock.close()
     raise RuntimeError("no free range of ports found on 127.0.0.1")
+
+
+def free_ports(nodes: int) -> Ports:
+    """Base ports for ``nodes`` nodes whose 3 x ``nodes`` ports are all free on 127.0.0.1 right now."""
+    base = free_port_range(3 * nodes)
+    return Ports(p2p=base, api=base + nodes, metrics=base + 2 * nodes)
 
 
 @dataclass(frozen=True)

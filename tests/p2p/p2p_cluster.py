@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -22,6 +21,7 @@ from typing import Any
 import nacl.signing
 import trio
 
+from fedow_node.devnet import free_port_range
 from p2p import peer_multiaddr
 
 CHILD = Path(__file__).with_name("p2p_child.py")
@@ -29,15 +29,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_ports(count: int) -> list[int]:
-    """Ports the OS just handed out (held together so they are distinct)."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
+    """Ports free right now, below the range outgoing connections take (fedow_node.devnet.free_port_range)."""
+    base = free_port_range(count)
+    return list(range(base, base + count))
 
 
 @dataclass
