@@ -97,22 +97,41 @@ def test_full_node_joins_after_thousands_of_blocks(tmp_path: Path) -> None:
         net.assert_same_chain([0, 1], target, step=97)
 
 
+ROGUE = Path(__file__).with_name("rogue_peer.py")
+REFUSED_KINDS = "garbage,non_canonical,forged_vote,bad_tx_batch,garbage_tx_batch"
+
+
+def _rogue(net: Net, seconds: float, kinds: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, str(ROGUE), net.homes[0].p2p_address, "fedow-devnet", str(seconds), kinds],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2])
+
+
+def _sent(rogue: subprocess.Popen[str]) -> tuple[set[str], str]:
+    """Stop the rogue peer (if it still runs): the kinds it sent and the end of its stderr."""
+    rogue.terminate()
+    stdout, stderr = rogue.communicate(timeout=60)
+    return {json.loads(line)["kind"] for line in stdout.splitlines() if line.startswith("{")}, stderr[-2000:]
+
+
 def test_garbage_from_a_peer_is_refused_and_nobody_crashes(tmp_path: Path) -> None:
-    """The rogue peer sends until node 0 bans it (however long a loaded machine takes), then is stopped."""
+    """A rogue peer sends refused messages until node 0 bans it (however long a loaded machine takes);
+    a second one sends messages larger than a node accepts; the chain goes on and nobody crashes."""
     net = start_net(tmp_path / "devnet", 4)
     with net.devnet:
         net.wait_height(range(4), 2, START_TIMEOUT)
         node_log = net.homes[0].home.joinpath("node.log")
-        rogue = subprocess.Popen([sys.executable, str(Path(__file__).with_name("rogue_peer.py")),
-                                  net.homes[0].p2p_address, "fedow-devnet", "240"], stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2])
+        rogue = _rogue(net, 240, REFUSED_KINDS)
         try:
             net.wait("node 0 to ban the rogue peer", lambda: '"event": "peer_banned"' in node_log.read_text(), 240.0)
         finally:
-            rogue.terminate()
-            stdout, stderr = rogue.communicate(timeout=60)
-        sent = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
-        assert {item["kind"] for item in sent} >= {"garbage", "forged_vote", "bad_tx_batch"}, stderr[-2000:]
+            sent, stderr = _sent(rogue)
+        assert sent >= {"garbage", "forged_vote", "bad_tx_batch"}, stderr
+        oversize = _rogue(net, 5, "oversize")  # connects, sends for 5 s, then exits by itself
+        try:
+            oversize.wait(timeout=240)
+        finally:
+            sent, stderr = _sent(oversize)
+        assert sent == {"oversize"}, stderr
         height = net.height(0)
         net.wait_height(range(4), height + 2, 240.0)  # a flooded, loaded box may take long to resume
         assert net.devnet.exited() == {}
