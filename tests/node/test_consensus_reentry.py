@@ -69,8 +69,9 @@ def test_validators_and_full_nodes_fall_behind_sync_and_come_back_repeatedly(tmp
         net.wait_height([LEADER, VALIDATOR, FULL], 2, START_TIMEOUT)
         for round_ in range(1, ROUNDS + 1):
             # The full node sends no votes: block sync brings it back (unless it was already syncing,
-            # or the decided blocks pushed to a late validator reach it too).
-            _pause_past(net, FULL, 10)
+            # or the decided blocks pushed to a late validator reach it too). 30 blocks, not 10: a node
+            # paused for a few blocks may catch up from the gossip queued for it and never leave consensus.
+            _pause_past(net, FULL, 30)
             _keeps_committing(net, FULL)
             # The validator may come back by block sync or by the decided blocks its peers push it.
             _pause_past(net, VALIDATOR, 30)
