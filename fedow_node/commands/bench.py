@@ -50,12 +50,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     idle.set_defaults(func=run_idle)
 
 
+def _profile_dir(text: str) -> Path:
+    """--profile DIR, refused at once when py-spy is missing (not after the devnet started)."""
+    from fedow_node.bench import machine
+
+    if machine.py_spy() is None:
+        raise argparse.ArgumentTypeError("needs py-spy: pip install -e .[profile]")
+    return Path(text)
+
+
 def _devnet_options(parser: argparse.ArgumentParser) -> None:
     from fedow_node.bench.network import PARAMS
 
     parser.add_argument("--params", choices=PARAMS, default="devnet",
                         help="chain parameters: the devnet's millisecond timeouts or the production defaults")
-    parser.add_argument("--profile", type=Path, metavar="DIR",
+    parser.add_argument("--profile", type=_profile_dir, metavar="DIR",
                         help="sample every validator with py-spy during the measured window: DIR/node<i>.svg")
     parser.add_argument("--data", type=Path, help="keep the devnet here (default: a temporary folder)")
     parser.add_argument("--cleanup", action="store_true", help="delete the data folders after the run")
