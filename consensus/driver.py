@@ -7,12 +7,20 @@ transaction enter through ``inbox``. The task hands each, one at a time, to
 performs what comes out: broadcasts through the Transport, timers as child tasks
 that post back into the inbox. Nothing polls: every wait is on the channel or a
 timer. Timer lengths are trio time, so tests can run on
-``trio.testing.MockClock``. The Application is called inline: it is synchronous
-and the consensus task must wait for it anyway (moving execution and fsyncs off
-this loop needs reads from a consistent snapshot first: issue 14, item 4).
+``trio.testing.MockClock``.
+
+``Node.start`` and ``Node.handle`` are synchronous (the WAL's and the signer's fsyncs,
+block verification and execution, the commit): the driver hands each call to
+``execute``, which the daemon points at its execution worker thread so the event
+loop goes on serving while a block is executed and committed; one call at a time,
+awaited before the next item is taken, so the order of inputs is unchanged. The
+default runs them inline (the simulator, tests on a mock clock).
 """
 
 from __future__ import annotations
+
+from functools import partial
+from typing import Awaitable, Callable
 
 import structlog
 import trio
@@ -24,11 +32,20 @@ log = structlog.get_logger(__name__)
 
 INBOX_SIZE = 1024
 
+Execute = Callable[[Callable[[], list[Outgoing]]], Awaitable[list[Outgoing]]]
+"""Runs one synchronous call of the node and returns what it returned."""
+
+
+async def inline(call: Callable[[], list[Outgoing]]) -> list[Outgoing]:
+    return call()
+
 
 class Driver:
-    def __init__(self, node: Node, transport: Transport, inbox_size: int = INBOX_SIZE) -> None:
+    def __init__(self, node: Node, transport: Transport, inbox_size: int = INBOX_SIZE,
+                 execute: Execute = inline) -> None:
         self.node = node
         self.transport = transport
+        self._execute = execute
         self._send, self._receive = trio.open_memory_channel[NodeInput](inbox_size)
         self._token: trio.lowlevel.TrioToken | None = None
         self._wake = trio.Event()
@@ -45,16 +62,16 @@ class Driver:
         self.node.mempool.on_added = self._txs_added
         try:
             async with trio.open_nursery() as nursery:
-                await self._perform(self.node.start(), nursery)
+                await self._perform(await self._execute(self.node.start), nursery)
                 nursery.start_soon(self._forward_wakes)
                 task_status.started()
                 async for item in self._receive:
-                    await self._perform(self.node.handle(item), nursery)
+                    await self._perform(await self._execute(partial(self.node.handle, item)), nursery)
         finally:
             self.node.mempool.on_added = None
 
     def _txs_added(self) -> None:
-        """Mempool hook, called from trio or from the HTTP API's asyncio loop: wake an idle height.
+        """Mempool hook, called on the event loop (HTTP API, gossip): wake an idle height.
 
         ``run_sync_soon`` is the one thread-safe way into trio that also wakes it when it is
         blocked on I/O; it is used only while the node waits for work, once per wake-up.

@@ -29,6 +29,7 @@ from consensus.wal import FileWal
 from fedow_node.engine.application import LedgerApplication
 from fedow_node.engine.commits import CommitChannel, CommittedBlock
 from fedow_node.engine.gossip import ConsensusGossip, TxGossip
+from fedow_node.engine.worker import ExecutionWorker
 from fedow_node.metrics import NodeMetrics
 from fedow_node.offline import OfflineService, open_offline
 from fedow_node.reader import CardReaderHub, reader_config
@@ -38,7 +39,7 @@ from fedow_node.payments import StripeVerifier
 from fedow_node.treasury import P2PTreasuryNetwork, TreasuryCosigner, TreasuryGatherer, TreasuryServer
 from fedow_node.treasury import protocol_id as treasury_protocol_id
 from p2p import P2PConfig, P2PNode
-from storage import GenesisMismatch, Store, genesis_state_hash
+from storage import CommittedState, GenesisMismatch, Store, genesis_state_hash
 from wallet.keys import SigningKey, read_key_file
 from wallet.protocol import protocol_state
 
@@ -125,6 +126,8 @@ class FedowNode:
         self.mempool: Mempool | None = None
         self.commits: CommitChannel | None = None
         """Every committed block with what the mempool dropped after it; the daemon's one reader hands them on."""
+        self.worker = ExecutionWorker()
+        """The one thread where consensus and block sync execute, fsync and commit (off the event loop)."""
         self.network: P2PNode | None = None
         self.txs: TxGossip | None = None
         self.consensus_gossip: ConsensusGossip | None = None
@@ -149,28 +152,31 @@ class FedowNode:
         return self.genesis.chain_id
 
     def status(self) -> dict[str, object]:
-        """What `fedow-node status` and GET /v1/status show."""
+        """What `fedow-node status` and GET /v1/status show: the chain as of one commit (one snapshot); the
+        round as the consensus core's last state (an immutable value, swapped whole by the worker)."""
         assert self.store is not None
-        state = self.consensus.state if self.consensus else None
+        committed = self.store.committed
+        consensus = self.consensus
+        state = consensus.state if consensus else None
         return {
             "chain_id": self.chain_id,
             "moniker": self.config.node.moniker,
             "validator": self.config.keys.validator,
             "public_key": self.node_key.public_key.hex(),
-            "height": self.store.height,
-            "state_hash": self.store.state_hash.hex(),
+            "height": committed.height,
+            "state_hash": committed.state_hash.hex(),
             "round": state.round if state else None,
             "mempool_txs": len(self.mempool) if self.mempool else 0,
             "peers": len(self.network.connected_peers()) if self.network else 0,
             "peer_id": self.network.peer_id if self.network else None,
             "stripe": "configured" if self.config.stripe.secret_key and self.config.stripe.webhook_secret else "off",
-            **self._protocol_status(),
+            **self._protocol_status(committed),
             "treasury_key": None if self.treasury_key is None else self.treasury_key.public_key.hex(),
         }
 
-    def _protocol_status(self) -> dict[str, object]:
-        assert self.store is not None and self.app is not None
-        protocol = protocol_state(self.store)
+    def _protocol_status(self, committed: CommittedState) -> dict[str, object]:
+        assert self.app is not None
+        protocol = protocol_state(committed)
         upgrade = {"version": protocol.next_version, "height": protocol.next_height} if protocol.next_height else None
         return {"protocol_version": protocol.version, "upgrade": upgrade,
                 "software_protocol_versions": sorted(self.app.known_versions)}
@@ -234,6 +240,8 @@ class FedowNode:
     async def _serve(self, task_status: trio.TaskStatus[None]) -> None:
         assert self.store is not None and self.network is not None and self.txs is not None and self.app
         assert self.consensus_gossip is not None and self.treasury is not None
+        assert self.commits is not None
+        self.commits.bind(trio.lowlevel.current_trio_token())  # commits made in the worker reach it through trio
         async with trio.open_nursery() as nursery:
             await nursery.start(self.network.run)
             self.network.set_handler(protocol_id(self.chain_id), SyncServer(self.app, self.network).handle)
@@ -262,7 +270,7 @@ class FedowNode:
 
     async def _sync_until_caught_up(self) -> None:
         assert self.app is not None and self.network is not None
-        syncer = BlockSyncer(self.app, self.network, self.mempool)
+        syncer = BlockSyncer(self.app, self.network, self.mempool, self.worker.run)
         while (await syncer.run_once()).blocks:
             pass
 
@@ -277,7 +285,7 @@ class FedowNode:
         wal = FileWal(self.files.wal)
         self.consensus = Node(ConsensusNodeConfig(self.chain_id, params), self.app, WallClock(), wal, self.mempool,
                               EvidencePool(params.evidence_max_age_blocks), signer)
-        driver = Driver(self.consensus, self.consensus_gossip)
+        driver = Driver(self.consensus, self.consensus_gossip, execute=self.worker.run)
         try:
             with self.consensus_gossip.attached(driver.inbox):
                 async with trio.open_nursery() as nursery:

@@ -1,10 +1,13 @@
 """The running node as the HTTP API sees it: :class:`fedow_node.api.facade.NodeFacade` over :class:`FedowNode`.
 
-asyncio (the API) and trio (the node, as a guest) share one thread, so
-submission (a synchronous mempool check) and reads need no bridging. The
+asyncio (the API) and trio (the node, as a guest) share the main thread, so
+submission (a synchronous mempool check) needs no bridging; blocks are executed and
+committed in the node's execution worker thread meanwhile, so reads of several state
+keys go through :attr:`NodeApi.reader` (one snapshot per commit) and the mempool is
+asked before the store (a commit is stored before the mempool lets go of it). The
 daemon's reader of the node's channel of commits (fedow_node/engine/commits.py)
 hands each block, with the transactions the mempool dropped after it, to
-:meth:`NodeApi.committed`, on that same thread.
+:meth:`NodeApi.committed`, on the main thread.
 """
 
 from __future__ import annotations
@@ -21,9 +24,8 @@ from fedow_node.engine.commits import CommittedBlock
 from fedow_node.node import FedowNode
 from fedow_node.offline import OfflineService
 from fedow_node.reader import CardReaderHub
-from storage import Store, TxLocation
+from storage import CommittedState, Store, TxLocation
 from wallet.keys import SigningKey
-from wallet.state import StateReader
 
 
 class NodeApi:
@@ -34,7 +36,6 @@ class NodeApi:
         self.node = node
         self.chain_id = node.chain_id
         self.store: Store = node.store
-        self.reader: StateReader = node.store
         self.place_key: SigningKey | None = node.place_key
         self.api_tokens_path: Path = tokens_path(node.home)
         self.card_reader: CardReaderHub | None = node.card_reader
@@ -42,6 +43,11 @@ class NodeApi:
         self.feed = CommitFeed(node.store.tx_location)
         self._loop = asyncio.get_running_loop()
         self._submitted_at: dict[bytes, float] = {}
+
+    @property
+    def reader(self) -> CommittedState:
+        """The state as the last commit left it (the execution worker swaps in a new snapshot at each commit)."""
+        return self.store.committed
 
     def status(self) -> Mapping[str, Any]:
         return self.node.status()

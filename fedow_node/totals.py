@@ -13,6 +13,7 @@ the block's own commit batch, never in the ledger state or its hash.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Mapping, Sequence
@@ -100,17 +101,21 @@ class TillAttribution:
     def __init__(self, capacity: int = MAX_REMEMBERED_TILLS) -> None:
         self.capacity = capacity
         self._tills: OrderedDict[bytes, str] = OrderedDict()
+        self._lock = threading.Lock()
+        """The API notes (event loop), the commit takes (execution worker)."""
 
     def note(self, txid: bytes, till: str) -> None:
-        self._tills[txid] = till
-        while len(self._tills) > self.capacity:
-            self._tills.popitem(last=False)
+        with self._lock:
+            self._tills[txid] = till
+            while len(self._tills) > self.capacity:
+                self._tills.popitem(last=False)
 
     def take(self, txids: Iterable[bytes]) -> dict[bytes, str]:
         """The tills of these transactions (those known), forgetting them."""
         found = {}
-        for txid in txids:
-            till = self._tills.pop(txid, None)
-            if till is not None:
-                found[txid] = till
+        with self._lock:
+            for txid in txids:
+                till = self._tills.pop(txid, None)
+                if till is not None:
+                    found[txid] = till
         return found

@@ -19,10 +19,11 @@ from .errors import (
     WrongHeight,
 )
 from .state_hash import ZERO_HASH, ChangeSet, genesis_state_hash, next_state_hash, state_digest
-from .store import MAX_HISTORY_PAGE, HistoryEntry, Store, StoredBlock, TxLocation
+from .store import MAX_HISTORY_PAGE, CommittedState, HistoryEntry, Store, StoredBlock, TxLocation
 
 __all__ = [
     "Store",
+    "CommittedState",
     "CommitBatch",
     "ChangeSet",
     "StoredBlock",

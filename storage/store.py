@@ -32,7 +32,7 @@ from .errors import (
 from .leveldb import open_leveldb, translate, translated_errors
 from .state_hash import ZERO_HASH, genesis_state_hash, state_digest
 
-__all__ = ["Store", "TxLocation", "HistoryEntry", "StoredBlock", "MAX_HISTORY_PAGE"]
+__all__ = ["Store", "CommittedState", "TxLocation", "HistoryEntry", "StoredBlock", "MAX_HISTORY_PAGE"]
 
 log = structlog.get_logger(__name__)
 
@@ -61,8 +61,54 @@ class StoredBlock:
     certificate: bytes
 
 
+class CommittedState:
+    """The state as one commit left it: a LevelDB snapshot taken at that commit, with its head.
+
+    A StateReader for threads other than the committing one (the HTTP API, the mempool's
+    checks): every read of one object sees the same height, however many blocks are
+    committed meanwhile. Immutable; the snapshot is released with the last reference.
+    """
+
+    def __init__(self, snapshot: plyvel.Snapshot, head: layout.Head | None, path: Path) -> None:
+        self._snapshot = snapshot
+        self._head = head
+        self._path = path
+
+    @property
+    def height(self) -> int:
+        return 0 if self._head is None else self._head.height
+
+    @property
+    def state_hash(self) -> bytes:
+        if self._head is None:
+            raise NotInitialised(f"the store at {self._path} has no genesis yet")
+        return self._head.state_hash
+
+    @property
+    def block_hash(self) -> bytes:
+        return ZERO_HASH if self._head is None else self._head.block_hash
+
+    def get(self, key: bytes) -> bytes | None:
+        try:
+            return self._snapshot.get(layout.STATE + key)
+        except (plyvel.Error, RuntimeError) as error:
+            raise translate(error, self._path) from error
+
+    def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
+        start = len(layout.STATE)
+        with translated_errors(self._path):
+            for key, value in self._snapshot.iterator(prefix=layout.STATE + prefix):
+                yield key[start:], value
+
+
 class Store:
-    """A LevelDB data folder; use :meth:`open`, and close it (or use ``with``)."""
+    """A LevelDB data folder; use :meth:`open`, and close it (or use ``with``).
+
+    One thread commits (the node's execution worker); any thread may read. Single-key
+    reads of what a commit writes once (blocks, certificates, the txid index) and range
+    reads (each plyvel iterator reads from an implicit snapshot) are consistent as they are;
+    reads of several state keys that must agree go through :attr:`committed`.
+    """
 
     def __init__(self, db: plyvel.DB, path: Path, head: layout.Head | None) -> None:
         self._db = db
@@ -70,6 +116,7 @@ class Store:
         self._path = path
         self._head = head
         self._commit_lock = threading.Lock()
+        self._committed = CommittedState(db.snapshot(), head, path)
 
     # --- life cycle ---------------------------------------------------------------
 
@@ -188,6 +235,7 @@ class Store:
             batch.put(layout.GENESIS_HASH, doc_hash)
             batch.put(layout.HEAD, head.encode())
         self._head = head
+        self._committed = CommittedState(self._db.snapshot(), head, self._path)
         log.info("store.genesis_stored", genesis=doc_hash.hex(), entries=len(state))
 
     def genesis_doc(self) -> bytes | None:
@@ -207,6 +255,11 @@ class Store:
     def state_hash(self) -> bytes:
         """State hash at :attr:`height`; raises NotInitialised before genesis."""
         return self._initialised_head().state_hash
+
+    @property
+    def committed(self) -> CommittedState:
+        """The state and head as the last commit left them (one snapshot, swapped in by each commit)."""
+        return self._committed
 
     def _initialised_head(self) -> layout.Head:
         if self._head is None:
@@ -228,7 +281,9 @@ class Store:
                         write_batch.delete(key)
                     else:
                         write_batch.put(key, value)
-            self._head = layout.Head(batch.height, batch.block_hash, batch.state_hash)
+            self._head = head = layout.Head(batch.height, batch.block_hash, batch.state_hash)
+            with translated_errors(self._path):
+                self._committed = CommittedState(self._db.snapshot(), head, self._path)
         log.debug("store.committed", height=batch.height, txs=len(batch.txids))
 
     def store_certificate(self, height: int, certificate: bytes) -> None:

@@ -55,15 +55,16 @@ def committed_block(node: NodeFacade, height: int) -> Block | None:
 async def status(request: web.Request) -> web.Response:
     ctx = context(request)
     node = ctx.node
-    height = node.store.height
-    params = queries.params(node.reader)
+    committed = node.reader  # one snapshot: height, state hash, parameters and key sets of one commit
+    height = committed.height
+    params = queries.params(committed)
     tip = committed_block(node, height) if height else None
     key = node.place_key
-    place = None if key is None else queries.place_by_key(node.reader, key.public_key)
+    place = None if key is None else queries.place_by_key(committed, key.public_key)
     block_hash = node.store.block_hash(height) if height else None
-    key_sets = queries.key_sets(node.reader)
+    key_sets = queries.key_sets(committed)
     return json_response({
-        "chain_id": node.chain_id, "height": height, "state_hash": node.store.state_hash.hex(),
+        "chain_id": node.chain_id, "height": height, "state_hash": committed.state_hash.hex(),
         "block_hash": None if block_hash is None else block_hash.hex(),
         "time_ms": None if tip is None else tip.header.time_ms,
         "time": None if tip is None else iso_time(tip.header.time_ms),

@@ -3,7 +3,8 @@
 The API runs on asyncio in the node process (trio runs the node as a guest,
 see ``fedow_node/guest.py``); the node implements :class:`NodeFacade`, with
 asyncio-awaitable methods for anything that needs the trio side. Reads of
-committed state go straight to ``reader`` and ``store`` (same thread).
+committed state go straight to ``reader`` (a snapshot of the last commit: blocks are
+committed in another thread) and ``store`` (single records written once, ranges).
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ from typing import Any, AsyncIterator, Mapping, Protocol
 
 from consensus.errors import Rejected as ConsensusRejected
 from fedow_node.offline import OfflineService
-from storage import Store, TxLocation
+from storage import CommittedState, Store, TxLocation
 from wallet.errors import Rejected as LedgerRejected
 from wallet.keys import SigningKey
-from wallet.state import StateReader
 
 __all__ = ["CommittedTx", "NodeFacade", "REFUSALS", "SubmitRefused", "refusal_of"]
 
@@ -73,8 +73,9 @@ class NodeFacade(Protocol):
     """What the HTTP API needs from a running node."""
 
     chain_id: str
-    reader: StateReader
-    """Committed state (the store itself is a StateReader)."""
+    reader: CommittedState
+    """Committed state as the last commit left it: one LevelDB snapshot with its height and state hash,
+    replaced by the next commit (made in another thread): take it once per answer."""
     store: Store
     """Blocks, certificates, the txid index and wallet histories."""
     place_key: SigningKey | None

@@ -178,8 +178,8 @@ async def _resumed(request: web.Request, known: Remembered) -> tuple[dict[str, A
     journalled = offline_entry(request, known.txid)
     if journalled is not None:
         return journalled
-    if node.store.tx_location(known.txid) is None and not node.is_pending(known.txid) \
-            and node.dropped(known.txid) is None:
+    if not node.is_pending(known.txid) and node.store.tx_location(known.txid) is None \
+            and node.dropped(known.txid) is None:  # the mempool first: a commit is stored before it lets go
         log.info("pos_request_resubmitted", txid=known.txid.hex())
         await submit(request, known.tx)
     return await outcome_again(request, known.txid)
@@ -190,8 +190,9 @@ def _with_receipt(request: web.Request, action: PosAction, payload: Payload, dat
     """A committed sale, refill or refund also answers the wallet's balances as of the committed height."""
     if action.receipt is not None and data["status"] == "committed":
         ctx = context(request)
-        data = {**data, "wallet": wallet_view(ctx.node.reader, action.receipt(payload, ctx.node.reader), ctx.clock()),
-                "as_of_height": ctx.node.store.height}
+        committed = ctx.node.reader  # one snapshot: the balances and their height agree
+        data = {**data, "wallet": wallet_view(committed, action.receipt(payload, committed), ctx.clock()),
+                "as_of_height": committed.height}
     return json_response(data, status=status)
 
 

@@ -161,9 +161,10 @@ async def post_tx_batch(request: web.Request) -> web.Response:
 async def get_tx(request: web.Request) -> web.Response:
     txid = ids.hash32(request.match_info["txid"], "txid")
     node = context(request).node
+    pending = node.is_pending(txid)  # before the store: a commit is written before the mempool lets go of it
     location = node.store.tx_location(txid)
     if location is None:
-        if node.is_pending(txid):
+        if pending:
             return json_response(_pending(txid))
         dropped = node.dropped(txid)
         if dropped is not None:

@@ -9,12 +9,20 @@ outcome is kept until the block is committed, so a commit only writes.
 Signatures are verified once per node: a transaction that passed :meth:`check_tx`
 is remembered decoded and verified, and blocks made of such transactions skip
 the expensive Ed25519 check.
+
+Threads: blocks are built, verified and committed by one thread at a time (the
+node's execution worker, fedow_node/engine/worker.py), which alone reads the live
+store and the executed-blocks cache. :meth:`check_tx` and :attr:`params` may be
+called from any thread: they read :class:`_Checking`, an immutable record of the
+last commit (its LevelDB snapshot, tip time, parameters) that each commit replaces
+whole; the cache of decoded transactions has its own lock.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 import structlog
@@ -28,7 +36,7 @@ from consensus.evidence import verify_evidence
 from fedow_node.engine.commits import CommitChannel, CommittedBlock
 from fedow_node.protocol import UpgradeRequired, known_versions as protocol_versions
 from fedow_node.totals import TillAttribution, block_totals
-from storage import ChangeSet, CommitBatch, Store, next_state_hash
+from storage import ChangeSet, CommitBatch, CommittedState, Store, next_state_hash
 from wallet.block import EMPTY_HASH, Block, decode_block, make_block
 from wallet.codec import pack, unpack
 from wallet.params import LedgerParams
@@ -54,6 +62,17 @@ class _Executed:
     """The block's transactions, decoded (same order as ``block.txs``)."""
 
 
+@dataclass(frozen=True)
+class _Checking:
+    """What :meth:`LedgerApplication.check_tx` reads: the state one commit left, swapped whole by the next."""
+
+    state: CommittedState
+    tip_time_ms: int
+    params: LedgerParams
+    records: wallet.RecordCache = field(default_factory=wallet.RecordCache)
+    """Records decoded from ``state`` (this snapshot only: never forgotten, dropped with the record)."""
+
+
 def _translate(exc: wallet.Rejected) -> Rejected:
     return Rejected(exc.code, exc.detail)
 
@@ -69,11 +88,12 @@ class LedgerApplication:
         self.known_versions = protocol_versions() if known_versions is None else known_versions
         """The protocol versions this software runs (fedow_node/protocol.py)."""
         self._verified: OrderedDict[bytes, wallet.Tx] = OrderedDict()
+        self._verified_lock = threading.Lock()
         self._executed: OrderedDict[bytes, _Executed] = OrderedDict()
         self._tip_header = self._read_tip_header()
-        self._params: LedgerParams | None = None
         self._cache = wallet.RecordCache()
-        """Records decoded from the committed state, shared by checks and executions until they change."""
+        """Records decoded from the committed state, for executions (the committing thread's) until they change."""
+        self._checking = self._committed_view()
         self.tills = TillAttribution()
         """Which API token had this node sign a pending transaction: the daily totals' till column."""
         self.commits: CommitChannel | None = None
@@ -83,10 +103,12 @@ class LedgerApplication:
 
     @property
     def params(self) -> LedgerParams:
-        """Chain parameters of the committed state (governance may change them: re-read after each commit)."""
-        if self._params is None:
-            self._params = wallet.current_params(self.store)
-        return self._params
+        """Chain parameters of the committed state (governance may change them: each commit re-reads them)."""
+        return self._checking.params
+
+    def _committed_view(self) -> _Checking:
+        committed = self.store.committed
+        return _Checking(committed, self._tip_header[1], wallet.current_params(committed))
 
     def _read_tip_header(self) -> tuple[bytes, int]:
         """(block hash, block time) of the tip; zero hash and genesis time at height 0."""
@@ -134,33 +156,46 @@ class LedgerApplication:
             raise TxRejected(exc.code, exc.detail) from None
 
     def check_tx(self, tx: bytes, signature_verified: bool) -> TxInfo:
-        """Decode, verify the signature once, and dry-run the transaction on the committed state."""
-        decoded = self._verified.get(tx)
+        """Decode, verify the signature once, and dry-run the transaction on the committed state.
+
+        Any thread: the dry run reads the snapshot of the last commit, whole (:attr:`committed_height`
+        says which)."""
+        checking = self._checking
+        decoded = self._known(tx)
         if decoded is None:
             decoded = self.decode_tx(tx)
             if not (signature_verified or decoded.verify_signature(self.chain_id)):
                 raise TxRejected("bad_signature", f"signature of transaction {decoded.txid.hex()} does not verify "
                                                   f"for signer {decoded.signer.hex()} on chain {self.chain_id!r}")
-        height = self.store.height + 1
-        ctx = wallet.BlockContext(self.chain_id, height, self._tip_header[1], EMPTY_HASH)
+        ctx = wallet.BlockContext(self.chain_id, checking.state.height + 1, checking.tip_time_ms, EMPTY_HASH)
         try:
-            wallet.apply_tx(wallet.Overlay(self.store, self._cache), ctx, decoded)
+            wallet.apply_tx(wallet.Overlay(checking.state, checking.records), ctx, decoded)
         except wallet.Rejected as exc:
             raise TxRejected(exc.code, exc.detail) from None
         self._remember(tx, decoded)
         return TxInfo(decoded.txid, decoded.signer)
 
+    @property
+    def committed_height(self) -> int:
+        """The height whose state :meth:`check_tx` reads now (it moves when the commit's view is swapped in)."""
+        return self._checking.state.height
+
+    def _known(self, tx: bytes) -> wallet.Tx | None:
+        with self._verified_lock:
+            return self._verified.get(tx)
+
     def _remember(self, tx: bytes, decoded: wallet.Tx) -> None:
-        self._verified[tx] = decoded
-        self._verified.move_to_end(tx)
-        while len(self._verified) > MAX_CACHED_TXS:
-            self._verified.popitem(last=False)
+        with self._verified_lock:
+            self._verified[tx] = decoded
+            self._verified.move_to_end(tx)
+            while len(self._verified) > MAX_CACHED_TXS:
+                self._verified.popitem(last=False)
 
     def _decoded_txs(self, txs: Sequence[bytes]) -> tuple[list[wallet.Tx], set[bytes]]:
         """Decode a block's transactions; the txids whose signature this node already verified."""
         decoded, verified = [], set()
         for tx in txs:
-            known = self._verified.get(tx)
+            known = self._known(tx)
             if known is not None:
                 verified.add(known.txid)
                 decoded.append(known)
@@ -314,10 +349,11 @@ class LedgerApplication:
             counters=counters))
         self._tip_header = (key, executed.block.header.time_ms)
         self._executed.clear()
-        self._params = None
         self._cache.forget(executed.changes)
-        for tx in executed.block.txs:
-            self._verified.pop(tx, None)
+        self._checking = self._committed_view()
+        with self._verified_lock:
+            for tx in executed.block.txs:
+                self._verified.pop(tx, None)
         log.debug("block_committed", height=height, txs=len(results), state_hash=executed.state_hash.hex())
         if self.commits is not None:
             self.commits.block_committed(CommittedBlock(height, key, executed.block.header.time_ms, executed.txs,

@@ -1,12 +1,16 @@
 """The node's channel of committed blocks: one bounded trio memory channel, one reader, a commit path that never waits.
 
-Writers (on the trio thread): the Application announces each block it commits
-(:meth:`CommitChannel.block_committed`), and the mempool, at the end of the pass it
-makes after that commit, says which transactions the block made invalid
-(:meth:`CommitChannel.mempool_updated`, wired to ``Mempool.on_update``). The block
-goes into the channel then, with those evictions, so a till waiting for a
-transaction learns in one item whether it was committed or dropped. Block sync
-commits many blocks before the mempool's pass: each next commit sends the one before.
+Writers (in the node's execution worker, or on the trio thread in tools and tests):
+the Application announces each block it commits (:meth:`CommitChannel.block_committed`),
+and the mempool, at the end of the pass it makes after that commit, says which
+transactions the block made invalid (:meth:`CommitChannel.mempool_updated`, wired to
+``Mempool.on_update``). The block goes into the channel then, with those evictions, so
+a till waiting for a transaction learns in one item whether it was committed or
+dropped. Block sync commits many blocks before the mempool's pass: each next commit
+sends the one before. A trio memory channel is not thread-safe: a writer on another
+thread than the channel's owner hands the item to trio with ``run_sync_soon`` (never
+waits, keeps the order), and everything the reader also reads (the carried evictions,
+the left-out heights) is touched on the trio thread only.
 
 Reader: the daemon's one task (``async for block in channel.blocks()``) that hands
 each block to the HTTP API (``?wait=commit`` waiters, the event stream, the Stripe
@@ -22,8 +26,9 @@ the store keeps the transactions, not what their execution touched.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, replace
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 import structlog
 import trio
@@ -66,7 +71,9 @@ class CommitChannel:
     """The writers' side (:meth:`block_committed`, :meth:`mempool_updated`) and the one reader's (:meth:`blocks`).
 
     ``store`` is where the reader re-reads what the channel had no room for; build the
-    channel before the first commit it must carry (its reader starts after the store's tip).
+    channel before the first commit it must carry (its reader starts after the store's tip),
+    on the thread trio runs on, and :meth:`bind` it to that trio run before a writer on
+    another thread uses it.
     """
 
     def __init__(self, store: Store, chain_id: str, capacity: int = CAPACITY) -> None:
@@ -82,6 +89,12 @@ class CommitChannel:
         self._read_through = store.height
         self.left_out = 0
         """Blocks left out because the channel was full (the reader re-read them)."""
+        self._owner = threading.get_ident()
+        self._token: trio.lowlevel.TrioToken | None = None
+
+    def bind(self, token: trio.lowlevel.TrioToken) -> None:
+        """The trio run (on the owner's thread) that items from other threads are handed to."""
+        self._token = token
 
     # --- writers: the commit path; plain functions that never wait --------------------
 
@@ -93,7 +106,7 @@ class CommitChannel:
     def mempool_updated(self, evicted: tuple[Eviction, ...]) -> None:
         """The mempool's pass after the last commit is over: send that block with what the pass evicted."""
         if self._open is None:
-            self._carry(evicted)
+            self._on_owner(self._carry, evicted)
             return
         self._open = replace(self._open, evicted=self._open.evicted + evicted)
         self._seal()
@@ -102,6 +115,17 @@ class CommitChannel:
         if self._open is None:
             return
         block, self._open = self._open, None
+        self._on_owner(self._send_item, block)
+
+    def _on_owner(self, action: Callable[..., None], *args: object) -> None:
+        """Run ``action`` on the channel's thread: now if this is it, else soon through trio (never waiting)."""
+        if threading.get_ident() == self._owner:
+            action(*args)
+        else:
+            assert self._token is not None, "bind the channel to its trio run before committing on another thread"
+            self._token.run_sync_soon(action, *args)
+
+    def _send_item(self, block: CommittedBlock) -> None:
         item = replace(block, evicted=tuple(self._carried) + block.evicted)
         try:
             self._send.send_nowait(item)

@@ -13,13 +13,15 @@ verified) and certify exactly the block's id; the block is then executed in full
 sends a bad block or certificate is penalised and the next peer is tried.
 
 Blocks are fetched in large batches, the next batch while the current one is
-applied: the cost per message, not per byte, is what limits libp2p here.
+applied: the cost per message, not per byte, is what limits libp2p here. Each block
+is applied, and the mempool's pass made, through ``execute`` (the daemon's execution
+worker, the one thread that commits), never beside a commit by consensus.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Awaitable, Callable, Protocol
 
 import structlog
 import trio
@@ -99,6 +101,14 @@ class SyncReport:
     seconds: float
 
 
+Execute = Callable[..., Awaitable[Any]]
+"""``await execute(job, *args)``: runs the synchronous ``job(*args)`` where blocks are committed."""
+
+
+async def inline(job: Callable[..., Any], *args: Any) -> Any:
+    return job(*args)
+
+
 class BlockSyncer:
     """Fetches and applies blocks until no connected peer is ahead of us.
 
@@ -106,10 +116,12 @@ class BlockSyncer:
     committed and re-checks the rest, as after a commit by consensus.
     """
 
-    def __init__(self, app: LedgerApplication, network: SyncNetwork, mempool: Mempool | None = None) -> None:
+    def __init__(self, app: LedgerApplication, network: SyncNetwork, mempool: Mempool | None = None,
+                 execute: Execute = inline) -> None:
         self.app = app
         self.network = network
         self.mempool = mempool
+        self.execute = execute
         self.protocol = protocol_id(app.chain_id)
 
     async def _ask(self, peer: str, request: list[object]) -> object:
@@ -151,7 +163,7 @@ class BlockSyncer:
                     committed: list[bytes] = []
                     for block, certificate in batch:
                         try:
-                            committed += apply_decided(self.app, block, certificate)
+                            committed += await self.execute(apply_decided, self.app, block, certificate)
                         except Rejected as exc:
                             self.network.penalize(peer, BAD_SYNC_PENALTY, f"sync: {exc.code}: {exc.detail}")
                             log.warning("sync.bad_block", peer=peer, code=exc.code, detail=exc.detail)
@@ -160,7 +172,7 @@ class BlockSyncer:
                         blocks += 1
                     txs += len(committed)
                     if self.mempool is not None:
-                        self.mempool.update(committed)
+                        await self.execute(self.mempool.update, committed)
                     await trio.lowlevel.checkpoint()
         seconds = trio.current_time() - start
         log.info("sync.done", peer=peer, blocks=blocks, txs=txs, seconds=round(seconds, 3), height=self.app.store.height)

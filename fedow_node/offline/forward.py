@@ -84,6 +84,10 @@ class Forwarder:
                 if exc.code == "duplicate":
                     waiting += 1
                     continue
+                if exc.code == "replay" and (location := store.tx_location(entry.txid)) is not None:
+                    journal.mark_committed(entry, location.height)  # committed meanwhile (blocks commit in
+                    committed += 1                                   # another thread)
+                    continue
                 if exc.code == "replay":  # on chain under another txid (this one would be in the txid index)
                     log.error("offline_number_reused", journal=entry.journal.hex(), seq=entry.seq,
                               txid=entry.txid.hex())

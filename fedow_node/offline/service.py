@@ -17,6 +17,7 @@ from typing import Any, Callable, Protocol
 import structlog
 import trio
 
+import wallet
 from config import OfflineSection
 from fedow_node.engine.application import LedgerApplication
 from fedow_node.engine.gossip import TxGossip
@@ -163,7 +164,8 @@ class NodeView:
         return self.app.store.height
 
     def validator_powers(self) -> dict[bytes, int]:
-        return dict(self.app.validator_powers(self.app.store.height + 1))
+        committed = self.app.store.committed  # one snapshot: the height and its set agree
+        return dict(wallet.validator_set(committed, committed.height + 1))
 
     def connected_peers(self) -> list[str]:
         return self.network.connected_peers()

@@ -74,7 +74,7 @@ class TreasuryCosigner:
         return cosign(self.key, self.chain_id, unsigned)
 
     def _check_state(self, draft: Draft) -> None:
-        store = self._store
+        store = self._store.committed  # one snapshot: blocks commit in the execution worker meanwhile
         treasury = read_one(store, layout.key_set(TREASURY), KeySet)
         if treasury is None or self.key.public_key not in treasury.keys:
             raise CosignRefused("not_treasury_node", f"this node's key {encode_address(self.key.public_key)} is not "

@@ -20,7 +20,7 @@ from consensus import Certificate, VoteType, encode_certificate, sign_vote
 from fedow_node.api import CommitFeed, CommittedTx, SubmitRefused, tokens_path
 from fedow_node.offline import OfflineService
 from fedow_node.totals import TillAttribution, block_totals
-from storage import CommitBatch, Store, TxLocation, genesis_state_hash, next_state_hash
+from storage import CommitBatch, CommittedState, Store, TxLocation, genesis_state_hash, next_state_hash
 from wallet import queries
 from wallet.block import EMPTY_HASH, block_id, make_block
 from wallet.keys import SigningKey
@@ -82,7 +82,6 @@ class SoloNode:
         self.store = Store.open(home / "data")
         state = wallet.genesis_state(doc)
         self.store.init_genesis(doc.canonical_bytes(), state, genesis_state_hash(state))
-        self.reader = self.store
         self.place_key = place_key
         self.api_tokens_path = tokens_path(home)
         self.auto_commit = auto_commit
@@ -98,6 +97,10 @@ class SoloNode:
         self.store.close()
 
     # -- NodeFacade -------------------------------------------------------------------
+    @property
+    def reader(self) -> CommittedState:
+        return self.store.committed
+
     def status(self) -> Mapping[str, Any]:
         return {"validator": True, "peers": 0, "mempool_txs": len(self.pending)}
 
