@@ -62,13 +62,20 @@ class Driver:
         self.node.mempool.on_added = self._txs_added
         try:
             async with trio.open_nursery() as nursery:
-                await self._perform(await self._execute(self.node.start), nursery)
+                await self._step(self.node.start, nursery)
                 nursery.start_soon(self._forward_wakes)
                 task_status.started()
                 async for item in self._receive:
-                    await self._perform(await self._execute(partial(self.node.handle, item)), nursery)
+                    await self._step(partial(self.node.handle, item), nursery)
         finally:
             self.node.mempool.on_added = None
+
+    async def _step(self, call: Callable[[], list[Outgoing]], nursery: trio.Nursery) -> None:
+        """One call of the node (``execute``), its actions; then wake the height if it went idle with work
+        waiting: a transaction admitted while the worker entered that height saw it not idle yet."""
+        await self._perform(await self._execute(call), nursery)
+        if len(self.node.mempool):
+            self._txs_added()
 
     def _txs_added(self) -> None:
         """Mempool hook, called on the event loop (HTTP API, gossip): wake an idle height.

@@ -164,8 +164,11 @@ class Node:
 
     @property
     def waiting_for_work(self) -> bool:
-        """The height in progress is IDLE (and not caught up meanwhile): a transaction or evidence would start it."""
-        return self.state is not None and self.state.step is Step.IDLE and not self.state.decided
+        """The height in progress is IDLE (and not caught up meanwhile): a transaction or evidence would start it.
+
+        Read from another thread too (the driver's mempool hook): one read of the immutable state."""
+        state = self.state
+        return state is not None and state.step is Step.IDLE and not state.decided
 
     def start(self) -> list[Outgoing]:
         """Resume after the last committed block: refuse an unsafe signer, rebuild the proposer schedule,

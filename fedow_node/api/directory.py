@@ -79,14 +79,14 @@ async def list_federations(request: web.Request) -> web.Response:
 
 
 async def list_validators(request: web.Request) -> web.Response:
-    node = context(request).node
-    powers = dict(validator_set(node.reader, node.store.height + 1))
-    validators = queries.validators(node.reader)
+    committed = context(request).node.reader  # one snapshot: the height and its set agree
+    powers = dict(validator_set(committed, committed.height + 1))
+    validators = queries.validators(committed)
     return json_response({
         "validators": [validator_view(item, powers.get(item.public_key, 0)) for item in validators],
         "total_stake": sum(item.stake for item in validators),
         "total_power": sum(powers.values()),
-        "fed_backing": record_view(queries.fed_backing(node.reader)),
+        "fed_backing": record_view(queries.fed_backing(committed)),
     })
 
 
