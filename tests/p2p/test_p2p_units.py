@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 
+import multiaddr
 import nacl.signing
 import pytest
 import trio
@@ -27,6 +28,7 @@ from p2p import (
 )
 from p2p._framing import read_frame, write_frame
 from p2p._gossip import _without_sender_record, most_queues_long
+from p2p._host import build_host, reuse_advertised_addrs
 from p2p._scoring import PeerScores, ScoringPolicy
 from p2p._seen import SeenIds
 
@@ -243,3 +245,23 @@ async def test_rpcs_are_written_without_the_signed_peer_record_and_otherwise_unc
     assert await _without_sender_record(write_msg)(object(), with_record)  # type: ignore[arg-type]
     sent = rpc_pb2.RPC.FromString(written[0])
     assert not sent.HasField("senderRecord") and list(sent.publish) == [publish]
+
+
+def test_the_advertised_addresses_are_computed_at_most_once_a_second() -> None:
+    seed = os.urandom(32)
+    host, listen = build_host(seed, "127.0.0.1", 4001)
+    computed: list[float] = []
+    now = [100.0]
+    compute = host.get_addrs
+
+    def counting() -> list[multiaddr.Multiaddr]:
+        computed.append(now[0])
+        return compute()
+
+    host.get_addrs = counting  # type: ignore[method-assign]
+    reuse_advertised_addrs(host, clock=lambda: now[0])
+    first = host.get_addrs()
+    now[0] += 0.5
+    assert host.get_addrs() == first and computed == [100.0]
+    now[0] += 0.5
+    assert host.get_addrs() == first and computed == [100.0, 101.0]
