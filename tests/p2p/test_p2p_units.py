@@ -10,6 +10,7 @@ import pytest
 import trio
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from libp2p.pubsub.pb import rpc_pb2
 
 from p2p import (
     ACCEPT,
@@ -25,7 +26,7 @@ from p2p import (
     peer_multiaddr,
 )
 from p2p._framing import read_frame, write_frame
-from p2p._gossip import most_queues_long
+from p2p._gossip import _without_sender_record, most_queues_long
 from p2p._scoring import PeerScores, ScoringPolicy
 from p2p._seen import SeenIds
 
@@ -228,3 +229,17 @@ def test_the_public_surface_exports_no_libp2p_type() -> None:
 ])
 def test_publish_waits_only_while_most_peer_queues_are_long(lengths, waits) -> None:
     assert most_queues_long(lengths, high_water=16) is waits
+
+
+async def test_rpcs_are_written_without_the_signed_peer_record_and_otherwise_unchanged() -> None:
+    written: list[bytes] = []
+
+    async def write_msg(stream: object, rpc: rpc_pb2.RPC) -> bool:
+        written.append(rpc.SerializeToString())
+        return True
+
+    publish = rpc_pb2.Message(data=b"vote", topicIDs=["consensus"], seqno=b"\x01")
+    with_record = rpc_pb2.RPC(publish=[publish], senderRecord=b"signed record")
+    assert await _without_sender_record(write_msg)(object(), with_record)  # type: ignore[arg-type]
+    sent = rpc_pb2.RPC.FromString(written[0])
+    assert not sent.HasField("senderRecord") and list(sent.publish) == [publish]
