@@ -77,8 +77,10 @@ class Mempool:
         """True when this node already fully checked these exact bytes (the Application may skip the signature)."""
         return hashlib.sha256(tx).digest() in self._verified
 
-    def add(self, tx: bytes) -> TxInfo:
-        """Admit a transaction or raise :class:`TxRejected` (duplicate, oversize, mempool_full, or the app's code)."""
+    def add(self, tx: bytes, signature_verified: bool = False) -> TxInfo:
+        """Admit a transaction or raise :class:`TxRejected` (duplicate, oversize, mempool_full, or the app's code).
+
+        ``signature_verified``: the caller checked its signatures (a gossip batch is checked on every core first)."""
         if len(tx) > self.max_tx_bytes:
             raise TxRejected("oversize", f"transaction of {len(tx)} bytes exceeds max_tx_bytes={self.max_tx_bytes}")
         key = hashlib.sha256(tx).digest()
@@ -89,7 +91,7 @@ class Mempool:
         if self._bytes + len(tx) > self.max_bytes:
             raise TxRejected("mempool_full", f"mempool holds {self._bytes} bytes, its limit is {self.max_bytes}; "
                                              "retry later")
-        info = self._check_tx(tx, key in self._verified)
+        info = self._check_tx(tx, signature_verified or key in self._verified)
         if info.txid in self._txids:
             raise TxRejected("duplicate", f"transaction {info.txid.hex()} is already in the mempool")
         self._remember_verified(key)
