@@ -67,6 +67,10 @@ def _positive(value: int) -> str | None:
     return None if value > 0 else f"must be positive, got {value}"
 
 
+def _not_negative(value: int) -> str | None:
+    return None if value >= 0 else f"must be 0 or more, got {value}"
+
+
 def _one_of(*allowed: str) -> Check:
     def check(value: str) -> str | None:
         return None if value in allowed else f"{value!r} is not one of {', '.join(allowed)}"
@@ -227,7 +231,10 @@ class OfflineSection:
     enabled: bool = _setting(False)
     stalled_after_ms: int = _setting(180_000, _positive)
     """Offline when no new height came for this long (the chain makes one at least every
-    ``heartbeat_ms``), or at once when the peers hold less than 2/3 of the voting power."""
+    ``heartbeat_ms``)."""
+    no_quorum_after_ms: int = _setting(3_000, _not_negative)
+    """Offline when the peers have held less than 2/3 of the voting power for this long (a grace for
+    a connection being replaced or a peer restarting: 0 cuts off at the first observation)."""
     max_sale: int = _setting(5_000, _positive)
     """Largest single offline sale."""
     max_per_card: int = _setting(10_000, _positive)

@@ -92,14 +92,16 @@ class Mempool:
         with self._lock:
             return key in self._verified
 
-    def add(self, tx: bytes) -> TxInfo:
-        """Admit a transaction or raise :class:`TxRejected` (duplicate, oversize, mempool_full, or the app's code)."""
+    def add(self, tx: bytes, signature_verified: bool = False) -> TxInfo:
+        """Admit a transaction or raise :class:`TxRejected` (duplicate, oversize, mempool_full, or the app's code).
+
+        ``signature_verified``: the caller checked its signatures (a gossip batch is checked on every core first)."""
         if len(tx) > self.max_tx_bytes:
             raise TxRejected("oversize", f"transaction of {len(tx)} bytes exceeds max_tx_bytes={self.max_tx_bytes}")
         key = hashlib.sha256(tx).digest()
         with self._lock:
             self._check_room(key, len(tx))
-            version, verified = self.version, key in self._verified
+            version, verified = self.version, signature_verified or key in self._verified
         info = self._check_tx(tx, verified)  # outside the lock: a commit's pass may run meanwhile
         with self._lock:
             self._check_room(key, len(tx))

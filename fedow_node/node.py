@@ -201,7 +201,8 @@ class FedowNode:
                                          static_peers=self.config.p2p.peers,
                                          max_message_bytes=self.config.p2p.max_message_bytes,
                                          isolate_file=self.config.p2p.isolate_file))
-        self.txs = TxGossip(self.network, self.chain_id, self.mempool, max_tx_bytes=self.app.params.max_tx_bytes)
+        self.txs = TxGossip(self.network, self.chain_id, self.mempool, max_tx_bytes=self.app.params.max_tx_bytes,
+                            signatures_verify=self.app.signatures_verify)
         app = self.app
         self.consensus_gossip = ConsensusGossip(self.network, self.chain_id, lambda: app.params.max_block_bytes)
         self.metrics.on_scrape(self._refresh_metrics)

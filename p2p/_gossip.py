@@ -13,7 +13,11 @@ What this adds to the library (numbers refer to the pitfalls in notes/libp2p.md)
   corrupts any RPC larger than the yamux window (256 KiB) and used to crash the
   receiving node;
 - an undecodable RPC from a peer resets that stream and costs the peer points,
-  instead of propagating out of the library and stopping the node.
+  instead of propagating out of the library and stopping the node;
+- the sender's signed peer record goes in the first RPC of a stream (the hello)
+  only: the library attaches it to every RPC and the receiver verifies it each
+  time, an Ed25519 verify per message per hop (9 % of a validator's time with a
+  lone till, docs/performance.md) for a record that does not change.
 """
 
 from __future__ import annotations
@@ -92,6 +96,20 @@ def _one_writer_per_stream(write_msg: WriteMsg) -> WriteMsg:
     return locked_write_msg
 
 
+def _without_sender_record(write_msg: WriteMsg) -> WriteMsg:
+    """Wrap ``Pubsub.write_msg`` to drop the signed peer record the library adds to every RPC.
+
+    The hello RPC that opens each stream is written by another path and keeps it, so peers
+    still learn our certified addresses once per stream.
+    """
+    async def write_msg_without_record(stream: INetStream, rpc: rpc_pb2.RPC) -> bool:
+        if rpc.HasField("senderRecord"):
+            rpc.ClearField("senderRecord")
+        return await write_msg(stream, rpc)
+
+    return write_msg_without_record
+
+
 def _tolerant_teardown(pubsub: Pubsub) -> Callable[[ID], Awaitable[None]]:
     """``Pubsub._teardown_if_connected`` without its race.
 
@@ -128,7 +146,8 @@ class Gossip:
         )
         self._pubsub = Pubsub(host, self._router, max_inbound_rpc_size=max_rpc_bytes)
         self._pubsub.peer_queues = _SizedQueues(max_rpc_bytes)
-        self._pubsub.write_msg = _one_writer_per_stream(self._pubsub.write_msg)  # type: ignore[method-assign]
+        self._pubsub.write_msg = _one_writer_per_stream(  # type: ignore[method-assign]
+            _without_sender_record(self._pubsub.write_msg))
         self._pubsub._teardown_if_connected = _tolerant_teardown(self._pubsub)  # type: ignore[method-assign]
         host.set_stream_handler(PROTOCOL_ID_V11, self._guarded_stream_handler)
         self._seen = SeenIds(config.dedup_capacity)

@@ -61,10 +61,15 @@ def decode_address(text: str) -> bytes:
 
 def verify(public_key: bytes, domain: str, chain_id: str, body: bytes, signature: bytes) -> bool:
     """True when ``signature`` is ``public_key``'s signature of (domain, chain id, body)."""
+    return verify_signed(public_key, signing_bytes(domain, chain_id, body), signature)
+
+
+def verify_signed(public_key: bytes, message: bytes, signature: bytes) -> bool:
+    """True when ``signature`` is ``public_key``'s signature of ``message`` (the signing bytes themselves)."""
     if len(public_key) != PUBLIC_KEY_BYTES or len(signature) != SIGNATURE_BYTES:
         return False
     try:
-        nacl.bindings.crypto_sign_open(signature + signing_bytes(domain, chain_id, body), public_key)
+        nacl.bindings.crypto_sign_open(signature + message, public_key)
     except nacl.exceptions.BadSignatureError:
         return False
     return True

@@ -19,14 +19,16 @@ answer; the rules (which read state, including the key set's threshold) come lat
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Iterable
 
 from wallet.bodies import BODY_TYPES, Body
-from wallet.codec import pack, unpack
+from wallet.codec import pack, signing_bytes, unpack
 from wallet.errors import Rejected
 from wallet.fields import MAX_COSIGNERS
 from wallet.keys import PUBLIC_KEY_BYTES, SIGNATURE_BYTES, SigningKey, verify
+from wallet.verify_pool import SignedItem, VerifyPool
 
 TX_DOMAIN = "fedow/tx/v1"
 """Domain tag of every transaction signature (the version inside the signed bytes tells the envelopes apart)."""
@@ -75,6 +77,23 @@ def signatures_verify(chain_id: str, unsigned: bytes, signatures: Iterable[Signa
     """True when every (key, signature) pair signs ``unsigned`` for ``chain_id`` (what an audit's
     workers check, given only these bytes)."""
     return all(verify(key, TX_DOMAIN, chain_id, unsigned, signature) for key, signature in signatures)
+
+
+def verified_txids(chain_id: str, txs: Sequence[Tx], pool: VerifyPool) -> frozenset[bytes]:
+    """The txids whose every transaction among ``txs`` has every signature verifying, checked on ``pool``.
+
+    A txid does not cover the signatures: two transactions of one txid (one forged) leave
+    it out, so a caller that skips the check for these txids skips it only for good ones.
+    """
+    items: list[SignedItem] = []
+    owners: list[bytes] = []
+    for tx in txs:
+        message = signing_bytes(TX_DOMAIN, chain_id, tx.unsigned)
+        for key, signature in tx.signatures:
+            items.append((key, message, signature))
+            owners.append(tx.txid)
+    bad = {owners[index] for index in pool.failed(items)}
+    return frozenset(tx.txid for tx in txs if tx.txid not in bad)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,12 +14,13 @@ from ._export import EXPORT_FILES, ExportSummary, export_ledger
 from ._peer import fetch_from_peer
 from ._replay import AuditReport, audit_chain
 from ._sample import SampleChain, build_sample_chain, card_uid
+from ._signatures import WORKERS
 from ._sources import ChainSource, FetchedChain, RecordedHead, StoreSource
 from ._stripe import Discrepancy, StripeReconciliation, reconcile_stripe
 from ._trail import FedBacking, MoneyTrail, fed_backing
 
 __all__ = [
-    "EXPORT_FILES", "AuditFailed", "AuditReport", "ChainSource", "Discrepancy", "ExportSummary", "FedBacking",
+    "EXPORT_FILES", "WORKERS", "AuditFailed", "AuditReport", "ChainSource", "Discrepancy", "ExportSummary", "FedBacking",
     "FetchedChain", "MoneyTrail", "RecordedHead", "SampleChain", "StoreSource", "StripeReconciliation", "audit_chain",
     "build_sample_chain", "card_uid", "export_ledger", "fed_backing", "fetch_from_peer", "reconcile_stripe",
 ]

@@ -14,7 +14,7 @@ money recount holds.
 
 The replay writes into a fresh temporary store, so it uses the node's own
 storage and ledger code paths; only signature checks run elsewhere (ahead, in
-worker processes) and they decide nothing: a transaction they did not vouch
+worker threads or processes) and they decide nothing: a transaction they did not vouch
 for is verified again inline by the ledger.
 """
 
@@ -44,7 +44,7 @@ from wallet.protocol import version_at
 from wallet.codec import unpack
 
 from ._errors import AuditFailed
-from ._signatures import SignaturePool
+from ._signatures import WORKERS, SignaturePool
 from ._sources import ChainSource, RecordedHead
 from ._trail import MoneyTrail, fed_backing
 
@@ -295,13 +295,13 @@ def _pipelined(pending: Iterator[_Pending], ahead: int) -> Iterator[_Pending]:
     yield from window
 
 
-def audit_chain(source: ChainSource, *, jobs: int = 1, workdir: Path | None = None,
+def audit_chain(source: ChainSource, *, jobs: int = 1, workers: str = WORKERS[0], workdir: Path | None = None,
                 expected_genesis: bytes | None = None,
                 progress: Callable[[int, int], None] | None = None,
                 trail: MoneyTrail | None = None) -> AuditReport:
     """Replay ``source`` from genesis; raise :class:`AuditFailed` at the first discrepancy.
 
-    ``jobs`` > 1 verifies signatures in that many worker processes; 1 verifies inline.
+    ``jobs`` > 1 verifies signatures in that many ``workers`` (threads or processes); 1 verifies inline.
     ``progress(height, txs)`` is called after each block. ``trail`` collects every attested
     FED mint and burn and the holds (for ``--stripe``).
     """
@@ -311,7 +311,7 @@ def audit_chain(source: ChainSource, *, jobs: int = 1, workdir: Path | None = No
     genesis = load_genesis_bytes(doc, expected_genesis)
     head = source.head()
     started = time.perf_counter()
-    pool = SignaturePool(genesis.chain_id, jobs) if jobs > 1 else None
+    pool = SignaturePool(genesis.chain_id, jobs, workers) if jobs > 1 else None
     with tempfile.TemporaryDirectory(prefix="fedow-audit-", dir=workdir) as folder:
         target = Store.open(Path(folder) / "chain")
         try:

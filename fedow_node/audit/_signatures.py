@@ -1,7 +1,8 @@
 """Transaction signatures verified ahead of the replay, on every core.
 
 Ed25519 verification is most of an audit's cost and needs no state, so it runs
-in a process pool while the main process applies earlier blocks. The main
+in a pool of workers while the main thread applies earlier blocks: threads (PyNaCl
+releases the GIL while libsodium verifies) or processes, ``WORKERS``. The main
 process decodes each transaction once (it needs the decoded transaction to
 apply it anyway); workers get only what a signature check reads (txid, signed
 bytes, (key, signature) pairs) in large chunks, cheap to pickle, and answer
@@ -12,13 +13,16 @@ other itself, so a bad signature fails the block exactly as without the pool.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 
 import wallet
 from wallet.tx import Signature, signatures_verify
 
 CHUNK_TXS = 500
 """Transactions per job: large enough that pickling and scheduling cost little."""
+
+WORKERS = ("threads", "processes")
+"""Where the signature jobs run (docs/audit.md: which is faster, measured)."""
 
 SignedTx = tuple[bytes, bytes, tuple[Signature, ...]]
 """(txid, the unsigned bytes every signature covers, (public key, signature) pairs)."""
@@ -30,11 +34,14 @@ def verified_txids(chain_id: str, txs: Sequence[SignedTx]) -> list[bytes]:
 
 
 class SignaturePool:
-    """Verifies the signatures of blocks submitted ahead; ``jobs`` worker processes."""
+    """Verifies the signatures of blocks submitted ahead; ``jobs`` worker threads or processes."""
 
-    def __init__(self, chain_id: str, jobs: int) -> None:
+    def __init__(self, chain_id: str, jobs: int, workers: str = WORKERS[0]) -> None:
+        if workers not in WORKERS:
+            raise ValueError(f"signature workers are one of {WORKERS}, not {workers!r}")
         self.chain_id = chain_id
-        self._executor = ProcessPoolExecutor(max_workers=jobs)
+        self._executor: Executor = (ThreadPoolExecutor(jobs, thread_name_prefix="audit-verify")
+                                    if workers == "threads" else ProcessPoolExecutor(jobs))
 
     def submit(self, txs: Sequence[wallet.Tx]) -> list[Future[list[bytes]]]:
         """Start verifying one block's decoded transactions; the futures answer :func:`verified_txids`."""

@@ -23,8 +23,8 @@ from pathlib import Path
 import trio
 
 from config import ConfigError, GenesisDoc, Problem, load_genesis, load_node_config
-from fedow_node.audit import (AuditFailed, AuditReport, MoneyTrail, StoreSource, StripeReconciliation, audit_chain,
-                              fetch_from_peer, reconcile_stripe)
+from fedow_node.audit import (WORKERS, AuditFailed, AuditReport, MoneyTrail, StoreSource, StripeReconciliation,
+                              audit_chain, fetch_from_peer, reconcile_stripe)
 from fedow_node.node import NodeFiles
 from fedow_node.payments import PaymentError, StripeApi
 from storage import StorageError, Store
@@ -40,7 +40,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     where.add_argument("--peer", help="multiaddr of a running peer (…/p2p/<peer id>): audit the blocks it serves")
     parser.add_argument("--genesis", type=Path, help="the expected genesis file (required with --peer)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                        help="processes verifying signatures ahead of the replay (default: all cores; 1 = inline)")
+                        help="workers verifying signatures ahead of the replay (default: all cores; 1 = inline)")
+    parser.add_argument("--workers", choices=WORKERS, default=WORKERS[0],
+                        help="the signature workers are threads of the audit's process (default: faster, measured "
+                             "in docs/audit.md) or processes")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--stripe", action="store_true", help="then reconcile every FED mint and burn with the "
                                                               "Stripe account (FEDOW_STRIPE_SECRET_KEY or [stripe])")
@@ -81,12 +84,12 @@ def _audit(args: argparse.Namespace, trail: MoneyTrail | None) -> AuditReport:
     if data_dir is None:
         assert genesis is not None
         fetched = trio.run(fetch_from_peer, args.peer, genesis.chain_id, expected)
-        return audit_chain(fetched, jobs=args.jobs, expected_genesis=expected, trail=trail)
+        return audit_chain(fetched, jobs=args.jobs, workers=args.workers, expected_genesis=expected, trail=trail)
     store_path = NodeFiles(data_dir).store
     if not store_path.is_dir():
         raise FileNotFoundError(f"{store_path} does not exist: --data must name a node's data folder")
     with Store.open(store_path) as store:
-        return audit_chain(StoreSource(store), jobs=args.jobs, expected_genesis=expected, trail=trail)
+        return audit_chain(StoreSource(store), jobs=args.jobs, workers=args.workers, expected_genesis=expected, trail=trail)
 
 
 def _print_report(report: AuditReport) -> None:

@@ -8,7 +8,10 @@ outcome is kept until the block is committed, so a commit only writes.
 
 Signatures are verified once per node: a transaction that passed :meth:`check_tx`
 is remembered decoded and verified, and blocks made of such transactions skip
-the expensive Ed25519 check.
+the expensive Ed25519 check. Many transactions arriving together (a peer's gossip
+batch, blocks fetched by block sync) have their signatures checked together on
+every core first (:mod:`wallet.verify_pool`), then each is checked or executed
+with its signature known good; the rules and refusals are the same.
 
 Threads: blocks are built, verified and committed by one thread at a time (the
 node's execution worker, fedow_node/engine/worker.py), which alone reads the live
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
@@ -38,9 +42,11 @@ from fedow_node.protocol import UpgradeRequired, known_versions as protocol_vers
 from fedow_node.totals import TillAttribution, block_totals
 from storage import ChangeSet, CommitBatch, CommittedState, Store, next_state_hash
 from wallet.block import EMPTY_HASH, Block, decode_block, make_block
+from wallet.tx import verified_txids
 from wallet.codec import pack, unpack
 from wallet.params import LedgerParams
 from wallet.protocol import version_at
+from wallet.verify_pool import VerifyPool, shared_pool
 
 log = structlog.get_logger(__name__)
 
@@ -98,6 +104,8 @@ class LedgerApplication:
         """Which API token had this node sign a pending transaction: the daily totals' till column."""
         self.commits: CommitChannel | None = None
         """Where every commit (consensus or block sync) is announced to the rest of the node, if anywhere."""
+        self.verify_pool: VerifyPool = shared_pool()
+        """Where batches of signatures are checked on every core."""
 
     # --- reading the chain ------------------------------------------------------------
 
@@ -158,8 +166,7 @@ class LedgerApplication:
     def check_tx(self, tx: bytes, signature_verified: bool) -> TxInfo:
         """Decode, verify the signature once, and dry-run the transaction on the committed state.
 
-        Any thread: the dry run reads the snapshot of the last commit, whole (:attr:`committed_height`
-        says which)."""
+        Any thread: the dry run reads the snapshot of the last commit, whole."""
         checking = self._checking
         decoded = self._known(tx)
         if decoded is None:
@@ -175,10 +182,23 @@ class LedgerApplication:
         self._remember(tx, decoded)
         return TxInfo(decoded.txid, decoded.signer)
 
-    @property
-    def committed_height(self) -> int:
-        """The height whose state :meth:`check_tx` reads now (it moves when the commit's view is swapped in)."""
-        return self._checking.state.height
+    def signatures_verify(self, txs: Sequence[bytes]) -> list[bool]:
+        """For each transaction, whether its signatures verify, all checked together on the verify pool.
+
+        False also for one that does not decode: :meth:`check_tx` then says what is wrong
+        with it, as it would have without this pass. Already verified ones are not checked again.
+        """
+        txids: dict[bytes, bytes] = {}
+        decoded: list[wallet.Tx] = []
+        for tx in txs:
+            if tx not in self._verified and tx not in txids:
+                try:
+                    decoded.append(wallet.decode_tx(tx, len(tx)))
+                except wallet.Rejected:
+                    continue
+                txids[tx] = decoded[-1].txid
+        good = verified_txids(self.chain_id, decoded, self.verify_pool)
+        return [tx in self._verified or txids.get(tx) in good for tx in txs]
 
     def _known(self, tx: bytes) -> wallet.Tx | None:
         with self._verified_lock:
@@ -191,9 +211,11 @@ class LedgerApplication:
             while len(self._verified) > MAX_CACHED_TXS:
                 self._verified.popitem(last=False)
 
-    def _decoded_txs(self, txs: Sequence[bytes]) -> tuple[list[wallet.Tx], set[bytes]]:
-        """Decode a block's transactions; the txids whose signature this node already verified."""
-        decoded, verified = [], set()
+    def _decoded_txs(self, txs: Sequence[bytes],
+                     signatures_verified: Collection[bytes] = frozenset()) -> tuple[list[wallet.Tx], set[bytes]]:
+        """Decode a block's transactions; the txids whose signature this node already verified
+        (or that the caller checked in ``signatures_verified``)."""
+        decoded, verified = [], set(signatures_verified)
         for tx in txs:
             known = self._known(tx)
             if known is not None:
@@ -254,8 +276,10 @@ class LedgerApplication:
         self._keep(key, executed)
         return executed.block.header.time_ms
 
-    def _execute(self, raw: bytes) -> _Executed:
-        """Check a block against the tip and run it; Rejected names the first discrepancy."""
+    def _execute(self, raw: bytes, signatures_verified: Collection[bytes] = frozenset()) -> _Executed:
+        """Check a block against the tip and run it; Rejected names the first discrepancy.
+
+        ``signatures_verified``: txids whose every transaction in ``raw`` the caller verified."""
         params = self.params
         try:
             block = decode_block(raw, chain_id=self.chain_id, max_bytes=params.max_block_bytes + 1024 * 1024)
@@ -283,7 +307,7 @@ class LedgerApplication:
         evidence = self._check_evidence(block, params)
         if len(block.txs) > params.max_block_txs or sum(map(len, block.txs)) > params.max_block_bytes:
             raise Rejected("block_too_large", f"block {height} exceeds max_block_txs or max_block_bytes")
-        txs, verified = self._decoded_txs(block.txs)
+        txs, verified = self._decoded_txs(block.txs, signatures_verified)
         ctx = wallet.BlockContext(self.chain_id, height, header.time_ms, header.proposer,
                                   tuple(ev.validator for ev in evidence))
         try:
@@ -331,9 +355,11 @@ class LedgerApplication:
         while len(self._executed) > MAX_CACHED_OUTCOMES:
             self._executed.popitem(last=False)
 
-    def commit_block(self, block: bytes, certificate: Certificate) -> CommitResult:
+    def commit_block(self, block: bytes, certificate: Certificate,
+                     signatures_verified: Collection[bytes] = frozenset()) -> CommitResult:
+        """Commit a block executed before, or execute it now (``signatures_verified`` as for :meth:`_execute`)."""
         key = block_id_of(block)
-        executed = self._executed.pop(key, None) or self._execute(block)
+        executed = self._executed.pop(key, None) or self._execute(block, signatures_verified)
         height = executed.block.header.height
         if certificate.height != height or certificate.block_id != key:
             raise Rejected("certificate_mismatch", f"certificate for height {certificate.height} does not "

@@ -15,7 +15,7 @@ gather and leave together in the next message.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -127,13 +127,27 @@ class ConsensusGossip:
                 pass  # that consensus left while we waited; the message belonged to it
 
 
+SignaturesVerify = Callable[[Sequence[bytes]], Sequence[bool]]
+"""For each transaction of a batch, whether its signatures verify (checked together on every core)."""
+
+
+def _none_verified(txs: Sequence[bytes]) -> list[bool]:
+    return [False] * len(txs)
+
+
 class TxGossip:
-    """Admits transactions into the mempool, locally or from peers, and gossips them in batches."""
+    """Admits transactions into the mempool, locally or from peers, and gossips them in batches.
+
+    A peer's batch has its signatures checked together first (``signatures_verify``, on every
+    core), then each transaction is admitted with that answer: one whose signature failed is
+    checked again on its own by the mempool, which refuses it with the usual reason.
+    """
 
     def __init__(self, network: P2PNode, chain_id: str, mempool: Mempool, *, max_batch: int = 1000,
-                 max_tx_bytes: int = 64 * 1024) -> None:
+                 max_tx_bytes: int = 64 * 1024, signatures_verify: SignaturesVerify = _none_verified) -> None:
         self.network = network
         self.mempool = mempool
+        self.signatures_verify = signatures_verify
         self.topic = txs_topic(chain_id)
         self.max_batch = max_batch
         self.max_tx_bytes = max_tx_bytes
@@ -160,23 +174,29 @@ class TxGossip:
             self._token.run_sync_soon(lambda: self._outbox_ready.set())
 
     def validate(self, data: bytes, peer_id: str) -> Verdict:
-        """Admit a peer's batch; REJECT only for faults an honest peer cannot cause."""
+        """Admit a peer's batch; REJECT only for faults an honest peer cannot cause.
+
+        Every good transaction of the batch is admitted, even beside a bad one: which ones
+        enter does not depend on their order in the batch; the batch is then REJECTed."""
         try:
             batch = unpack(data, self.max_batch * (self.max_tx_bytes + 8) + 64)
         except CodecRejected as exc:
             return REJECT(f"tx batch: {exc.code}: {exc.detail}")
         if not isinstance(batch, list) or not batch or len(batch) > self.max_batch:
             return REJECT(f"tx batch must be an array of 1..{self.max_batch} transactions")
+        if not all(isinstance(tx, bytes) for tx in batch):
+            return REJECT("tx batch items must be byte strings")
         admitted = 0
-        for tx in batch:
-            if not isinstance(tx, bytes):
-                return REJECT("tx batch items must be byte strings")
+        fault: TxRejected | None = None
+        for tx, verified in zip(batch, self.signatures_verify(batch)):
             try:
-                self.mempool.add(tx)
+                self.mempool.add(tx, signature_verified=verified)
                 admitted += 1
             except TxRejected as exc:
-                if exc.code in PEER_FAULTS:
-                    return REJECT(f"transaction refused: {exc.code}: {exc.detail}")
+                if exc.code in PEER_FAULTS and fault is None:
+                    fault = exc
+        if fault is not None:
+            return REJECT(f"transaction refused: {fault.code}: {fault.detail}")
         return ACCEPT if admitted else IGNORE
 
     async def run(self) -> None:

@@ -13,13 +13,19 @@ verified) and certify exactly the block's id; the block is then executed in full
 sends a bad block or certificate is penalised and the next peer is tried.
 
 Blocks are fetched in large batches, the next batch while the current one is
-applied: the cost per message, not per byte, is what limits libp2p here. Each block
-is applied, and the mempool's pass made, through ``execute`` (the daemon's execution
-worker, the one thread that commits), never beside a commit by consensus.
+applied: the cost per message, not per byte, is what limits libp2p here. While a
+batch waits its turn, its transactions' signatures are checked together on every
+core (:mod:`wallet.verify_pool`, in a thread beside the event loop); each block is
+then executed with those signatures known good. Only the check moves: a block with
+a forged signature is still refused, with the same reason, when its turn comes.
+Each block is applied, and the mempool's pass made, through ``execute`` (the
+daemon's execution worker, the one thread that commits), never beside a commit by
+consensus.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Protocol
 
@@ -31,8 +37,12 @@ from consensus.errors import Rejected
 from consensus.mempool import Mempool
 from fedow_node.engine.application import LedgerApplication
 from p2p import P2PError
+import wallet
+from wallet.block import decode_block
 from wallet.codec import pack, unpack
 from wallet.errors import Rejected as CodecRejected
+from wallet.tx import verified_txids
+from wallet.verify_pool import VerifyPool
 
 log = structlog.get_logger(__name__)
 
@@ -92,6 +102,33 @@ class SyncServer:
                 break
             out.append([stored.block, stored.certificate])
         return out
+
+
+@dataclass(frozen=True)
+class _Fetched:
+    """A decided block as fetched, with the txids whose signatures in it were checked ahead."""
+
+    block: bytes
+    certificate: Certificate
+    signatures_verified: frozenset[bytes]
+
+
+def signatures_verified_in(chain_id: str, blocks: Sequence[bytes], pool: VerifyPool) -> list[frozenset[bytes]]:
+    """For each block, the txids whose every transaction in the batch has good signatures (one pool call).
+
+    A block or transaction that does not decode contributes nothing: its execution says what is wrong.
+    """
+    per_block: list[list[wallet.Tx]] = []
+    for raw in blocks:
+        txs: list[wallet.Tx] = []
+        try:
+            for tx in decode_block(raw, chain_id=chain_id, max_bytes=len(raw)).txs:
+                txs.append(wallet.decode_tx(tx, len(tx)))
+        except wallet.Rejected:
+            pass
+        per_block.append(txs)
+    good = verified_txids(chain_id, [tx for txs in per_block for tx in txs], pool)
+    return [frozenset(tx.txid for tx in txs if tx.txid in good) for txs in per_block]
 
 
 @dataclass(frozen=True)
@@ -155,15 +192,16 @@ class BlockSyncer:
             return SyncReport(0, 0, 0.0)
         peer, target = best
         log.info("sync.start", peer=peer, from_height=self.app.store.height + 1, target=target)
-        send, receive = trio.open_memory_channel[list[tuple[bytes, Certificate]]](2)
+        send, receive = trio.open_memory_channel[list[_Fetched]](2)
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._fetch, peer, target, send)
             async with receive:
                 async for batch in receive:
                     committed: list[bytes] = []
-                    for block, certificate in batch:
+                    for item in batch:
                         try:
-                            committed += await self.execute(apply_decided, self.app, block, certificate)
+                            committed += await self.execute(apply_decided, self.app, item.block, item.certificate,
+                                                            item.signatures_verified)
                         except Rejected as exc:
                             self.network.penalize(peer, BAD_SYNC_PENALTY, f"sync: {exc.code}: {exc.detail}")
                             log.warning("sync.bad_block", peer=peer, code=exc.code, detail=exc.detail)
@@ -178,8 +216,7 @@ class BlockSyncer:
         log.info("sync.done", peer=peer, blocks=blocks, txs=txs, seconds=round(seconds, 3), height=self.app.store.height)
         return SyncReport(blocks, txs, seconds)
 
-    async def _fetch(self, peer: str, target: int,
-                     send: trio.MemorySendChannel[list[tuple[bytes, Certificate]]]) -> None:
+    async def _fetch(self, peer: str, target: int, send: trio.MemorySendChannel[list[_Fetched]]) -> None:
         async with send:
             next_height = self.app.store.height + 1
             while next_height <= target:
@@ -195,7 +232,10 @@ class BlockSyncer:
                     return
                 if not batch:
                     return
-                await send.send(batch)
+                verified = await trio.to_thread.run_sync(signatures_verified_in, self.app.chain_id,
+                                                         [block for block, _ in batch], self.app.verify_pool)
+                await send.send([_Fetched(block, certificate, txids)
+                                 for (block, certificate), txids in zip(batch, verified)])
                 next_height += len(batch)
 
     @staticmethod
@@ -211,13 +251,16 @@ class BlockSyncer:
 
 
 
-def apply_decided(app: LedgerApplication, block: bytes, certificate: Certificate) -> tuple[bytes, ...]:
+def apply_decided(app: LedgerApplication, block: bytes, certificate: Certificate,
+                  signatures_verified: Collection[bytes] = frozenset()) -> tuple[bytes, ...]:
     """Verify a decided block's certificate against the set we know, then execute and commit it.
 
     Returns the txids it committed; raises ``Rejected`` and changes nothing if
     anything is wrong. This is the whole path of block sync and of a replay.
+    ``signatures_verified``: txids whose transactions in this block were checked ahead
+    (:func:`signatures_verified_in`).
     """
     height = app.store.height + 1
     verify_certificate(certificate, app.validator_set(height), app.chain_id, height, block_id_of(block))
-    return app.commit_block(block, certificate).txids
+    return app.commit_block(block, certificate, signatures_verified).txids
 

@@ -67,7 +67,7 @@ class OfflineService:
         """This node's validator key (its power counts as reachable), or None for a full node."""
         self.till = till
         self.forwarder = forwarder
-        self.connectivity = Connectivity(config.stalled_after_ms / 1000)
+        self.connectivity = Connectivity(config.stalled_after_ms / 1000, config.no_quorum_after_ms / 1000)
         self.clock_s = clock_s
         self.since_ms = _wall_ms()
         self.listeners: list[Callable[[dict[str, Any]], None]] = []

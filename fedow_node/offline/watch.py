@@ -1,7 +1,8 @@
 """Is the node cut off from the network? A pure decision from what it sees, one observation at a time.
 
-Offline as soon as the validators it is connected to hold less than 2/3 of the voting power
-(reason ``no_quorum``: nothing it submits can be committed), or when no new height came for
+Offline when the validators it is connected to have held less than 2/3 of the voting power for
+``no_quorum_after_s`` (reason ``no_quorum``: nothing it submits can be committed; the grace keeps a
+connection being replaced, or a peer restarting, from cutting the venue off), or when no new height came for
 ``stalled_after_s`` (reason ``stalled``: the chain does not move, e.g. too many validators are
 down elsewhere). Back online once it reaches 2/3 of the power again and has caught up with its
 peers' tips; after a stall, also once the chain has moved again. Time comes in the observations
@@ -38,8 +39,9 @@ class Seen:
 class Connectivity:
     """Online or offline; :meth:`observe` returns True when that changed."""
 
-    def __init__(self, stalled_after_s: float) -> None:
+    def __init__(self, stalled_after_s: float, no_quorum_after_s: float = 0.0) -> None:
         self.stalled_after_s = stalled_after_s
+        self.no_quorum_after_s = no_quorum_after_s
         self.offline = False
         self.reason: str | None = None
         """Why it is offline (``no_quorum`` or ``stalled``); None online."""
@@ -48,14 +50,20 @@ class Connectivity:
         self._height = -1
         self._height_seen_s = 0.0
         self._height_when_cut = 0
+        self._quorum_lost_s: float | None = None
 
     def observe(self, seen: Seen) -> bool:
         if seen.height != self._height:
             self._height, self._height_seen_s = seen.height, seen.now_s
         if self.since_s is None:
             self.since_s = seen.now_s
+        if seen.quorum:
+            self._quorum_lost_s = None
+        elif self._quorum_lost_s is None:
+            self._quorum_lost_s = seen.now_s
         if not self.offline:
-            reason = NO_QUORUM if not seen.quorum else \
+            no_quorum = self._quorum_lost_s is not None and seen.now_s - self._quorum_lost_s >= self.no_quorum_after_s
+            reason = NO_QUORUM if no_quorum else \
                 STALLED if seen.now_s - self._height_seen_s > self.stalled_after_s else None
             if reason is None:
                 return False

@@ -78,6 +78,9 @@ class OfflineSoloNode(SoloNode):
         self.clock += 1
         assert self.offline is not None
         await self.offline.tick()
+        if not connected and not self.offline.cut_off:  # a moment without quorum is not yet a cut-off
+            self.clock += LIMITS.no_quorum_after_ms / 1000
+            await self.offline.tick()
         assert self.offline.cut_off == (not connected)
 
     def close(self) -> None:

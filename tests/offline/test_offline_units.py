@@ -10,6 +10,7 @@ from fedow_node.offline import COMMITTED, PENDING, REFUSED, Connectivity, Entry,
 from fedow_node.offline.watch import NO_QUORUM, STALLED
 
 STALL_S = 10.0
+GRACE_S = 3.0
 
 
 def seen(now: float, height: int, reachable: int = 4, caught_up: bool = False, total: int = 4) -> Seen:
@@ -20,23 +21,33 @@ def seen(now: float, height: int, reachable: int = 4, caught_up: bool = False, t
 STEPS = [
     ("connected to every validator, the chain moves", seen(0, 1), False, False, None),
     ("3 of 4 is still more than 2/3", seen(1, 2, reachable=3), False, False, None),
-    ("2 of 4 is not: cut off at once", seen(2, 2, reachable=2), True, True, NO_QUORUM),
-    ("nothing changes while cut off", seen(3, 2, reachable=0), False, True, NO_QUORUM),
-    ("peers back but still behind them", seen(4, 2, reachable=4, caught_up=False), False, True, NO_QUORUM),
-    ("caught up: online again", seen(5, 3, reachable=4, caught_up=True), True, False, None),
-    ("idle chain, not yet stalled", seen(5 + STALL_S, 3), False, False, None),
-    ("no new height for longer than the stall time", seen(5.1 + STALL_S, 3), True, True, STALLED),
-    ("connected and caught up, but the chain has not moved", seen(20, 3, caught_up=True), False, True, STALLED),
-    ("the chain moved again", seen(21, 4, caught_up=True), True, False, None),
-    ("the stall clock restarted with the connection", seen(21 + STALL_S, 4), False, False, None),
+    ("2 of 4 is not, but only for a moment so far", seen(2, 2, reachable=2), False, False, None),
+    ("a peer is back within the grace", seen(2 + GRACE_S - 0.1, 2), False, False, None),
+    ("lost again: the grace starts over", seen(4, 2, reachable=2), False, False, None),
+    ("still within the new grace", seen(4 + GRACE_S - 0.1, 2, reachable=1), False, False, None),
+    ("no quorum for the whole grace: cut off", seen(4 + GRACE_S, 2, reachable=2), True, True, NO_QUORUM),
+    ("nothing changes while cut off", seen(8, 2, reachable=0), False, True, NO_QUORUM),
+    ("peers back but still behind them", seen(9, 2, reachable=4, caught_up=False), False, True, NO_QUORUM),
+    ("caught up: online again", seen(10, 3, reachable=4, caught_up=True), True, False, None),
+    ("idle chain, not yet stalled", seen(10 + STALL_S, 3), False, False, None),
+    ("no new height for longer than the stall time", seen(10.1 + STALL_S, 3), True, True, STALLED),
+    ("connected and caught up, but the chain has not moved", seen(25, 3, caught_up=True), False, True, STALLED),
+    ("the chain moved again", seen(26, 4, caught_up=True), True, False, None),
+    ("the stall clock restarted with the connection", seen(26 + STALL_S, 4), False, False, None),
 ]
 
 
 def test_connectivity_steps() -> None:
-    connectivity = Connectivity(STALL_S)
+    connectivity = Connectivity(STALL_S, GRACE_S)
     for description, observation, changed, offline, reason in STEPS:
         assert connectivity.observe(observation) == changed, description
         assert (connectivity.offline, connectivity.reason) == (offline, reason), description
+
+
+def test_without_a_grace_no_quorum_cuts_off_at_the_first_observation() -> None:
+    connectivity = Connectivity(STALL_S, 0.0)
+    assert connectivity.observe(seen(0, 1, reachable=2))
+    assert (connectivity.offline, connectivity.reason) == (True, NO_QUORUM)
 
 
 def test_no_power_at_all_is_no_quorum() -> None:

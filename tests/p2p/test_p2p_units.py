@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import socket
 
+import multiaddr
 import nacl.signing
 import pytest
 import trio
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from libp2p.pubsub.pb import rpc_pb2
 
 from p2p import (
     ACCEPT,
@@ -25,7 +27,8 @@ from p2p import (
     peer_multiaddr,
 )
 from p2p._framing import read_frame, write_frame
-from p2p._gossip import most_queues_long
+from p2p._gossip import _without_sender_record, most_queues_long
+from p2p._host import build_host, reuse_advertised_addrs
 from p2p._scoring import PeerScores, ScoringPolicy
 from p2p._seen import SeenIds
 
@@ -228,3 +231,37 @@ def test_the_public_surface_exports_no_libp2p_type() -> None:
 ])
 def test_publish_waits_only_while_most_peer_queues_are_long(lengths, waits) -> None:
     assert most_queues_long(lengths, high_water=16) is waits
+
+
+async def test_rpcs_are_written_without_the_signed_peer_record_and_otherwise_unchanged() -> None:
+    written: list[bytes] = []
+
+    async def write_msg(stream: object, rpc: rpc_pb2.RPC) -> bool:
+        written.append(rpc.SerializeToString())
+        return True
+
+    publish = rpc_pb2.Message(data=b"vote", topicIDs=["consensus"], seqno=b"\x01")
+    with_record = rpc_pb2.RPC(publish=[publish], senderRecord=b"signed record")
+    assert await _without_sender_record(write_msg)(object(), with_record)  # type: ignore[arg-type]
+    sent = rpc_pb2.RPC.FromString(written[0])
+    assert not sent.HasField("senderRecord") and list(sent.publish) == [publish]
+
+
+def test_the_advertised_addresses_are_computed_at_most_once_a_second() -> None:
+    seed = os.urandom(32)
+    host, listen = build_host(seed, "127.0.0.1", 4001)
+    computed: list[float] = []
+    now = [100.0]
+    compute = host.get_addrs
+
+    def counting() -> list[multiaddr.Multiaddr]:
+        computed.append(now[0])
+        return compute()
+
+    host.get_addrs = counting  # type: ignore[method-assign]
+    reuse_advertised_addrs(host, clock=lambda: now[0])
+    first = host.get_addrs()
+    now[0] += 0.5
+    assert host.get_addrs() == first and computed == [100.0]
+    now[0] += 0.5
+    assert host.get_addrs() == first and computed == [100.0, 101.0]

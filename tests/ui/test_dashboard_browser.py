@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from browser import DESKTOP, PHONE, chromium
+from config import OfflineSection
 from fedow_node.client import FedowClient
 from fedow_node.devnet import Devnet, NodeHome, free_ports, prepare_devnet
 
@@ -104,7 +105,8 @@ def _shot(page: Any, folder: Path, name: str) -> Path:
 
 
 def test_dashboard_shows_the_apis_figures_and_keeps_private_pages_private(tmp_path: Path) -> None:
-    homes = prepare_devnet(tmp_path / "devnet", 2, free_ports(2), fed_melts=False)  # balances hold still
+    homes = prepare_devnet(tmp_path / "devnet", 2, free_ports(2), fed_melts=False,  # balances hold still
+                           offline=OfflineSection(enabled=True, max_sale=1_500, no_quorum_after_ms=60_000))
     operator = homes[0].operator_token  # made by prepare_devnet, as for `fedow-node demo`
     shots = tmp_path / "screenshots"
     shots.mkdir()
@@ -143,6 +145,14 @@ def test_dashboard_shows_the_apis_figures_and_keeps_private_pages_private(tmp_pa
             key_sets = _get(homes[0], "/v1/status")["key_sets"]
             assert _figures(page, "keyset:") == {f"keyset:{name}:threshold": ks["threshold"]
                                                  for name, ks in key_sets.items()}
+            offline = _get(homes[0], "/v1/status")["offline"]   # the health panel's offline sales: the API's
+            assert page.inner_text('[data-figure="offline"]') == "online" == offline["state"]
+            assert _figures(page, "offline:") == {
+                "offline:pending": offline["pending"], "offline:exposure": offline["exposure"],
+                "offline:exposure_cap": offline["exposure_cap"], "offline:bond_locked": offline["bond"]["locked"],
+                "offline:bond_unbonding": offline["bond"]["unbonding"], "offline:committed": offline["committed"],
+                "offline:refused": offline["refused"], "offline:max_sale": 1_500,
+                "offline:max_per_card": offline["limits"]["max_per_card"]}
 
             # The operator signs in: the day's figures are the API's, to the cent.
             page.goto(f"{ui}#/login?next=sales")
