@@ -95,10 +95,7 @@ class CommittedState:
             raise translate(error, self._path) from error
 
     def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
-        start = len(layout.STATE)
-        with translated_errors(self._path):
-            for key, value in self._snapshot.iterator(prefix=layout.STATE + prefix):
-                yield key[start:], value
+        return _state_entries(self._snapshot, prefix, self._path)
 
 
 class Store:
@@ -194,10 +191,7 @@ class Store:
 
     def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
         """State entries whose key starts with ``prefix``, in key order."""
-        start = len(layout.STATE)
-        with translated_errors(self._path):
-            for key, value in self._db.iterator(prefix=layout.STATE + prefix):
-                yield key[start:], value
+        return _state_entries(self._db, prefix, self._path)
 
     def state_digest(self) -> bytes:
         """sha256 over every state entry in key order: equal for equal states."""
@@ -396,6 +390,13 @@ class Store:
     def compact(self) -> None:
         with translated_errors(self._path):
             self._db.compact_range()
+
+
+def _state_entries(source: plyvel.DB | plyvel.Snapshot, prefix: bytes, path: Path) -> Iterator[tuple[bytes, bytes]]:
+    start = len(layout.STATE)
+    with translated_errors(path):
+        for key, value in source.iterator(prefix=layout.STATE + prefix):
+            yield key[start:], value
 
 
 def _cursor_of(entry: HistoryEntry) -> bytes:

@@ -200,8 +200,8 @@ class BlockSyncer:
                     committed: list[bytes] = []
                     for item in batch:
                         try:
-                            committed += await self.execute(apply_decided, self.app, item.block, item.certificate,
-                                                            item.signatures_verified)
+                            committed += await self.execute(apply_decided, self.app, item.block,
+                                                            item.certificate, item.signatures_verified)
                         except Rejected as exc:
                             self.network.penalize(peer, BAD_SYNC_PENALTY, f"sync: {exc.code}: {exc.detail}")
                             log.warning("sync.bad_block", peer=peer, code=exc.code, detail=exc.detail)
