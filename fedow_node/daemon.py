@@ -7,7 +7,7 @@ asyncio owns the main thread and serves HTTP; trio runs the node as its guest
   both secrets), the metrics endpoint;
 * on trio: the bridge that lets HTTP handlers await trio work, the engine
   (:meth:`FedowNode.run`: p2p, block sync, consensus, gossip, offline watch, card
-  reader), and the one reader of the node's channel of commits, which hands each
+  reader; blocks are executed and committed in its execution worker thread), and the one reader of the node's channel of commits, which hands each
   block to the node (restore guard, metrics) and to the API (``?wait=commit``
   waiters, the event stream, the Stripe bridge's credits).
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import sys
 from typing import Awaitable, Callable
 
 import structlog
@@ -28,6 +29,7 @@ from fedow_node.api import build_app, start_server
 from fedow_node.api.answers import ON_FATAL
 from fedow_node.api.idempotency import IdempotencyKeys
 from fedow_node.api.stripe_routes import stripe_routes
+from fedow_node.engine.worker import SWITCH_INTERVAL_S
 from fedow_node.guest import TrioBridge, run_guest
 from fedow_node.node import FedowNode
 from fedow_node.node_api import NodeApi
@@ -63,6 +65,7 @@ def run(node: FedowNode, ssl_context: ssl.SSLContext | None) -> str | None:
 
     A fatal fault raised on the trio side propagates (the caller reports it).
     """
+    sys.setswitchinterval(SWITCH_INTERVAL_S)  # the loop and the execution worker share the GIL
     idempotency = IdempotencyKeys.open(node.files.idempotency)
     shared: dict[str, object] = {}
     halted: list[str] = []

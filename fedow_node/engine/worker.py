@@ -21,9 +21,18 @@ from typing import Callable, TypeVar
 
 import trio
 
-__all__ = ["ExecutionWorker"]
+__all__ = ["ExecutionWorker", "SWITCH_INTERVAL_S"]
 
 T = TypeVar("T")
+
+SWITCH_INTERVAL_S = 0.001
+"""How often CPython hands the GIL to another thread (``sys.setswitchinterval``; its default is 5 ms).
+
+The worker and the event loop share the GIL: while a block executes, every wake-up of the loop
+(a p2p read, an HTTP request) waits for the worker to hand it over, and py-libp2p wakes many times
+per message (noise, yamux, pubsub). With 5 ms a loaded node's consensus messages crawled (the
+convoy effect: rounds timed out, sales stayed pending); 1 ms keeps the loop responsive, 0.2 ms
+costs more in switches than it saves (docs/performance.md, "Execution off the event loop")."""
 
 
 class ExecutionWorker:
