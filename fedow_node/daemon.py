@@ -8,8 +8,9 @@ asyncio owns the main thread and serves HTTP; trio runs the node as its guest
 * on trio: the bridge that lets HTTP handlers await trio work, the engine
   (:meth:`FedowNode.run`: p2p, block sync, consensus, gossip, offline watch, card
   reader; blocks are executed and committed in its execution worker thread), and
-  the one reader of the node's channel of commits, which hands each block to the node (restore guard, metrics) and to the API (``?wait=commit``
-  waiters, the event stream, the Stripe bridge's credits).
+  the one reader of the node's channel of commits, which hands each block to the
+  node (restore guard, metrics) and to the API (``?wait=commit`` waiters, the event
+  stream, the Stripe bridge's credits).
 
 SIGTERM or SIGINT cancels trio, then the HTTP servers stop; a fatal fault met by the
 API halts both the same way.
