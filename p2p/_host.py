@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import os
+import time
+from typing import Callable
 
 import multiaddr
 from libp2p import new_host
@@ -38,7 +40,33 @@ def build_host(seed: bytes, listen_host: str, listen_port: int) -> tuple[IHost, 
         listen_addrs=[listen],
         connection_config=ConnectionConfig(max_connections_per_peer=1),
     )
+    reuse_advertised_addrs(host)
     return host, listen
+
+
+ADDRS_REFRESH_SECONDS = 1.0
+
+
+def reuse_advertised_addrs(host: IHost, clock: Callable[[], float] = time.monotonic) -> None:
+    """Compute the addresses the host advertises at most once per ``ADDRS_REFRESH_SECONDS``.
+
+    py-libp2p's pubsub asks for them for every RPC it sends (to attach a signed peer record,
+    which p2p/_gossip.py drops after the hello) and builds them anew each time from multiaddr
+    strings: 6 % of a validator's time with a lone till (docs/performance.md). They change only
+    when a listener or an observed address does; a second of delay in advertising one is harmless.
+    """
+    compute = host.get_addrs
+    cached: list[multiaddr.Multiaddr] = []
+    computed_at = -float("inf")
+
+    def get_addrs() -> list[multiaddr.Multiaddr]:
+        nonlocal cached, computed_at
+        now = clock()
+        if now - computed_at >= ADDRS_REFRESH_SECONDS:
+            cached, computed_at = compute(), now
+        return list(cached)
+
+    host.get_addrs = get_addrs  # type: ignore[method-assign]
 
 
 def batch_yamux_window_updates() -> None:

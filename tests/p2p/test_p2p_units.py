@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 
+import multiaddr
 import nacl.signing
 import pytest
 import trio
@@ -26,7 +27,8 @@ from p2p import (
     peer_multiaddr,
 )
 from p2p._framing import read_frame, write_frame
-from p2p._gossip import _without_sender_record, most_queues_long
+from p2p._gossip import _ReadAhead, _without_sender_record, most_queues_long
+from p2p._host import build_host, reuse_advertised_addrs
 from p2p._scoring import PeerScores, ScoringPolicy
 from p2p._seen import SeenIds
 
@@ -112,12 +114,14 @@ class ChunkedStream:
     def __init__(self, chunk: int) -> None:
         self.buffer = bytearray()
         self.chunk = chunk
+        self.reads = 0
 
     async def write(self, data: bytes) -> None:
         self.buffer += data
 
     async def read(self, n: int) -> bytes:
         await trio.lowlevel.checkpoint()
+        self.reads += 1
         taken = bytes(self.buffer[:min(n, self.chunk)])
         del self.buffer[:len(taken)]
         return taken
@@ -131,6 +135,32 @@ async def test_frames_round_trip_whatever_the_read_sizes(bodies, chunk) -> None:
         await write_frame(stream, body)
     assert [await read_frame(stream, 3000) for _ in bodies] == bodies
     assert stream.buffer == bytearray()
+
+
+@settings(deadline=None)
+@given(st.binary(max_size=5000), st.integers(1, 9000), st.lists(st.integers(1, 700), min_size=1))
+async def test_read_ahead_gives_the_same_bytes_whatever_the_read_sizes(data, chunk, sizes) -> None:
+    stream = ChunkedStream(chunk)
+    await stream.write(data)
+    ahead = _ReadAhead(stream)  # type: ignore[arg-type]
+    got = bytearray()
+    for size in (sizes * (len(data) + 1))[:len(data) + 1]:
+        part = await ahead.read(size)
+        assert len(part) <= size
+        got += part
+        if len(got) == len(data):
+            break
+    assert bytes(got) == data
+    assert ahead.chunk == chunk  # other attributes are the stream's
+
+
+async def test_read_ahead_reads_an_rpcs_prefix_and_body_in_one_read_of_the_stream() -> None:
+    stream = ChunkedStream(64 * 1024)
+    await stream.write(bytes([0xAC, 0x02]) + b"x" * 300)  # pubsub's framing: varint length 300, then the RPC
+    ahead = _ReadAhead(stream)  # type: ignore[arg-type]
+    assert [await ahead.read(1), await ahead.read(1), await ahead.read(300)] == \
+        [bytes([0xAC]), bytes([0x02]), b"x" * 300]
+    assert stream.reads == 1
 
 
 async def test_frame_over_the_limit_is_refused_before_its_body_is_read() -> None:
@@ -243,3 +273,23 @@ async def test_rpcs_are_written_without_the_signed_peer_record_and_otherwise_unc
     assert await _without_sender_record(write_msg)(object(), with_record)  # type: ignore[arg-type]
     sent = rpc_pb2.RPC.FromString(written[0])
     assert not sent.HasField("senderRecord") and list(sent.publish) == [publish]
+
+
+def test_the_advertised_addresses_are_computed_at_most_once_a_second() -> None:
+    seed = os.urandom(32)
+    host, listen = build_host(seed, "127.0.0.1", 4001)
+    computed: list[float] = []
+    now = [100.0]
+    compute = host.get_addrs
+
+    def counting() -> list[multiaddr.Multiaddr]:
+        computed.append(now[0])
+        return compute()
+
+    host.get_addrs = counting  # type: ignore[method-assign]
+    reuse_advertised_addrs(host, clock=lambda: now[0])
+    first = host.get_addrs()
+    now[0] += 0.5
+    assert host.get_addrs() == first and computed == [100.0]
+    now[0] += 0.5
+    assert host.get_addrs() == first and computed == [100.0, 101.0]
