@@ -74,9 +74,6 @@ class LedgerApplication:
         self.known_versions = protocol_versions() if known_versions is None else known_versions
         """The protocol versions this software runs (fedow_node/protocol.py)."""
         self._verified: OrderedDict[bytes, wallet.Tx] = OrderedDict()
-        self._checked_ahead: dict[bytes, wallet.Tx] = {}
-        """The last batch :meth:`signatures_verify` passed, decoded, until :meth:`check_tx` takes them
-        (one batch at most: a peer's transactions that fail the rules are not kept)."""
         self._executed: OrderedDict[bytes, _Executed] = OrderedDict()
         self._tip_header = self._read_tip_header()
         self._params: LedgerParams | None = None
@@ -146,8 +143,6 @@ class LedgerApplication:
     def check_tx(self, tx: bytes, signature_verified: bool) -> TxInfo:
         """Decode, verify the signature once, and dry-run the transaction on the committed state."""
         decoded = self._verified.get(tx)
-        if decoded is None and len(tx) <= self.params.max_tx_bytes:
-            decoded = self._checked_ahead.pop(tx, None)
         if decoded is None:
             decoded = self.decode_tx(tx)
             if not (signature_verified or decoded.verify_signature(self.chain_id)):
@@ -166,19 +161,19 @@ class LedgerApplication:
         """For each transaction, whether its signatures verify, all checked together on the verify pool.
 
         False also for one that does not decode: :meth:`check_tx` then says what is wrong
-        with it, as it would have without this pass. Already verified ones are not checked again;
-        the good ones are kept decoded for :meth:`check_tx`.
+        with it, as it would have without this pass. Already verified ones are not checked again.
         """
-        fresh: dict[bytes, wallet.Tx] = {}
+        txids: dict[bytes, bytes] = {}
+        decoded: list[wallet.Tx] = []
         for tx in txs:
-            if tx not in self._verified and tx not in fresh:
+            if tx not in self._verified and tx not in txids:
                 try:
-                    fresh[tx] = wallet.decode_tx(tx, len(tx))
+                    decoded.append(wallet.decode_tx(tx, len(tx)))
                 except wallet.Rejected:
-                    pass
-        good = verified_txids(self.chain_id, list(fresh.values()), self.verify_pool)
-        self._checked_ahead = {raw: tx for raw, tx in fresh.items() if tx.txid in good}
-        return [tx in self._verified or tx in self._checked_ahead for tx in txs]
+                    continue
+                txids[tx] = decoded[-1].txid
+        good = verified_txids(self.chain_id, decoded, self.verify_pool)
+        return [tx in self._verified or txids.get(tx) in good for tx in txs]
 
     def _remember(self, tx: bytes, decoded: wallet.Tx) -> None:
         self._verified[tx] = decoded
