@@ -3,10 +3,9 @@
 Run: ``.venv/bin/python bench/verify_bench.py [--signatures 20000] [--rounds 3] [--json]``.
 Each way verifies the same N signatures of 200-byte messages (one in ten forged, so the
 answer is checked too) and is timed by the wall clock, rounds alternated, the best kept:
-threads go through :class:`wallet.verify_pool.VerifyPool` (the calling thread plus
-workers), processes through a ``ProcessPoolExecutor`` started before the timing and
-fed the items in one chunk per process (the pickling is timed: it is part of the
-cost). The machine may be shared: ``verify_per_s`` is one core's rate in the same
+both go through :class:`wallet.verify_pool.VerifyPool` (the calling thread takes a share,
+the other goes to a worker thread or to a worker process started before the timing;
+the pickling is timed: it is part of the cost). The machine may be shared: ``verify_per_s`` is one core's rate in the same
 run (CPU time of a verify loop), and the 1-minute load average is printed; an idle
 core of the reference box does about 21,000.
 """
@@ -18,8 +17,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -27,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from fedow_node.bench.ledger import verify_rate  # noqa: E402
 from wallet.codec import signing_bytes  # noqa: E402
 from wallet.keys import SigningKey  # noqa: E402
-from wallet.verify_pool import SignedItem, VerifyPool, _failures  # noqa: E402
+from wallet.verify_pool import SignedItem, VerifyPool  # noqa: E402
 
 
 def sample_items(count: int) -> tuple[list[SignedItem], frozenset[int]]:
@@ -43,12 +41,6 @@ def sample_items(count: int) -> tuple[list[SignedItem], frozenset[int]]:
             signature, forged = bytes(64 - 1) + b"\x01", forged | {index}
         items.append((key.public_key, signed, signature))
     return items, frozenset(forged)
-
-
-def in_processes(executor: ProcessPoolExecutor, processes: int, items: Sequence[SignedItem]) -> frozenset[int]:
-    size = -(-len(items) // processes)
-    futures = [executor.submit(_failures, items[start:start + size], start) for start in range(0, len(items), size)]
-    return frozenset(index for future in futures for index in future.result())
 
 
 def timed(work: Callable[[], frozenset[int]], expected: frozenset[int]) -> float:
@@ -67,18 +59,17 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     items, forged = sample_items(args.signatures)
-    one, two = VerifyPool(1), VerifyPool(2)
-    ways: dict[str, list[float]] = {"1_thread": [], "2_threads": [], "2_processes": []}
+    pools = {"1_thread": VerifyPool(1), "2_threads": VerifyPool(2), "2_processes": VerifyPool(2, processes=True)}
+    ways: dict[str, list[float]] = {way: [] for way in pools}
+    pools["2_processes"].failed(items[:100])  # start the worker before timing
     load_before = os.getloadavg()[0]
     rates = [verify_rate()]
-    with ProcessPoolExecutor(2) as executor:
-        in_processes(executor, 2, items[:100])  # start the workers before timing
-        for _round in range(args.rounds):
-            ways["1_thread"].append(timed(lambda: one.failed(items), forged))
-            ways["2_threads"].append(timed(lambda: two.failed(items), forged))
-            ways["2_processes"].append(timed(lambda: in_processes(executor, 2, items), forged))
-            rates.append(verify_rate())
-    two.close()
+    for _round in range(args.rounds):
+        for way, pool in pools.items():
+            ways[way].append(timed(lambda: pool.failed(items), forged))
+        rates.append(verify_rate())
+    for pool in pools.values():
+        pool.close()
     result = {"signatures": args.signatures, "rounds": args.rounds, "load_average_1m": load_before,
               "verify_per_s": round(min(rates)), "cpus": os.cpu_count(),
               **{f"{way}_per_s": round(args.signatures / min(seconds)) for way, seconds in ways.items()}}

@@ -14,6 +14,9 @@ What this adds to the library (numbers refer to the pitfalls in notes/libp2p.md)
   receiving node;
 - an undecodable RPC from a peer resets that stream and costs the peer points,
   instead of propagating out of the library and stopping the node;
+- an inbound pubsub stream is read in chunks (:class:`_ReadAhead`): the library
+  reads each RPC's length prefix byte by byte, and every read of a yamux stream
+  takes three locks and may send a window update;
 - the sender's signed peer record goes in the first RPC of a stream (the hello)
   only: the library attaches it to every RPC and the receiver verifies it each
   time, an Ed25519 verify per message per hop (9 % of a validator's time with a
@@ -108,6 +111,38 @@ def _without_sender_record(write_msg: WriteMsg) -> WriteMsg:
         return await write_msg(stream, rpc)
 
     return write_msg_without_record
+
+
+READ_AHEAD_BYTES = 64 * 1024
+
+
+class _ReadAhead:
+    """An inbound stream as pubsub reads it, fetched in chunks of up to ``READ_AHEAD_BYTES``.
+
+    ``read(n)`` answers from what is already fetched, so the one to three reads of an RPC's
+    length prefix and body (and every RPC of a burst) cost one read of the stream. Any other
+    attribute is the stream's own.
+    """
+
+    def __init__(self, stream: INetStream) -> None:
+        self._stream = stream
+        self._buffer = bytearray()
+
+    async def read(self, n: int | None = None) -> bytes:
+        if not self._buffer:
+            if n is None or n < 0:
+                return await self._stream.read(n)
+            self._buffer += await self._stream.read(max(n, READ_AHEAD_BYTES))
+        if n is None or n < 0 or n >= len(self._buffer):
+            data = bytes(self._buffer)
+            self._buffer.clear()
+        else:
+            data = bytes(self._buffer[:n])
+            del self._buffer[:n]
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def _tolerant_teardown(pubsub: Pubsub) -> Callable[[ID], Awaitable[None]]:
@@ -213,7 +248,7 @@ class Gossip:
     async def _guarded_stream_handler(self, stream: INetStream) -> None:
         peer_id = stream.muxed_conn.peer_id.to_base58()
         try:
-            await self._pubsub.stream_handler(stream)
+            await self._pubsub.stream_handler(_ReadAhead(stream))  # type: ignore[arg-type]
         except DecodeError as error:  # the library lets it escape and stop the node
             log.warning("pubsub_stream_undecodable", peer_id=peer_id, error=repr(error))
             self._on_bad_gossip(peer_id, f"undecodable pubsub RPC: {error!r}")

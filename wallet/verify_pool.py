@@ -10,10 +10,11 @@ call, so threads of one process verify side by side without pickling anything
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 
 from wallet.keys import verify_signed
 
@@ -30,12 +31,18 @@ def _failures(items: Sequence[SignedItem], start: int) -> list[int]:
 
 
 class VerifyPool:
-    """Checks batches of signatures with the calling thread and ``threads - 1`` workers."""
+    """Checks batches of signatures with the calling thread and ``threads - 1`` workers.
 
-    def __init__(self, threads: int | None = None) -> None:
+    ``processes=True`` makes the workers processes instead (spawned: the caller may run
+    threads of its own), for measuring one against the other (bench/verify_bench.py).
+    """
+
+    def __init__(self, threads: int | None = None, *, processes: bool = False) -> None:
         self.threads = max(1, threads or os.cpu_count() or 1)
-        self._executor = (ThreadPoolExecutor(self.threads - 1, thread_name_prefix="verify")
-                          if self.threads > 1 else None)
+        self._executor: Executor | None = None
+        if self.threads > 1:
+            self._executor = (ProcessPoolExecutor(self.threads - 1, mp_context=multiprocessing.get_context("spawn"))
+                              if processes else ThreadPoolExecutor(self.threads - 1, thread_name_prefix="verify"))
 
     def failed(self, items: Sequence[SignedItem]) -> frozenset[int]:
         """The indices of the items whose signature does not verify."""

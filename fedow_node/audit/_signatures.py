@@ -1,8 +1,10 @@
 """Transaction signatures verified ahead of the replay, on every core.
 
 Ed25519 verification is most of an audit's cost and needs no state, so it runs
-in a pool of workers while the main thread applies earlier blocks: threads (PyNaCl
-releases the GIL while libsodium verifies) or processes, ``WORKERS``. The main
+in a pool of workers while the main thread applies earlier blocks: processes (the
+default: faster on a quiet box) or threads (PyNaCl releases the GIL while libsodium
+verifies, but each check takes the GIL back from a main thread busy in Python, which
+costs more than pickling unless the box is oversubscribed), ``WORKERS``. The main
 process decodes each transaction once (it needs the decoded transaction to
 apply it anyway); workers get only what a signature check reads (txid, signed
 bytes, (key, signature) pairs) in large chunks, cheap to pickle, and answer
@@ -21,8 +23,8 @@ from wallet.tx import Signature, signatures_verify
 CHUNK_TXS = 500
 """Transactions per job: large enough that pickling and scheduling cost little."""
 
-WORKERS = ("threads", "processes")
-"""Where the signature jobs run (docs/audit.md: which is faster, measured)."""
+WORKERS = ("processes", "threads")
+"""Where the signature jobs run, the default first (docs/performance.md: which is faster, measured)."""
 
 SignedTx = tuple[bytes, bytes, tuple[Signature, ...]]
 """(txid, the unsigned bytes every signature covers, (public key, signature) pairs)."""

@@ -42,8 +42,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                         help="workers verifying signatures ahead of the replay (default: all cores; 1 = inline)")
     parser.add_argument("--workers", choices=WORKERS, default=WORKERS[0],
-                        help="the signature workers are threads of the audit's process (default: faster, measured "
-                             "in docs/audit.md) or processes")
+                        help="the signature workers are processes (default: faster on a quiet box) or threads of "
+                             "the audit's process (faster on an oversubscribed one), docs/performance.md")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--stripe", action="store_true", help="then reconcile every FED mint and burn with the "
                                                               "Stripe account (FEDOW_STRIPE_SECRET_KEY or [stripe])")

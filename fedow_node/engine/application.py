@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
@@ -211,13 +210,18 @@ class LedgerApplication:
             while len(self._verified) > MAX_CACHED_TXS:
                 self._verified.popitem(last=False)
 
-    def _decoded_txs(self, txs: Sequence[bytes],
-                     signatures_verified: Collection[bytes] = frozenset()) -> tuple[list[wallet.Tx], set[bytes]]:
-        """Decode a block's transactions; the txids whose signature this node already verified
-        (or that the caller checked in ``signatures_verified``)."""
-        decoded, verified = [], set(signatures_verified)
+    def _decoded_txs(self, txs: Sequence[bytes], checked: Mapping[bytes, wallet.Tx] | None = None
+                     ) -> tuple[list[wallet.Tx], set[bytes]]:
+        """Decode a block's transactions; the txids whose signature this node already verified.
+
+        ``checked``: transactions the caller decoded and verified (block sync), by their bytes;
+        used within the chain's ``max_tx_bytes``, as decoding them here would be."""
+        decoded, verified = [], set()
+        max_tx_bytes = self.params.max_tx_bytes
         for tx in txs:
             known = self._known(tx)
+            if known is None and checked and len(tx) <= max_tx_bytes:
+                known = checked.get(tx)
             if known is not None:
                 verified.add(known.txid)
                 decoded.append(known)
@@ -276,10 +280,10 @@ class LedgerApplication:
         self._keep(key, executed)
         return executed.block.header.time_ms
 
-    def _execute(self, raw: bytes, signatures_verified: Collection[bytes] = frozenset()) -> _Executed:
+    def _execute(self, raw: bytes, checked: Mapping[bytes, wallet.Tx] | None = None) -> _Executed:
         """Check a block against the tip and run it; Rejected names the first discrepancy.
 
-        ``signatures_verified``: txids whose every transaction in ``raw`` the caller verified."""
+        ``checked``: transactions the caller decoded and whose signatures it verified, by their bytes."""
         params = self.params
         try:
             block = decode_block(raw, chain_id=self.chain_id, max_bytes=params.max_block_bytes + 1024 * 1024)
@@ -307,7 +311,7 @@ class LedgerApplication:
         evidence = self._check_evidence(block, params)
         if len(block.txs) > params.max_block_txs or sum(map(len, block.txs)) > params.max_block_bytes:
             raise Rejected("block_too_large", f"block {height} exceeds max_block_txs or max_block_bytes")
-        txs, verified = self._decoded_txs(block.txs, signatures_verified)
+        txs, verified = self._decoded_txs(block.txs, checked)
         ctx = wallet.BlockContext(self.chain_id, height, header.time_ms, header.proposer,
                                   tuple(ev.validator for ev in evidence))
         try:
@@ -356,10 +360,10 @@ class LedgerApplication:
             self._executed.popitem(last=False)
 
     def commit_block(self, block: bytes, certificate: Certificate,
-                     signatures_verified: Collection[bytes] = frozenset()) -> CommitResult:
-        """Commit a block executed before, or execute it now (``signatures_verified`` as for :meth:`_execute`)."""
+                     checked: Mapping[bytes, wallet.Tx] | None = None) -> CommitResult:
+        """Commit a block executed before, or execute it now (``checked`` as for :meth:`_execute`)."""
         key = block_id_of(block)
-        executed = self._executed.pop(key, None) or self._execute(block, signatures_verified)
+        executed = self._executed.pop(key, None) or self._execute(block, checked)
         height = executed.block.header.height
         if certificate.height != height or certificate.block_id != key:
             raise Rejected("certificate_mismatch", f"certificate for height {certificate.height} does not "

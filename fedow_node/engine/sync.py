@@ -13,10 +13,11 @@ verified) and certify exactly the block's id; the block is then executed in full
 sends a bad block or certificate is penalised and the next peer is tried.
 
 Blocks are fetched in large batches, the next batch while the current one is
-applied: the cost per message, not per byte, is what limits libp2p here. While a
-batch waits its turn, its transactions' signatures are checked together on every
-core (:mod:`wallet.verify_pool`, in a thread beside the event loop); each block is
-then executed with those signatures known good. Only the check moves: a block with
+applied: the cost per message, not per byte, is what limits libp2p here. While
+blocks wait their turn, their transactions are decoded and their signatures checked
+together on every core, ``CHECK_BLOCKS`` at a time (:mod:`wallet.verify_pool`, in a
+thread beside the event loop); each block is then executed with its transactions
+decoded and their signatures known good. Only the check moves: a block with
 a forged signature is still refused, with the same reason, when its turn comes.
 Each block is applied, and the mempool's pass made, through ``execute`` (the
 daemon's execution worker, the one thread that commits), never beside a commit by
@@ -25,7 +26,7 @@ consensus.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Protocol
 
@@ -48,6 +49,8 @@ log = structlog.get_logger(__name__)
 
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 BATCH_BLOCKS = 64
+CHECK_BLOCKS = 8
+"""Blocks whose signatures are checked together: the first are applied while the next are checked."""
 BAD_SYNC_PENALTY = 50
 BAD_REQUEST_PENALTY = 20
 """A sync request or answer that breaks the protocol: only a faulty or hostile peer sends one."""
@@ -104,31 +107,35 @@ class SyncServer:
         return out
 
 
+CheckedTxs = Mapping[bytes, wallet.Tx]
+"""Transactions of a block decoded and with their signatures verified, by their bytes."""
+
+
 @dataclass(frozen=True)
 class _Fetched:
-    """A decided block as fetched, with the txids whose signatures in it were checked ahead."""
+    """A decided block as fetched, with its transactions checked ahead."""
 
     block: bytes
     certificate: Certificate
-    signatures_verified: frozenset[bytes]
+    checked: CheckedTxs
 
 
-def signatures_verified_in(chain_id: str, blocks: Sequence[bytes], pool: VerifyPool) -> list[frozenset[bytes]]:
-    """For each block, the txids whose every transaction in the batch has good signatures (one pool call).
+def check_signatures_ahead(chain_id: str, blocks: Sequence[bytes], pool: VerifyPool) -> list[CheckedTxs]:
+    """For each block, its transactions decoded whose txid has good signatures throughout the batch (one pool call).
 
     A block or transaction that does not decode contributes nothing: its execution says what is wrong.
     """
-    per_block: list[list[wallet.Tx]] = []
+    per_block: list[dict[bytes, wallet.Tx]] = []
     for raw in blocks:
-        txs: list[wallet.Tx] = []
+        txs: dict[bytes, wallet.Tx] = {}
         try:
             for tx in decode_block(raw, chain_id=chain_id, max_bytes=len(raw)).txs:
-                txs.append(wallet.decode_tx(tx, len(tx)))
+                txs[tx] = wallet.decode_tx(tx, len(tx))
         except wallet.Rejected:
             pass
         per_block.append(txs)
-    good = verified_txids(chain_id, [tx for txs in per_block for tx in txs], pool)
-    return [frozenset(tx.txid for tx in txs if tx.txid in good) for txs in per_block]
+    good = verified_txids(chain_id, [tx for txs in per_block for tx in txs.values()], pool)
+    return [{raw: tx for raw, tx in txs.items() if tx.txid in good} for txs in per_block]
 
 
 @dataclass(frozen=True)
@@ -192,7 +199,7 @@ class BlockSyncer:
             return SyncReport(0, 0, 0.0)
         peer, target = best
         log.info("sync.start", peer=peer, from_height=self.app.store.height + 1, target=target)
-        send, receive = trio.open_memory_channel[list[_Fetched]](2)
+        send, receive = trio.open_memory_channel[list[_Fetched]](2 * BATCH_BLOCKS // CHECK_BLOCKS)
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._fetch, peer, target, send)
             async with receive:
@@ -201,7 +208,7 @@ class BlockSyncer:
                     for item in batch:
                         try:
                             committed += await self.execute(apply_decided, self.app, item.block,
-                                                            item.certificate, item.signatures_verified)
+                                                            item.certificate, item.checked)
                         except Rejected as exc:
                             self.network.penalize(peer, BAD_SYNC_PENALTY, f"sync: {exc.code}: {exc.detail}")
                             log.warning("sync.bad_block", peer=peer, code=exc.code, detail=exc.detail)
@@ -232,10 +239,12 @@ class BlockSyncer:
                     return
                 if not batch:
                     return
-                verified = await trio.to_thread.run_sync(signatures_verified_in, self.app.chain_id,
-                                                         [block for block, _ in batch], self.app.verify_pool)
-                await send.send([_Fetched(block, certificate, txids)
-                                 for (block, certificate), txids in zip(batch, verified)])
+                for start in range(0, len(batch), CHECK_BLOCKS):
+                    part = batch[start:start + CHECK_BLOCKS]
+                    checked = await trio.to_thread.run_sync(check_signatures_ahead, self.app.chain_id,
+                                                            [block for block, _ in part], self.app.verify_pool)
+                    await send.send([_Fetched(block, certificate, txs)
+                                     for (block, certificate), txs in zip(part, checked)])
                 next_height += len(batch)
 
     @staticmethod
@@ -252,15 +261,14 @@ class BlockSyncer:
 
 
 def apply_decided(app: LedgerApplication, block: bytes, certificate: Certificate,
-                  signatures_verified: Collection[bytes] = frozenset()) -> tuple[bytes, ...]:
+                  checked: CheckedTxs | None = None) -> tuple[bytes, ...]:
     """Verify a decided block's certificate against the set we know, then execute and commit it.
 
     Returns the txids it committed; raises ``Rejected`` and changes nothing if
     anything is wrong. This is the whole path of block sync and of a replay.
-    ``signatures_verified``: txids whose transactions in this block were checked ahead
-    (:func:`signatures_verified_in`).
+    ``checked``: its transactions decoded and verified ahead (:func:`check_signatures_ahead`).
     """
     height = app.store.height + 1
     verify_certificate(certificate, app.validator_set(height), app.chain_id, height, block_id_of(block))
-    return app.commit_block(block, certificate, signatures_verified).txids
+    return app.commit_block(block, certificate, checked).txids
 

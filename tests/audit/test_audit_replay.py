@@ -21,8 +21,8 @@ from wallet.keys import SigningKey
 from wallet.records import Balance
 
 TAMPERED_HEIGHT = 3
-JOBS = ["1", "2", "2/processes"]
-"""Signature jobs (threads unless named): every fault is found the same way whatever runs the checks."""
+JOBS = ["1", "2", "2/threads"]
+"""Signature jobs (processes unless named): every fault is found the same way whatever runs the checks."""
 
 
 def jobs_args(jobs: str) -> list[str]:

@@ -27,7 +27,7 @@ from p2p import (
     peer_multiaddr,
 )
 from p2p._framing import read_frame, write_frame
-from p2p._gossip import _without_sender_record, most_queues_long
+from p2p._gossip import _ReadAhead, _without_sender_record, most_queues_long
 from p2p._host import build_host, reuse_advertised_addrs
 from p2p._scoring import PeerScores, ScoringPolicy
 from p2p._seen import SeenIds
@@ -114,12 +114,14 @@ class ChunkedStream:
     def __init__(self, chunk: int) -> None:
         self.buffer = bytearray()
         self.chunk = chunk
+        self.reads = 0
 
     async def write(self, data: bytes) -> None:
         self.buffer += data
 
     async def read(self, n: int) -> bytes:
         await trio.lowlevel.checkpoint()
+        self.reads += 1
         taken = bytes(self.buffer[:min(n, self.chunk)])
         del self.buffer[:len(taken)]
         return taken
@@ -133,6 +135,32 @@ async def test_frames_round_trip_whatever_the_read_sizes(bodies, chunk) -> None:
         await write_frame(stream, body)
     assert [await read_frame(stream, 3000) for _ in bodies] == bodies
     assert stream.buffer == bytearray()
+
+
+@settings(deadline=None)
+@given(st.binary(max_size=5000), st.integers(1, 9000), st.lists(st.integers(1, 700), min_size=1))
+async def test_read_ahead_gives_the_same_bytes_whatever_the_read_sizes(data, chunk, sizes) -> None:
+    stream = ChunkedStream(chunk)
+    await stream.write(data)
+    ahead = _ReadAhead(stream)  # type: ignore[arg-type]
+    got = bytearray()
+    for size in (sizes * (len(data) + 1))[:len(data) + 1]:
+        part = await ahead.read(size)
+        assert len(part) <= size
+        got += part
+        if len(got) == len(data):
+            break
+    assert bytes(got) == data
+    assert ahead.chunk == chunk  # other attributes are the stream's
+
+
+async def test_read_ahead_reads_an_rpcs_prefix_and_body_in_one_read_of_the_stream() -> None:
+    stream = ChunkedStream(64 * 1024)
+    await stream.write(bytes([0xAC, 0x02]) + b"x" * 300)  # pubsub's framing: varint length 300, then the RPC
+    ahead = _ReadAhead(stream)  # type: ignore[arg-type]
+    assert [await ahead.read(1), await ahead.read(1), await ahead.read(300)] == \
+        [bytes([0xAC]), bytes([0x02]), b"x" * 300]
+    assert stream.reads == 1
 
 
 async def test_frame_over_the_limit_is_refused_before_its_body_is_read() -> None:
