@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any, AsyncIterator, Mapping
+from typing import Any, AsyncIterator, Mapping, Sequence
 
 from consensus.errors import TxRejected
 from fedow_node.api.facade import CommittedTx, SubmitRefused
@@ -53,9 +53,24 @@ class NodeApi:
         return self.node.status()
 
     async def submit(self, tx: bytes) -> bytes:
+        return self._admit(tx, signature_verified=False)
+
+    async def submit_batch(self, txs: Sequence[bytes]) -> list[bytes | SubmitRefused]:
+        """The batch's signatures checked together on every core, then each admitted with that answer
+        (one that failed is checked again on its own and refused with the usual reason)."""
+        assert self.node.app is not None
+        results: list[bytes | SubmitRefused] = []
+        for tx, verified in zip(txs, self.node.app.signatures_verify(txs)):
+            try:
+                results.append(self._admit(tx, signature_verified=verified))
+            except SubmitRefused as refusal:
+                results.append(refusal)
+        return results
+
+    def _admit(self, tx: bytes, signature_verified: bool) -> bytes:
         assert self.node.txs is not None
         try:
-            txid = self.node.txs.submit(tx)
+            txid = self.node.txs.submit(tx, signature_verified)
         except TxRejected as exc:
             raise SubmitRefused(exc.code, exc.detail) from None
         self._submitted_at[txid] = self._loop.time()

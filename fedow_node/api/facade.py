@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, AsyncIterator, Mapping, Protocol
+from typing import Any, AsyncIterator, Mapping, Protocol, Sequence
 
 from consensus.errors import Rejected as ConsensusRejected
 from fedow_node.offline import OfflineService
@@ -97,6 +97,11 @@ class NodeFacade(Protocol):
 
         Raises :class:`SubmitRefused` (or an error with ``code`` and ``detail``).
         """
+        ...
+
+    async def submit_batch(self, txs: Sequence[bytes]) -> list[bytes | SubmitRefused]:
+        """Each of ``txs`` as :meth:`submit` would take it, in order (their signatures may be checked
+        together first): its txid, or its refusal. Any other exception is a fault of the node."""
         ...
 
     def is_pending(self, txid: bytes) -> bool:

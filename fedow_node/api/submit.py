@@ -149,12 +149,18 @@ async def post_tx_batch(request: web.Request) -> web.Response:
     with GET /v1/txs/{txid} or the event stream.
     """
     payload = await read_json(request, BATCH_REQUEST)
-    results = []
+    parsed: list[bytes | ApiError] = []
     for text in payload["txs"]:
         try:
-            results.append(_pending(await submit(request, ids.signed_tx(text))))
+            parsed.append(ids.signed_tx(text))
         except ApiError as exc:
-            results.append({"error": exc.code, "detail": exc.detail})
+            parsed.append(exc)
+    admitted = iter(await context(request).node.submit_batch([tx for tx in parsed if isinstance(tx, bytes)]))
+    results = []
+    for item in parsed:
+        result = next(admitted) if isinstance(item, bytes) else item
+        results.append(_pending(result) if isinstance(result, bytes) else
+                       {"error": result.code, "detail": result.detail})
     return json_response({"results": results})
 
 

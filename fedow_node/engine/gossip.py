@@ -155,14 +155,16 @@ class TxGossip:
         self._token: trio.lowlevel.TrioToken | None = None
         self._outbox_ready = trio.Event()
 
-    def submit(self, tx: bytes) -> bytes:
+    def submit(self, tx: bytes, signature_verified: bool = False) -> bytes:
         """Admit a transaction from this node's API; raises TxRejected; returns its txid.
+
+        ``signature_verified``: the API checked its signatures already (a batch, checked together).
 
         Plain synchronous code, so the asyncio HTTP handlers may call it directly
         (trio guest mode: one thread); the publishing task is woken through the trio
         token, the one way into trio that also wakes it when it waits on I/O.
         """
-        info = self.mempool.add(tx)
+        info = self.mempool.add(tx, signature_verified=signature_verified)
         self.resend(tx)
         return info.txid
 

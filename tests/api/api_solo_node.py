@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any, AsyncIterator, Mapping
+from typing import Any, AsyncIterator, Mapping, Sequence
 
 import wallet
 from config import ChainParams, GenesisDoc, parse_genesis
 from consensus import Certificate, VoteType, encode_certificate, sign_vote
 from fedow_node.api import CommitFeed, CommittedTx, SubmitRefused, tokens_path
+from fedow_node.api.facade import REFUSALS, refusal_of
 from fedow_node.offline import OfflineService
 from fedow_node.totals import TillAttribution, block_totals
 from storage import CommitBatch, CommittedState, Store, TxLocation, genesis_state_hash, next_state_hash
@@ -106,6 +107,17 @@ class SoloNode:
 
     async def submit(self, tx: bytes) -> bytes:
         return self.admit(tx)
+
+    async def submit_batch(self, txs: Sequence[bytes]) -> list[bytes | SubmitRefused]:
+        results: list[bytes | SubmitRefused] = []
+        for tx in txs:
+            try:
+                results.append(await self.submit(tx))
+            except REFUSALS as exc:
+                refusal = refusal_of(exc)
+                assert refusal is not None
+                results.append(refusal)
+        return results
 
     def admit(self, tx: bytes) -> bytes:
         """:meth:`submit`, synchronously (what the node's mempool does: tests of the offline forwarder)."""

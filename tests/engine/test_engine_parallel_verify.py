@@ -10,9 +10,11 @@ its sender).
 
 from __future__ import annotations
 
+import asyncio
 import random
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Iterator
 
 import pytest
@@ -23,11 +25,13 @@ import wallet
 from consensus import Certificate, VoteType, block_id_of, decode_certificate, encode_certificate, sign_vote
 from consensus.errors import Rejected
 from consensus.mempool import Mempool
+from fedow_node.api import SubmitRefused
 from fedow_node.audit import SampleChain, build_sample_chain, card_uid
 from fedow_node.engine.application import LedgerApplication
 from fedow_node.engine.gossip import TxGossip
 from fedow_node.engine.sync import BAD_SYNC_PENALTY, BlockSyncer, apply_decided, check_signatures_ahead
 from fedow_node.node import NodeFiles, open_store
+from fedow_node.node_api import NodeApi
 from p2p import Outcome
 from wallet.block import decode_block, make_block
 from wallet.bodies import Sale
@@ -199,24 +203,53 @@ class Checks:
         return self.app.check_tx(tx, signature_verified)
 
 
-def test_a_gossip_batch_with_one_forged_signature_admits_the_good_ones_and_is_rejected(
-        sample: SampleChain, tmp_path: Path) -> None:
-    app = _fresh_app(sample, tmp_path / "node")
+def _synced_with_sales(sample: SampleChain, folder: Path, forged: int) -> tuple[LedgerApplication, list[bytes]]:
+    """A node synced with the sample chain, and 20 fresh sales of which the ``forged``-th is forged."""
+    app = _fresh_app(sample, folder)
     with open_store(sample.files, sample.genesis) as store:
         for stored in store.blocks(1, store.height):
             apply_decided(app, stored.block, decode_certificate(stored.certificate))
     rng = random.Random(3)
     batch = [sign_tx(sample.bar, sample.genesis.chain_id, "sale", Sale(card_uid(index), "FED", 10), rng.randbytes(16),
                      app.store.height + 50) for index in range(20)]
-    batch[11] = _forge_tx(batch[11])
+    batch[forged] = _forge_tx(batch[forged])
+    return app, batch
+
+
+def _admission(app: LedgerApplication, chain_id: str) -> tuple[Checks, Mempool, TxGossip]:
     checks = Checks(app)
     mempool = Mempool(checks, 1000, 10_000_000, app.params.max_tx_bytes)
-    gossip = TxGossip(None, sample.genesis.chain_id, mempool,  # type: ignore[arg-type]
-                      signatures_verify=app.signatures_verify)
+    gossip = TxGossip(None, chain_id, mempool, signatures_verify=app.signatures_verify)  # type: ignore[arg-type]
+    return checks, mempool, gossip
+
+
+def test_a_gossip_batch_with_one_forged_signature_admits_the_good_ones_and_is_rejected(
+        sample: SampleChain, tmp_path: Path) -> None:
+    app, batch = _synced_with_sales(sample, tmp_path / "node", forged=11)
+    checks, mempool, gossip = _admission(app, sample.genesis.chain_id)
 
     verdict = gossip.validate(pack(batch), "peer")
 
     assert verdict.outcome is Outcome.REJECT and verdict.reason.startswith("transaction refused: bad_signature")
     assert len(mempool) == 19 and not any(mempool.signature_verified(tx) for tx in batch[11:12])
     assert checks.calls == [(tx, index != 11) for index, tx in enumerate(batch)]
+    app.store.close()
+
+
+def test_an_http_batch_has_its_signatures_checked_together_then_each_admitted_or_refused(
+        sample: SampleChain, tmp_path: Path) -> None:
+    app, batch = _synced_with_sales(sample, tmp_path / "node", forged=5)
+    checks, mempool, gossip = _admission(app, sample.genesis.chain_id)
+    node = SimpleNamespace(store=app.store, app=app, mempool=mempool, chain_id=sample.genesis.chain_id,
+                           place_key=None, home=tmp_path, card_reader=None, offline=None, txs=gossip)
+
+    async def submit() -> list[bytes | SubmitRefused]:
+        return await NodeApi(node).submit_batch(batch)  # type: ignore[arg-type]
+
+    results = asyncio.run(submit())
+
+    assert [isinstance(result, bytes) for result in results] == [index != 5 for index in range(20)]
+    refused = results[5]
+    assert isinstance(refused, SubmitRefused) and refused.code == "bad_signature"
+    assert len(mempool) == 19 and checks.calls == [(tx, index != 5) for index, tx in enumerate(batch)]
     app.store.close()
