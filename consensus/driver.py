@@ -19,8 +19,7 @@ default runs them inline (the simulator, tests on a mock clock).
 
 from __future__ import annotations
 
-from functools import partial
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
 import structlog
 import trio
@@ -32,12 +31,13 @@ log = structlog.get_logger(__name__)
 
 INBOX_SIZE = 1024
 
-Execute = Callable[[Callable[[], list[Outgoing]]], Awaitable[list[Outgoing]]]
-"""Runs one synchronous call of the node and returns what it returned."""
+Execute = Callable[..., Awaitable[Any]]
+"""``await execute(job, *args)``: runs the synchronous ``job(*args)`` where blocks are committed; its result."""
 
 
-async def inline(call: Callable[[], list[Outgoing]]) -> list[Outgoing]:
-    return call()
+async def inline(job: Callable[..., Any], *args: Any) -> Any:
+    """:data:`Execute` on the calling task itself."""
+    return job(*args)
 
 
 class Driver:
@@ -62,18 +62,18 @@ class Driver:
         self.node.mempool.on_added = self._txs_added
         try:
             async with trio.open_nursery() as nursery:
-                await self._step(self.node.start, nursery)
+                await self._step(nursery, self.node.start)
                 nursery.start_soon(self._forward_wakes)
                 task_status.started()
                 async for item in self._receive:
-                    await self._step(partial(self.node.handle, item), nursery)
+                    await self._step(nursery, self.node.handle, item)
         finally:
             self.node.mempool.on_added = None
 
-    async def _step(self, call: Callable[[], list[Outgoing]], nursery: trio.Nursery) -> None:
+    async def _step(self, nursery: trio.Nursery, call: Callable[..., list[Outgoing]], *args: object) -> None:
         """One call of the node (``execute``), its actions; then wake the height if it went idle with work
         waiting: a transaction admitted while the worker entered that height saw it not idle yet."""
-        await self._perform(await self._execute(call), nursery)
+        await self._perform(await self._execute(call, *args), nursery)
         if len(self.node.mempool):
             self._txs_added()
 

@@ -190,14 +190,14 @@ class LedgerApplication:
         txids: dict[bytes, bytes] = {}
         decoded: list[wallet.Tx] = []
         for tx in txs:
-            if tx not in self._verified and tx not in txids:
+            if self._known(tx) is None and tx not in txids:
                 try:
                     decoded.append(wallet.decode_tx(tx, len(tx)))
                 except wallet.Rejected:
                     continue
                 txids[tx] = decoded[-1].txid
         good = verified_txids(self.chain_id, decoded, self.verify_pool)
-        return [tx in self._verified or txids.get(tx) in good for tx in txs]
+        return [txids.get(tx) in good or self._known(tx) is not None for tx in txs]
 
     def _known(self, tx: bytes) -> wallet.Tx | None:
         with self._verified_lock:

@@ -28,12 +28,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Protocol
+from typing import Protocol
 
 import structlog
 import trio
 
 from consensus import Certificate, block_id_of, decode_certificate, verify_certificate
+from consensus.driver import Execute, inline
 from consensus.errors import Rejected
 from consensus.mempool import Mempool
 from fedow_node.engine.application import LedgerApplication
@@ -143,14 +144,6 @@ class SyncReport:
     blocks: int
     txs: int
     seconds: float
-
-
-Execute = Callable[..., Awaitable[Any]]
-"""``await execute(job, *args)``: runs the synchronous ``job(*args)`` where blocks are committed."""
-
-
-async def inline(job: Callable[..., Any], *args: Any) -> Any:
-    return job(*args)
 
 
 class BlockSyncer:
